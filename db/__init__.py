@@ -1,0 +1,1 @@
+"""The board's data: models, sessions, shared queries and migrations."""

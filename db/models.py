@@ -1,0 +1,269 @@
+"""The board's data: SQLAlchemy 2.x typed models.
+
+Instants are stored in UTC (``UtcDateTime``). A meeting's date and time are the board's local
+calendar values, because that is how the minutes and the members speak of them; the board's time
+zone turns them into instants.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DEFAULT_RECURRENCE = "FREQ=YEARLY;BYMONTH=2,5,8,11;BYDAY=-1WE"  # last Wed of Feb, May, Aug, Nov
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC instant on every backend (SQLite keeps no offset of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: pass an aware instant")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    CHAIR = "chair"
+    SECRETARIAT = "secretariat"
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    TENTATIVE = "tentative"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class Rag(StrEnum):
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    DONE = "done"
+    REOPENED = "reopened"
+    NOTE = "note"
+    REASSIGNED = "reassigned"
+    IMPORTED = "imported"
+    STATUS_FROM_MINUTES = "status_from_minutes"
+    MEMBER_ADDED = "member_added"
+    MEMBER_CHANGED = "member_changed"
+    MEMBER_LINKED = "member_linked"
+    MEETING_ADDED = "meeting_added"
+    MEETING_CHANGED = "meeting_changed"
+    BOARD_CHANGED = "board_changed"
+
+
+class Board(Base):
+    __tablename__ = "boards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    command_prefix: Mapped[str] = mapped_column(String(20), default="crb")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    recurrence: Mapped[str] = mapped_column(String(200), default=DEFAULT_RECURRENCE)
+    meeting_time: Mapped[time | None] = mapped_column(Time(), default=None)
+    reminder_days: Mapped[str] = mapped_column(String(50), default="14,7,1")
+    digest_days: Mapped[str] = mapped_column(String(50), default="7,1")
+    reminder_time: Mapped[time] = mapped_column(Time(), default=time(9, 0))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    members: Mapped[list[Member]] = relationship(back_populates="board")
+    meetings: Mapped[list[Meeting]] = relationship(back_populates="board")
+
+    def reminder_day_list(self) -> list[int]:
+        return parse_day_list(self.reminder_days)
+
+    def digest_day_list(self) -> list[int]:
+        return parse_day_list(self.digest_days)
+
+
+def parse_day_list(text: str) -> list[int]:
+    """ "14,7,1" -> [14, 7, 1]: most days before the meeting first."""
+    days = {int(part) for part in text.replace(" ", "").split(",") if part}
+    return sorted(days, reverse=True)
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("board_id", "initials"),
+        UniqueConstraint("board_id", "slack_id"),
+        UniqueConstraint("board_id", "teams_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    initials: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200))
+    capacity: Mapped[str | None] = mapped_column(String(300), default=None)
+    role: Mapped[Role] = mapped_column(String(20), default=Role.MEMBER)
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    slack_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    teams_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    board: Mapped[Board] = relationship(back_populates="members")
+
+    @property
+    def is_officer(self) -> bool:
+        """The chair and the secretariat may act on anyone's actions."""
+        return self.role in (Role.CHAIR, Role.SECRETARIAT)
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("board_id", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    date: Mapped[date] = mapped_column(Date())
+    time: Mapped[time | None] = mapped_column(Time(), default=None)
+    venue: Mapped[str | None] = mapped_column(String(300), default=None)
+    status: Mapped[MeetingStatus] = mapped_column(String(20), default=MeetingStatus.SCHEDULED)
+    protective_marking: Mapped[str | None] = mapped_column(String(100), default=None)
+    chair_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    notes_taker_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    minutes_digest: Mapped[str | None] = mapped_column(String(64), default=None)
+    minutes_imported_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    board: Mapped[Board] = relationship(back_populates="meetings")
+    actions: Mapped[list[Action]] = relationship(
+        back_populates="meeting", order_by="Action.position"
+    )
+
+
+class Action(Base):
+    __tablename__ = "actions"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "position"),
+        Index("ix_actions_board_status", "board_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    item: Mapped[str] = mapped_column(String(10))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text())
+    status: Mapped[ActionStatus] = mapped_column(String(10), default=ActionStatus.OPEN)
+    # Raised in the closed session of a meeting: never shown in a channel post.
+    closed_session: Mapped[bool] = mapped_column(default=False)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    done_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    meeting: Mapped[Meeting] = relationship(back_populates="actions")
+    owner_links: Mapped[list[ActionOwner]] = relationship(
+        back_populates="action",
+        order_by="ActionOwner.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+    done_by: Mapped[Member | None] = relationship(foreign_keys=[done_by_id])
+
+    @property
+    def owners(self) -> list[Member]:
+        return [link.member for link in self.owner_links]
+
+    @property
+    def owner_initials(self) -> list[str]:
+        return [member.initials for member in self.owners]
+
+
+class ActionOwner(Base):
+    """An action's owners, in the order the minutes name them ("DP/RT")."""
+
+    __tablename__ = "action_owners"
+
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    action: Mapped[Action] = relationship(back_populates="owner_links")
+    member: Mapped[Member] = relationship(lazy="joined")
+
+
+class AuditEvent(Base):
+    """The audit trail: who did what, when, and to which action, member or meeting."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_board_at", "board_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    kind: Mapped[EventKind] = mapped_column(String(30))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), default=None
+    )
+    actor_label: Mapped[str] = mapped_column(String(100))
+    action_id: Mapped[int | None] = mapped_column(
+        ForeignKey("actions.id", ondelete="CASCADE"), default=None, index=True
+    )
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), default=None
+    )
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), default=None
+    )
+    note: Mapped[str | None] = mapped_column(Text(), default=None)
+    rag: Mapped[Rag | None] = mapped_column(String(10), default=None)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON(), default=None)
+
+    actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])

@@ -1,0 +1,165 @@
+"""Queries that more than one use-case needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from db.models import (
+    Action,
+    ActionOwner,
+    ActionStatus,
+    AuditEvent,
+    Board,
+    EventKind,
+    Meeting,
+    MeetingStatus,
+    Member,
+    Role,
+)
+
+DEFAULT_BOARD_NAME = "Crime Reduction Board"
+
+
+def default_board(session: Session) -> Board | None:
+    return session.scalars(select(Board).order_by(Board.id).limit(1)).first()
+
+
+def ensure_board(session: Session, now: datetime, **settings: object) -> Board:
+    """The first board, created with ``settings`` if there is none yet."""
+    board = default_board(session)
+    if board is None:
+        board = Board(name=DEFAULT_BOARD_NAME, created_at=now)
+        for key, value in settings.items():
+            if value is not None:
+                setattr(board, key, value)
+        session.add(board)
+        session.flush()
+    return board
+
+
+def members(session: Session, board: Board) -> Sequence[Member]:
+    return session.scalars(
+        select(Member).where(Member.board_id == board.id).order_by(Member.initials)
+    ).all()
+
+
+def member_by_initials(session: Session, board: Board, initials: str) -> Member | None:
+    return session.scalars(
+        select(Member).where(
+            Member.board_id == board.id, func.upper(Member.initials) == initials.upper()
+        )
+    ).first()
+
+
+def member_by_identity(session: Session, board: Board, **identity: str) -> Member | None:
+    """The member with this slack_id, teams_id or email (matched case-insensitively)."""
+    ((field, value),) = identity.items()
+    column = getattr(Member, field)
+    condition = func.lower(column) == value.lower() if field == "email" else column == value
+    return session.scalars(select(Member).where(Member.board_id == board.id, condition)).first()
+
+
+def officers(session: Session, board: Board) -> Sequence[Member]:
+    return session.scalars(
+        select(Member)
+        .where(
+            Member.board_id == board.id,
+            Member.role.in_([Role.CHAIR, Role.SECRETARIAT]),
+            Member.active.is_(True),
+        )
+        .order_by(Member.role, Member.name)
+    ).all()
+
+
+def actions(
+    session: Session,
+    board: Board,
+    *,
+    status: ActionStatus | None = None,
+    owner: Member | None = None,
+    item: str | None = None,
+) -> Sequence[Action]:
+    """The board's actions, oldest meeting first, in minutes order."""
+    query = (
+        select(Action)
+        .join(Action.meeting)
+        .where(Action.board_id == board.id)
+        .options(selectinload(Action.meeting), selectinload(Action.done_by))
+        .order_by(Meeting.date, Action.position)
+    )
+    if status is not None:
+        query = query.where(Action.status == status)
+    if item is not None:
+        query = query.where(Action.item == item)
+    if owner is not None:
+        query = query.where(
+            Action.id.in_(select(ActionOwner.action_id).where(ActionOwner.member_id == owner.id))
+        )
+    return session.scalars(query).all()
+
+
+def meetings(session: Session, board: Board) -> Sequence[Meeting]:
+    return session.scalars(
+        select(Meeting).where(Meeting.board_id == board.id).order_by(Meeting.date)
+    ).all()
+
+
+def meeting_on(session: Session, board: Board, day: date) -> Meeting | None:
+    return session.scalars(
+        select(Meeting).where(Meeting.board_id == board.id, Meeting.date == day)
+    ).first()
+
+
+def upcoming_meetings(session: Session, board: Board, today: date) -> Sequence[Meeting]:
+    """Recorded meetings on or after ``today`` that are not cancelled, soonest first."""
+    return session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.board_id == board.id,
+            Meeting.date >= today,
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+        .order_by(Meeting.date)
+    ).all()
+
+
+def latest_meeting_before(session: Session, board: Board, today: date) -> Meeting | None:
+    return session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.board_id == board.id,
+            Meeting.date <= today,
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+        .order_by(Meeting.date.desc())
+        .limit(1)
+    ).first()
+
+
+def latest_updates(session: Session, action_ids: Iterable[int]) -> dict[int, AuditEvent]:
+    """Each action's most recent update: a note, or the note given when it was closed."""
+    ids = list(action_ids)
+    if not ids:
+        return {}
+    newest = (
+        select(AuditEvent.action_id, func.max(AuditEvent.id).label("id"))
+        .where(
+            AuditEvent.action_id.in_(ids),
+            AuditEvent.kind.in_([EventKind.NOTE, EventKind.DONE]),
+            AuditEvent.note.is_not(None),
+        )
+        .group_by(AuditEvent.action_id)
+        .subquery()
+    )
+    rows = session.scalars(select(AuditEvent).join(newest, AuditEvent.id == newest.c.id))
+    return {event.action_id: event for event in rows if event.action_id is not None}
+
+
+def audit_trail(session: Session, action: Action) -> Sequence[AuditEvent]:
+    return session.scalars(
+        select(AuditEvent).where(AuditEvent.action_id == action.id).order_by(AuditEvent.id)
+    ).all()
