@@ -1,0 +1,1 @@
+"""Reminder planning, the quarterly calendar, the ledger and the clock that drives them."""

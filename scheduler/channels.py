@@ -1,0 +1,36 @@
+"""How a message reaches a member: Slack, Teams or email, behind one small interface.
+
+The dispatcher picks the first channel that can reach a member, in the order the channels are
+registered (a chat identity before email). Each adapter renders the platform-neutral ``Reply``
+itself, so the scheduler never sees Block Kit, Adaptive Cards or MIME.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from db.models import Member
+from handlers.reply import Reply
+
+
+class DeliveryError(Exception):
+    """A send failed. ``retry_after`` (seconds) is set when the platform said when to try again."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Channel(Protocol):
+    platform: str  # "slack" | "teams" | "email": the tick JSON's "platform"
+
+    def can_reach(self, member: Member) -> bool: ...
+
+    async def send(self, member: Member, message: Reply) -> None:
+        """Deliver ``message`` to ``member`` or raise ``DeliveryError``."""
+
+
+def channel_for(member: Member, channels: Sequence[Channel]) -> Channel | None:
+    return next((channel for channel in channels if channel.can_reach(member)), None)
