@@ -1,0 +1,43 @@
+"""Reading a minutes document from disk, whatever its format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from handlers.errors import MinutesError
+from handlers.minutes.model import Minutes
+from handlers.minutes.text import parse_text
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def read_minutes(path: Path) -> Minutes:
+    """Parse the minutes at ``path``. Raises MinutesError with a reason a person can act on."""
+    if not path.is_file():
+        raise MinutesError(f"There is no file at {path}.")
+    if path.stat().st_size > MAX_BYTES:
+        raise MinutesError(f"{path.name} is over {MAX_BYTES // 2**20} MB: is it really minutes?")
+    return parse_minutes(path.name, path.read_bytes())
+
+
+def parse_minutes(filename: str, data: bytes) -> Minutes:
+    """Parse minutes that arrived as bytes (a file, or an upload in chat), by their file name."""
+    suffix = Path(filename).suffix.lower()
+    if len(data) > MAX_BYTES:
+        raise MinutesError(f"{filename} is over {MAX_BYTES // 2**20} MB: is it really minutes?")
+    if suffix == ".txt":
+        return parse_text(_decode(filename, data))
+    raise MinutesError(
+        f"I can't read {suffix or 'extensionless'} files: give me the minutes as .txt."
+    )
+
+
+def _decode(filename: str, data: bytes) -> str:
+    if b"\x00" in data[:4096]:
+        raise MinutesError(f"{filename} is not a text file.")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise MinutesError(f"{filename} is not readable text (neither UTF-8 nor Windows-1252).")
