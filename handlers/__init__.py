@@ -1,0 +1,1 @@
+"""Platform-neutral use-cases: no Slack or Teams imports live here."""

@@ -1,0 +1,149 @@
+"""Changing actions: done, reopen, note, add, reassign: one transaction and one audit event each."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from db import queries
+from db.models import Action, ActionOwner, ActionStatus, EventKind, Member
+from handlers.audit import record
+from handlers.commands import Add, Done, Note, Reassign, Reopen
+from handlers.context import Ctx
+from handlers.errors import Forbidden, NotFound, UserError
+from handlers.refs import Ref
+from handlers.reply import Reply, Section, Tone
+from handlers.resolve import resolve
+from handlers.views import action_views, may_change
+from scheduler.calendar import local_date, zone
+
+
+def _stamp(ctx: Ctx) -> str:
+    local = ctx.now.astimezone(zone(ctx.board.timezone))
+    return f"{local:%H:%M on %a %-d %b %Y}"
+
+
+def _changeable(ctx: Ctx, ref: Ref, status: ActionStatus | None, verb: str) -> Action:
+    member = ctx.require_member()
+    action = resolve(ctx, ref, status)
+    if not may_change(member, action):
+        owners = ", ".join(f"{o.name} ({o.initials})" for o in action.owners) or "nobody yet"
+        raise Forbidden(
+            f"You can't {verb} {ref}: it belongs to {owners}. "
+            "Only its owner, the chair or the secretariat can."
+        )
+    return action
+
+
+def _changed(ctx: Ctx, title: str, action: Action, *lines: str) -> Reply:
+    view = action_views(ctx, [action])[0]
+    return Reply(
+        title=title.format(ref=view.ref),
+        lines=(*lines, f"Recorded by {ctx.caller.audit_label} at {_stamp(ctx)}."),
+        sections=(Section(None, actions=(view,)),),
+        tone=Tone.SUCCESS,
+        changed=True,
+    )
+
+
+def done(ctx: Ctx, command: Done) -> Reply:
+    action = _changeable(ctx, command.ref, ActionStatus.OPEN, "close")
+    action.status = ActionStatus.DONE
+    action.done_at = ctx.now
+    action.done_by = ctx.caller.member
+    record(ctx, EventKind.DONE, action=action, note=command.note)
+    ctx.session.flush()
+    return _changed(ctx, "Done: {ref}", action)
+
+
+def reopen(ctx: Ctx, command: Reopen) -> Reply:
+    action = _changeable(ctx, command.ref, ActionStatus.DONE, "reopen")
+    action.status = ActionStatus.OPEN
+    action.done_at = None
+    action.done_by = None
+    record(ctx, EventKind.REOPENED, action=action, note=command.reason)
+    ctx.session.flush()
+    return _changed(ctx, "Reopened: {ref}", action)
+
+
+def note(ctx: Ctx, command: Note) -> Reply:
+    try:
+        action = _changeable(ctx, command.ref, ActionStatus.OPEN, "update")
+    except NotFound:
+        action = _changeable(ctx, command.ref, None, "update")
+    record(ctx, EventKind.NOTE, action=action, note=command.text, rag=command.rag)
+    ctx.session.flush()
+    return _changed(ctx, "Update recorded on {ref}", action)
+
+
+def _require_officer(ctx: Ctx, what: str) -> Member:
+    member = ctx.require_member()
+    if not member.is_officer:
+        raise Forbidden(f"Only the chair or the secretariat can {what}.")
+    return member
+
+
+def _owners(ctx: Ctx, initials: tuple[str, ...]) -> list[Member]:
+    found = []
+    for each in initials:
+        member = queries.member_by_initials(ctx.session, ctx.board, each)
+        if member is None:
+            known = ", ".join(m.initials for m in queries.members(ctx.session, ctx.board))
+            raise NotFound(f"No member has the initials {each}.", hints=(f"Members: {known}",))
+        found.append(member)
+    if len(set(found)) != len(found):
+        raise UserError("An owner is named twice.")
+    return found
+
+
+def _link_owners(action: Action, owners: list[Member]) -> None:
+    action.owner_links = [ActionOwner(member=owner, position=n) for n, owner in enumerate(owners)]
+
+
+def add(ctx: Ctx, command: Add) -> Reply:
+    _require_officer(ctx, "add actions")
+    owners = _owners(ctx, command.owners)
+    today = local_date(ctx.now, ctx.board.timezone)
+    meeting = queries.latest_meeting_before(ctx.session, ctx.board, today)
+    if meeting is None:
+        raise UserError(
+            "No meeting has been held yet to raise the action at. "
+            "Record one first with `crb meeting add YYYY-MM-DD`."
+        )
+    last = ctx.session.scalar(
+        select(func.max(Action.position)).where(Action.meeting_id == meeting.id)
+    )
+    action = Action(
+        board_id=ctx.board.id,
+        meeting=meeting,
+        item=command.item,
+        position=(last or 0) + 1,
+        text=command.text,
+        created_at=ctx.now,
+    )
+    _link_owners(action, owners)
+    ctx.session.add(action)
+    ctx.session.flush()
+    record(ctx, EventKind.CREATED, action=action, details={"owners": list(command.owners)})
+    return _changed(
+        ctx, "Added {ref}", action, f"Raised at the meeting of {meeting.date:%-d %B %Y}."
+    )
+
+
+def reassign(ctx: Ctx, command: Reassign) -> Reply:
+    _require_officer(ctx, "reassign actions")
+    action = resolve(ctx, command.ref, ActionStatus.OPEN)
+    before = list(action.owner_initials)
+    owners = _owners(ctx, command.owners)
+    if [o.initials for o in owners] == before:
+        return Reply(f"{command.ref} already belongs to {'/'.join(before)}. Nothing changed.")
+    action.owner_links.clear()
+    ctx.session.flush()  # the old links go before the new: an owner may stay, under the same key
+    _link_owners(action, owners)
+    ctx.session.flush()
+    record(
+        ctx,
+        EventKind.REASSIGNED,
+        action=action,
+        details={"from": before, "to": [o.initials for o in owners]},
+    )
+    return _changed(ctx, "Reassigned: now {ref}", action, f"It was {'/'.join(before)}'s.")

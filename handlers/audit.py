@@ -1,0 +1,36 @@
+"""Every change records who did it and when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from db.models import Action, AuditEvent, EventKind, Meeting, Member, Rag
+from handlers.context import Ctx
+
+
+def record(
+    ctx: Ctx,
+    kind: EventKind,
+    *,
+    action: Action | None = None,
+    member: Member | None = None,
+    meeting: Meeting | None = None,
+    note: str | None = None,
+    rag: Rag | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        board_id=ctx.board.id,
+        at=ctx.now,
+        kind=kind,
+        actor_id=ctx.caller.member.id if ctx.caller.member else None,
+        actor_label=ctx.caller.audit_label,
+        action_id=action.id if action else None,
+        member_id=member.id if member else None,
+        meeting_id=meeting.id if meeting else None,
+        note=note,
+        rag=rag,
+        details=details,
+    )
+    ctx.session.add(event)
+    return event

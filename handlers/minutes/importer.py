@@ -1,0 +1,348 @@
+"""Minutes -> the board: meeting, members, actions, previous actions' statuses, next meeting.
+
+The import only ever adds or fills in. Re-importing the same minutes finds everything in place and
+changes nothing. A dry run is the same import rolled back by the caller, so its report is exact.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from sqlalchemy import func, select
+
+from db import queries
+from db.models import (
+    Action,
+    ActionOwner,
+    ActionStatus,
+    EventKind,
+    Meeting,
+    MeetingStatus,
+    Member,
+    Role,
+)
+from handlers.audit import record
+from handlers.context import Ctx
+from handlers.errors import MinutesError
+from handlers.members import add_member, derive_initials, longer_initials
+from handlers.minutes.model import ActionUpdate, Minutes, Person
+from handlers.refs import format_ref
+from scheduler.calendar import meeting_start
+
+MATCH_THRESHOLD = 0.6
+
+
+@dataclass
+class ImportReport:
+    meeting: Meeting | None = None
+    next_meeting: Meeting | None = None
+    actions: list[Action] = field(default_factory=list)
+    members: list[Member] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.created or self.changed)
+
+
+def import_minutes(ctx: Ctx, minutes: Minutes) -> ImportReport:
+    if minutes.meeting_date is None:
+        raise MinutesError(
+            "I couldn't find the meeting's date in these minutes, so I imported nothing."
+        )
+    report = ImportReport(warnings=list(minutes.warnings))
+    meeting = report.meeting = _upsert_meeting(ctx, minutes, report)
+    report.members = _upsert_people(ctx, minutes, report)
+    by_initials = _initials_index(ctx, report)
+    report.actions = _upsert_actions(ctx, minutes, meeting, by_initials, report)
+    _apply_previous_updates(ctx, minutes, meeting, report)
+    report.next_meeting = _upsert_next_meeting(ctx, minutes, report)
+    ctx.session.flush()
+    return report
+
+
+def _note(report: ImportReport, bucket: str, text: str) -> None:
+    getattr(report, bucket).append(text)
+
+
+def _upsert_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting:
+    assert minutes.meeting_date is not None
+    meeting = queries.meeting_on(ctx.session, ctx.board, minutes.meeting_date)
+    created = meeting is None
+    if meeting is None:
+        meeting = Meeting(board_id=ctx.board.id, date=minutes.meeting_date, created_at=ctx.now)
+        ctx.session.add(meeting)
+    wanted = {
+        "time": minutes.meeting_time,
+        "venue": minutes.venue,
+        "protective_marking": minutes.protective_marking,
+        "chair_name": minutes.chair.name if minutes.chair else None,
+        "notes_taker_name": minutes.notes_taker.name if minutes.notes_taker else None,
+        "status": MeetingStatus.HELD,
+    }
+    changed = _fill(meeting, wanted)
+    ctx.session.flush()
+    if created:
+        record(ctx, EventKind.MEETING_ADDED, meeting=meeting)
+        _note(report, "created", f"meeting {meeting.date}")
+    elif changed:
+        details = {k: str(v) for k, v in changed.items()}
+        record(ctx, EventKind.MEETING_CHANGED, meeting=meeting, details=details)
+        _note(report, "changed", f"meeting {meeting.date}: {', '.join(changed)}")
+    else:
+        _note(report, "unchanged", f"meeting {meeting.date}")
+    if ctx.board.name == queries.DEFAULT_BOARD_NAME and minutes.board_name:
+        ctx.board.name = minutes.board_name
+    ctx.session.flush()
+    return meeting
+
+
+def _fill(meeting: Meeting, wanted: dict[str, object]) -> dict[str, object]:
+    """Set what the minutes say where the meeting differs; return the fields that changed."""
+    changed = {}
+    for name, value in wanted.items():
+        if value is not None and getattr(meeting, name) != value:
+            changed[name] = value
+            setattr(meeting, name, value)
+    return changed
+
+
+def _people(minutes: Minutes) -> list[tuple[Person, Role]]:
+    """Everyone the minutes name, once each, with the role a new member would get."""
+    seen: dict[str, tuple[Person, Role]] = {}
+    for person in minutes.people:
+        seen.setdefault(person.name.casefold(), (person, Role.MEMBER))
+    for person, role in ((minutes.chair, Role.CHAIR), (minutes.notes_taker, Role.SECRETARIAT)):
+        if person is not None:
+            known = seen.get(person.name.casefold())
+            seen[person.name.casefold()] = (known[0] if known else person, role)
+    return list(seen.values())
+
+
+def _upsert_people(ctx: Ctx, minutes: Minutes, report: ImportReport) -> list[Member]:
+    existing = {m.name.casefold(): m for m in queries.members(ctx.session, ctx.board)}
+    newcomers = [(p, r) for p, r in _people(minutes) if p.name.casefold() not in existing]
+    taken: dict[str, list[str]] = defaultdict(list)
+    for member in existing.values():
+        taken[member.initials].append(member.name)
+    for person, _role in newcomers:
+        taken[derive_initials(person.name)].append(person.name)
+    result = []
+    for person, role in _people(minutes):
+        member = existing.get(person.name.casefold())
+        if member is None:
+            member = _add_person(ctx, person, role, taken, report)
+        elif member.capacity is None and person.capacity:
+            member.capacity = person.capacity
+            record(
+                ctx, EventKind.MEMBER_CHANGED, member=member, details={"capacity": person.capacity}
+            )
+            _note(report, "changed", f"member {member.initials}: capacity {person.capacity}")
+        else:
+            _note(report, "unchanged", f"member {member.initials}")
+        result.append(member)
+    return result
+
+
+def _add_person(
+    ctx: Ctx, person: Person, role: Role, taken: dict[str, list[str]], report: ImportReport
+) -> Member:
+    initials = derive_initials(person.name)
+    if len(taken[initials]) > 1:
+        handle = longer_initials(person.name)
+        others = " and ".join(n for n in taken[initials])
+        report.warnings.append(
+            f"{others} share the initials {initials}: {person.name} is {handle}. "
+            f"An action owned by {initials} can't be given to either; check it by hand."
+        )
+        initials = handle
+    chair = role == Role.CHAIR and any(
+        m.role == Role.CHAIR for m in queries.officers(ctx.session, ctx.board)
+    )
+    member = add_member(
+        ctx, initials, person.name, role=Role.MEMBER if chair else role, capacity=person.capacity
+    )
+    _note(report, "created", f"member {initials} {person.name} ({member.role})")
+    return member
+
+
+def _initials_index(ctx: Ctx, report: ImportReport) -> dict[str, Member | None]:
+    """Initials -> member; None marks initials that two people share (an ambiguous owner)."""
+    index: dict[str, Member | None] = {}
+    for member in queries.members(ctx.session, ctx.board):
+        index[member.initials] = member
+        base = derive_initials(member.name)
+        if base != member.initials:
+            index[base] = None if base in index and index[base] is not member else member
+    return index
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _upsert_actions(
+    ctx: Ctx,
+    minutes: Minutes,
+    meeting: Meeting,
+    by_initials: dict[str, Member | None],
+    report: ImportReport,
+) -> list[Action]:
+    known = {(a.item, _normal(a.text)): a for a in meeting.actions}
+    last = ctx.session.scalar(
+        select(func.max(Action.position)).where(Action.meeting_id == meeting.id)
+    )
+    position = last or 0
+    result = []
+    for minuted in minutes.actions:
+        ref = format_ref(minuted.item, minuted.owners)
+        owners = _resolve_owners(minuted.owners, ref, by_initials, report)
+        action = known.get((minuted.item, _normal(minuted.text)))
+        if action is None:
+            position += 1
+            action = Action(
+                board_id=ctx.board.id,
+                meeting=meeting,
+                item=minuted.item,
+                position=position,
+                text=minuted.text,
+                created_at=ctx.now,
+            )
+            action.owner_links = [ActionOwner(member=m, position=n) for n, m in enumerate(owners)]
+            ctx.session.add(action)
+            ctx.session.flush()
+            record(ctx, EventKind.IMPORTED, action=action, meeting=meeting, details={"ref": ref})
+            _note(report, "created", f"action {ref}: {minuted.text}")
+        elif owners and [m.id for m in action.owners] != [m.id for m in owners]:
+            before = action.owner_initials
+            action.owner_links.clear()
+            ctx.session.flush()
+            action.owner_links = [ActionOwner(member=m, position=n) for n, m in enumerate(owners)]
+            record(ctx, EventKind.REASSIGNED, action=action, details={"from": before, "to": ref})
+            _note(report, "changed", f"action {ref}: owners were {'/'.join(before) or 'none'}")
+        else:
+            _note(report, "unchanged", f"action {ref}")
+        result.append(action)
+    if not minutes.actions:
+        report.warnings.append("These minutes record no actions.")
+    return result
+
+
+def _resolve_owners(
+    initials: tuple[str, ...],
+    ref: str,
+    by_initials: dict[str, Member | None],
+    report: ImportReport,
+) -> list[Member]:
+    owners = []
+    for each in initials:
+        member = by_initials.get(each)
+        if member is not None:
+            owners.append(member)
+        elif each in by_initials:
+            report.warnings.append(
+                f"Action {ref}: two members have the initials {each}; owner left unset."
+            )
+        else:
+            report.warnings.append(f"Action {ref}: the initials {each} match no member.")
+    return owners
+
+
+def _apply_previous_updates(
+    ctx: Ctx, minutes: Minutes, meeting: Meeting, report: ImportReport
+) -> None:
+    if not minutes.previous_updates:
+        return
+    previous = (
+        queries.meeting_on(ctx.session, ctx.board, minutes.previous_meeting_date)
+        if minutes.previous_meeting_date
+        else None
+    )
+    if previous is None:
+        when = (
+            f"{minutes.previous_meeting_date:%-d %B %Y}" if minutes.previous_meeting_date else "?"
+        )
+        report.warnings.append(
+            f"The minutes report {len(minutes.previous_updates)} updates on actions from the "
+            f"meeting of {when}, which is not in the database; they were not applied."
+        )
+        return
+    for update in minutes.previous_updates:
+        action = _match_update(previous.actions, update)
+        if action is None:
+            report.warnings.append(
+                f"Update {update.label}. “{update.text}” matched no action of {previous.date}."
+            )
+        else:
+            _apply_update(ctx, action, update, meeting, report)
+
+
+def _match_update(candidates: list[Action], update: ActionUpdate) -> Action | None:
+    def score(action: Action) -> float:
+        ratio = SequenceMatcher(None, _normal(update.text), _normal(action.text)).ratio()
+        names = " ".join(m.name for m in action.owners).casefold()
+        named = bool(update.detail) and update.detail.casefold() in names
+        return ratio + (0.2 if named else 0.0)
+
+    best = max(candidates, key=score, default=None)
+    return best if best is not None and score(best) >= MATCH_THRESHOLD else None
+
+
+def _apply_update(
+    ctx: Ctx, action: Action, update: ActionUpdate, meeting: Meeting, report: ImportReport
+) -> None:
+    ref = format_ref(action.item, action.owner_initials)
+    if update.done and action.status == ActionStatus.OPEN:
+        action.status = ActionStatus.DONE
+        action.done_at = meeting_start(meeting.date, meeting.time, ctx.board.timezone)
+        record(
+            ctx, EventKind.STATUS_FROM_MINUTES, action=action, meeting=meeting, note=update.status
+        )
+        _note(report, "changed", f"action {ref} of {action.meeting.date}: {update.status}")
+    elif not update.done and update.status and action.status == ActionStatus.OPEN:
+        already = queries.latest_updates(ctx.session, [action.id]).get(action.id)
+        if already is None or already.note != update.status:
+            record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=update.status)
+            _note(report, "changed", f"action {ref} of {action.meeting.date}: {update.status}")
+    else:
+        _note(report, "unchanged", f"action {ref} of {action.meeting.date}")
+
+
+def _upsert_next_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting | None:
+    upcoming = minutes.next_meeting
+    if upcoming is None:
+        report.warnings.append("These minutes give no date for the next meeting.")
+        return None
+    meeting = queries.meeting_on(ctx.session, ctx.board, upcoming.date)
+    status = MeetingStatus.TENTATIVE if upcoming.tentative else MeetingStatus.SCHEDULED
+    if meeting is None:
+        meeting = Meeting(
+            board_id=ctx.board.id,
+            date=upcoming.date,
+            time=upcoming.time,
+            venue=upcoming.venue,
+            status=status,
+            created_at=ctx.now,
+        )
+        ctx.session.add(meeting)
+        ctx.session.flush()
+        record(ctx, EventKind.MEETING_ADDED, meeting=meeting)
+        _note(report, "created", f"meeting {upcoming.date} (next meeting)")
+        return meeting
+    changed = _fill(meeting, {"time": upcoming.time, "venue": meeting.venue or upcoming.venue})
+    if changed:
+        record(
+            ctx,
+            EventKind.MEETING_CHANGED,
+            meeting=meeting,
+            details={k: str(v) for k, v in changed.items()},
+        )
+        _note(report, "changed", f"meeting {upcoming.date}: {', '.join(changed)}")
+    else:
+        _note(report, "unchanged", f"meeting {upcoming.date}")
+    return meeting

@@ -1,0 +1,46 @@
+"""The contract's JSON shapes for actions, members and meetings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from db.models import Action, Meeting, Member
+from handlers.refs import format_ref
+
+
+def action_record(action: Action, unique_ref: str | None = None) -> dict[str, Any]:
+    ref = format_ref(action.item, action.owner_initials)
+    return {
+        "ref": ref,
+        "unique_ref": unique_ref or ref,
+        "item": action.item,
+        "meeting": action.meeting.date.isoformat(),
+        "owners": action.owner_initials,
+        "text": action.text,
+        "status": str(action.status),
+        "done_at": action.done_at.isoformat() if action.done_at else None,
+        "done_by": action.done_by.initials if action.done_by else None,
+    }
+
+
+def member_record(member: Member) -> dict[str, Any]:
+    return {
+        "initials": member.initials,
+        "name": member.name,
+        "role": str(member.role),
+        "capacity": member.capacity,
+        "slack_id": member.slack_id,
+        "teams_id": member.teams_id,
+        "email": member.email,
+    }
+
+
+def meeting_record(meeting: Meeting | None) -> dict[str, Any] | None:
+    if meeting is None:
+        return None
+    return {
+        "date": meeting.date.isoformat(),
+        "time": meeting.time.strftime("%H:%M") if meeting.time else None,
+        "venue": meeting.venue,
+        "status": str(meeting.status),
+    }

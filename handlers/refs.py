@@ -1,0 +1,88 @@
+"""The REF grammar: what people type to name an action.
+
+``04-CR`` names the item-04 actions that CR owns. It is matched case-insensitively and tolerates
+``4-cr``, ``04 CR`` and ``04-DP/RT``. Where that still names several actions, a suffix tells
+them apart: ``04-CR.2`` is CR's second item-04 action of a meeting, and ``@2020-11-25`` picks the
+meeting, as in ``04-CR.2@2020-11-25``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_REF = re.compile(
+    r"""^\s*
+    (?P<item>\d{1,3})
+    \s*[-–—_:\s]\s*
+    (?P<owners>[A-Za-z][A-Za-z0-9]{0,9}(?:\s*[/+&]\s*[A-Za-z][A-Za-z0-9]{0,9})*)
+    (?:\s*[.\#]\s*(?P<ordinal>\d{1,3}))?
+    (?:\s*@\s*(?P<meeting>\d{4}-\d{2}-\d{2}))?
+    \s*$""",
+    re.VERBOSE,
+)
+_OWNER_SPLIT = re.compile(r"\s*[/+&]\s*")
+
+
+@dataclass(frozen=True)
+class Ref:
+    item: str  # two digits at least: "04"
+    owners: tuple[str, ...]  # upper case, in the order typed
+    ordinal: int | None = None
+    meeting: date | None = None
+
+    def __str__(self) -> str:
+        return format_ref(self.item, self.owners, self.ordinal, self.meeting)
+
+
+def normalise_item(item: str) -> str:
+    return item.strip().lstrip("0").zfill(2) if item.strip() else item
+
+
+def format_ref(
+    item: str,
+    owners: tuple[str, ...] | list[str],
+    ordinal: int | None = None,
+    meeting: date | None = None,
+) -> str:
+    text = f"{normalise_item(item)}-{'/'.join(owners) or '?'}"
+    if ordinal is not None:
+        text += f".{ordinal}"
+    if meeting is not None:
+        text += f"@{meeting.isoformat()}"
+    return text
+
+
+def parse_ref(text: str) -> Ref | None:
+    """The REF in ``text``, or None when it is not one. Never raises."""
+    if len(text) > 80:
+        return None
+    match = _REF.match(text)
+    if match is None:
+        return None
+    meeting = None
+    if match["meeting"]:
+        try:
+            meeting = date.fromisoformat(match["meeting"])
+        except ValueError:
+            return None
+    owners = tuple(part.upper() for part in _OWNER_SPLIT.split(match["owners"].strip()))
+    ordinal = int(match["ordinal"]) if match["ordinal"] else None
+    if ordinal == 0:
+        return None
+    return Ref(normalise_item(match["item"]), owners, ordinal, meeting)
+
+
+def split_ref(text: str) -> tuple[Ref | None, str]:
+    """The REF at the start of ``text`` and the rest, trying the longest REF first.
+
+    ``04 CR finished and circulated`` -> (04-CR, "finished and circulated"): "04 CR" is a REF
+    although it contains a space, so the split cannot simply be on the first word.
+    """
+    words = text.split()
+    for count in range(min(len(words), 6), 0, -1):
+        ref = parse_ref(" ".join(words[:count]))
+        if ref is not None:
+            return ref, " ".join(words[count:])
+    return None, text.strip()

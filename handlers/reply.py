@@ -1,0 +1,75 @@
+"""What a use-case answers: plain text and structure, never markup.
+
+Each adapter renders a ``Reply`` in its own way (Block Kit, Adaptive Card, console text) and
+escapes every string it takes from here, so text typed by a user can never become formatting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Tone(StrEnum):
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class Visibility(StrEnum):
+    EPHEMERAL = "ephemeral"  # only the person who asked sees it
+    CHANNEL = "channel"  # posted where everyone in the conversation can read it
+
+
+@dataclass(frozen=True)
+class Button:
+    """A one-click command, such as "Mark done" running ``done 04-CR.2``."""
+
+    label: str
+    command: str
+    style: str | None = None  # "primary" | "danger" | None
+
+
+@dataclass(frozen=True)
+class ActionView:
+    ref: str  # the shortest REF that names this action among the board's open actions
+    item: str
+    meeting: str  # ISO date of the meeting that raised it
+    owners: tuple[str, ...]
+    owner_names: tuple[str, ...]
+    text: str
+    status: str
+    done_at: datetime | None = None
+    done_by: str | None = None
+    latest_update: str | None = None
+    rag: str | None = None
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str | None
+    lines: tuple[str, ...] = ()
+    actions: tuple[ActionView, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    title: str
+    lines: tuple[str, ...] = ()
+    sections: tuple[Section, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    tone: Tone = Tone.INFO
+    visibility: Visibility = Visibility.EPHEMERAL
+    changed: bool = False  # the request changed the board
+    extras: dict[str, object] = field(default_factory=dict, compare=False)
+
+    @property
+    def actions(self) -> tuple[ActionView, ...]:
+        return tuple(view for section in self.sections for view in section.actions)
+
+    @classmethod
+    def error(cls, message: str, *lines: str) -> Reply:
+        return cls(title=message, lines=tuple(lines), tone=Tone.ERROR)

@@ -1,0 +1,113 @@
+"""Read-only answers: help, mine, outstanding, next."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from db import queries
+from db.models import Action, ActionStatus, Member, Role
+from handlers.commands import USAGE, Help, Mine, Next, Outstanding
+from handlers.context import Ctx, not_linked_message
+from handlers.errors import Forbidden, NotFound
+from handlers.meetings import next_meeting
+from handlers.reply import Button, Reply, Section, Tone, Visibility
+from handlers.views import action_views
+from scheduler.calendar import local_date
+
+OFFICER_ONLY = ("add", "reassign")
+
+
+def help_reply(ctx: Ctx, command: Help) -> Reply:
+    member = ctx.caller.member
+    verbs = [
+        v for v in USAGE if member is not None and (member.is_officer or v not in OFFICER_ONLY)
+    ]
+    lines = [USAGE[v] for v in verbs] or [USAGE["help"]]
+    if member is None:
+        lines.append(not_linked_message(ctx))
+    else:
+        lines.append("A REF is the agenda item and the owner's initials: 04-CR, 4-cr or 04 CR.")
+    title = f"{ctx.board.command_prefix} — the {ctx.board.name}'s action tracker"
+    return Reply(title=title, lines=tuple(lines))
+
+
+def _next_line(ctx: Ctx) -> str:
+    upcoming = next_meeting(ctx.session, ctx.board, ctx.now)
+    return f"Next meeting: {upcoming.describe()}." if upcoming else "No next meeting is known."
+
+
+def mine(ctx: Ctx, _command: Mine) -> Reply:
+    member = ctx.require_member()
+    open_actions = queries.actions(ctx.session, ctx.board, status=ActionStatus.OPEN, owner=member)
+    if not open_actions:
+        return Reply("You have no open actions.", lines=(_next_line(ctx),), tone=Tone.SUCCESS)
+    views = action_views(ctx, open_actions)
+    title = f"Your open actions ({len(views)})"
+    return Reply(title, lines=(_next_line(ctx),), sections=(Section(None, actions=tuple(views)),))
+
+
+def by_owner(actions: Sequence[Action]) -> dict[Member | None, list[Action]]:
+    """Open actions grouped by owner; a joint action appears under each of its owners."""
+    groups: dict[Member | None, list[Action]] = defaultdict(list)
+    for action in actions:
+        for owner in action.owners or [None]:
+            groups[owner].append(action)
+    return dict(sorted(groups.items(), key=lambda kv: kv[0].name if kv[0] else "~"))
+
+
+def outstanding(ctx: Ctx, command: Outstanding) -> Reply:
+    member = ctx.require_member()
+    if command.post and member.role != Role.CHAIR:
+        raise Forbidden("Only the chair can post the outstanding actions to the channel.")
+    owner = None
+    if command.owner:
+        owner = queries.member_by_initials(ctx.session, ctx.board, command.owner)
+        if owner is None:
+            raise NotFound(f"No member has the initials {command.owner}.")
+    open_actions = queries.actions(ctx.session, ctx.board, status=ActionStatus.OPEN, owner=owner)
+    if command.post:
+        open_actions = [a for a in open_actions if not a.closed_session]
+    if not open_actions:
+        who = f" for {owner.name}" if owner else ""
+        return Reply(f"Nothing is outstanding{who}.", lines=(_next_line(ctx),), tone=Tone.SUCCESS)
+    shown = action_views(ctx, open_actions, with_buttons=not command.post)
+    view_of = {a.id: view for a, view in zip(open_actions, shown, strict=True)}
+    sections = []
+    for person, owned in by_owner(open_actions).items():
+        if owner is not None and person is not owner:
+            continue
+        heading = f"{person.name} ({person.initials})" if person else "No owner"
+        sections.append(
+            Section(f"{heading} — {len(owned)}", actions=tuple(view_of[a.id] for a in owned))
+        )
+    buttons = ()
+    if member.role == Role.CHAIR and not command.post:
+        text = f"outstanding {command.owner or ''} --post".replace("  ", " ")
+        buttons = (Button("Post to channel", text),)
+    return Reply(
+        title=f"Outstanding actions: {len(open_actions)}",
+        lines=(_next_line(ctx),),
+        sections=tuple(sections),
+        buttons=buttons,
+        visibility=Visibility.CHANNEL if command.post else Visibility.EPHEMERAL,
+    )
+
+
+def next_reply(ctx: Ctx, _command: Next) -> Reply:
+    member = ctx.require_member()
+    upcoming = next_meeting(ctx.session, ctx.board, ctx.now)
+    if upcoming is None:
+        return Reply("No next meeting is known.", lines=("Ask the secretariat to add one.",))
+    days = (upcoming.date - local_date(ctx.now, ctx.board.timezone)).days
+    lines = [upcoming.describe(), f"That is in {days} day{'s' if days != 1 else ''}."]
+    owned = queries.actions(ctx.session, ctx.board, status=ActionStatus.OPEN, owner=member)
+    lines.append(
+        f"You have {len(owned)} open action{'s' if len(owned) != 1 else ''} to report on."
+        if owned
+        else "You have no open actions to report on."
+    )
+    sections = (
+        (Section("Your open actions", actions=tuple(action_views(ctx, owned))),) if owned else ()
+    )
+    return Reply(title="Next meeting", lines=tuple(lines), sections=sections)

@@ -1,0 +1,138 @@
+"""From a typed REF to the one action it names, or a helpful refusal."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from db import queries
+from db.models import Action, ActionStatus
+from handlers.context import Ctx
+from handlers.errors import NotFound, UserError
+from handlers.refs import Ref, format_ref
+
+
+class AmbiguousRef(UserError):
+    """The REF names several actions: the candidates are listed and nothing changes."""
+
+    def __init__(self, ref: Ref, candidates: Sequence[Action], refs: dict[int, str]) -> None:
+        count = len(candidates)
+        super().__init__(f"{count} actions match {ref}. Say which one you mean:")
+        self.candidates = list(candidates)
+        self.refs = refs
+
+
+def owner_key(action: Action) -> tuple[str, ...]:
+    return tuple(action.owner_initials)
+
+
+def ordinals(actions: Sequence[Action]) -> dict[int, int]:
+    """Each action's place among the same meeting's actions with the same item and owners.
+
+    It counts closed actions too, so an action's ordinal never changes as others are closed.
+    """
+    groups: dict[tuple[int, str, tuple[str, ...]], list[Action]] = defaultdict(list)
+    for action in sorted(actions, key=lambda a: (a.meeting_id, a.position)):
+        groups[(action.meeting_id, action.item, owner_key(action))].append(action)
+    return {a.id: n for group in groups.values() for n, a in enumerate(group, start=1)}
+
+
+def unique_refs(
+    session: Session, shown: Sequence[Action], universe: Sequence[Action]
+) -> dict[int, str]:
+    """The shortest REF for each shown action that names it alone among ``universe``."""
+    same_key: dict[tuple[str, tuple[str, ...]], list[Action]] = defaultdict(list)
+    for action in {a.id: a for a in universe}.values():
+        same_key[(action.item, owner_key(action))].append(action)
+    refs, crowded = {}, []
+    for action in shown:
+        rivals = same_key.get((action.item, owner_key(action)), [action])
+        if all(r.id == action.id for r in rivals):
+            refs[action.id] = format_ref(action.item, owner_key(action))
+        else:
+            crowded.append((action, rivals))
+    places = ordinals(siblings(session, [a for a, _ in crowded])) if crowded else {}
+    for action, rivals in crowded:
+        one_meeting = all(r.meeting_id == action.meeting_id for r in rivals)
+        alone_in_meeting = sum(r.meeting_id == action.meeting_id for r in rivals) == 1
+        ordinal = None if alone_in_meeting else places[action.id]
+        meeting = None if one_meeting else action.meeting.date
+        refs[action.id] = format_ref(action.item, owner_key(action), ordinal, meeting)
+    return refs
+
+
+def siblings(session: Session, actions: Sequence[Action]) -> Sequence[Action]:
+    """Every action, of any status, raised at the same meeting under the same item as these."""
+    pairs = {(a.meeting_id, a.item) for a in actions}
+    return session.scalars(
+        select(Action).where(tuple_(Action.meeting_id, Action.item).in_(list(pairs)))
+    ).all()
+
+
+def _matches(action: Action, ref: Ref) -> bool:
+    owners = set(owner_key(action))
+    return (
+        action.item == ref.item
+        and set(ref.owners) <= owners
+        and (ref.meeting is None or action.meeting.date == ref.meeting)
+    )
+
+
+def _narrow(candidates: list[Action], ref: Ref, places: dict[int, int]) -> list[Action]:
+    exact = [a for a in candidates if set(owner_key(a)) == set(ref.owners)]
+    if exact and len(candidates) > 1:
+        candidates = exact
+    if ref.ordinal is not None:
+        candidates = [a for a in candidates if places[a.id] == ref.ordinal]
+    return candidates
+
+
+def resolve(ctx: Ctx, ref: Ref, status: ActionStatus | None = ActionStatus.OPEN) -> Action:
+    """The one action ``ref`` names among actions with ``status`` (None: any status)."""
+    same_item = list(queries.actions(ctx.session, ctx.board, item=ref.item))
+    places = ordinals(same_item)
+    matching = [a for a in same_item if _matches(a, ref)]
+    candidates = _narrow([a for a in matching if status in (None, a.status)], ref, places)
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        raise AmbiguousRef(ref, candidates, unique_refs(ctx.session, candidates, candidates))
+    others = _narrow(matching, ref, places)
+    if len(others) == 1 and status is not None:
+        raise UserError(_wrong_status_message(others[0], ref))
+    raise NotFound(
+        f"No {status or ''} action matches {ref}.".replace("  ", " "),
+        hints=tuple(suggestions(ctx, ref)),
+    )
+
+
+def _wrong_status_message(action: Action, ref: Ref) -> str:
+    if action.status == ActionStatus.DONE:
+        who = f" by {action.done_by.initials}" if action.done_by else ""
+        when = f" on {action.done_at:%-d %b %Y}" if action.done_at else ""
+        return f"{ref} is already done{who}{when}. Nothing changed."
+    return f"{ref} is still open. Nothing changed."
+
+
+def suggestions(ctx: Ctx, ref: Ref, limit: int = 3) -> list[str]:
+    """The open actions closest to what was typed, as "Did you mean" lines."""
+    open_actions = list(queries.actions(ctx.session, ctx.board, status=ActionStatus.OPEN))
+    refs = unique_refs(ctx.session, open_actions, open_actions)
+    typed = str(ref)
+
+    def closeness(action: Action) -> tuple[int, float]:
+        shared = (action.item == ref.item) + bool(set(ref.owners) & set(owner_key(action)))
+        return shared, SequenceMatcher(None, typed, refs[action.id]).ratio()
+
+    ranked = sorted(open_actions, key=closeness, reverse=True)[:limit]
+    return [
+        f"Did you mean {refs[a.id]}: {shorten(a.text)}" for a in ranked if closeness(a)[1] > 0.3
+    ]
+
+
+def shorten(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"

@@ -1,0 +1,63 @@
+"""Actions as the reply model shows them: refs, owners, latest update and buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from db import queries
+from db.models import Action, ActionStatus, Board, Member
+from handlers.context import Ctx
+from handlers.reply import ActionView, Button
+from handlers.resolve import owner_key, unique_refs
+
+
+def may_change(member: Member | None, action: Action) -> bool:
+    """Owners change their own actions; the chair and the secretariat change anyone's."""
+    if member is None:
+        return False
+    return member.is_officer or member.id in {owner.id for owner in action.owners}
+
+
+def buttons_for(member: Member | None, action: Action, ref: str) -> tuple[Button, ...]:
+    if not may_change(member, action):
+        return ()
+    if action.status == ActionStatus.DONE:
+        return (Button("Reopen", f"reopen {ref}"),)
+    return (Button("Mark done", f"done {ref}", "primary"), Button("Add update", f"note {ref}"))
+
+
+def display_refs(session: Session, board: Board, shown: Sequence[Action]) -> dict[int, str]:
+    """REFs to show: each names its action alone among the board's open actions and ``shown``."""
+    open_actions = queries.actions(session, board, status=ActionStatus.OPEN)
+    return unique_refs(session, shown, [*open_actions, *shown])
+
+
+def action_views(
+    ctx: Ctx, shown: Sequence[Action], *, with_buttons: bool = True
+) -> list[ActionView]:
+    """Views of ``shown``, each with the REF that names it alone among the board's open actions."""
+    refs = display_refs(ctx.session, ctx.board, shown)
+    updates = queries.latest_updates(ctx.session, (a.id for a in shown))
+    member = ctx.caller.member if with_buttons else None
+    views = []
+    for action in shown:
+        update = updates.get(action.id)
+        views.append(
+            ActionView(
+                ref=refs[action.id],
+                item=action.item,
+                meeting=action.meeting.date.isoformat(),
+                owners=owner_key(action),
+                owner_names=tuple(owner.name for owner in action.owners),
+                text=action.text,
+                status=action.status,
+                done_at=action.done_at,
+                done_by=action.done_by.initials if action.done_by else None,
+                latest_update=update.note if update else None,
+                rag=update.rag if update else None,
+                buttons=buttons_for(member, action, refs[action.id]),
+            )
+        )
+    return views
