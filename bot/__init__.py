@@ -1,0 +1,1 @@
+"""Adapters and wiring: config, the CLI, the console, Slack, Teams and the renderers."""

@@ -1,0 +1,427 @@
+"""The `crb` command line: the contract's CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
+
+from bot import config as config_module
+from bot.render_text import render
+from bot.runtime import Runtime
+from db import migrate, queries
+from db.models import ActionStatus, EventKind, Meeting, MeetingStatus, Role
+from handlers.audit import record
+from handlers.context import Caller, Ctx
+from handlers.errors import UserError
+from handlers.members import add_member, find_member, link_member
+from handlers.records import action_record, meeting_record, member_record
+from handlers.reply import Tone
+from handlers.views import display_refs
+from scheduler.calendar import zone
+
+out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+
+
+class ExitCode:
+    BAD_INPUT = 1
+    USAGE = 2
+
+
+class CrbGroup(TyperGroup):
+    """Turns a UserError from any command into a message on stderr and exit status 1."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as error:
+            err.print(f"crb: {error.message}")
+            for hint in error.hints:
+                err.print(f"  {hint}")
+            raise typer.Exit(ExitCode.BAD_INPUT) from error
+
+
+app = typer.Typer(
+    cls=CrbGroup,
+    name="crb",
+    help="crb-bot: keeps the board's meeting actions moving between meetings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+member_app = typer.Typer(help="Add and link board members.", no_args_is_help=True)
+meeting_app = typer.Typer(help="Record meetings.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(member_app, name="member")
+app.add_typer(meeting_app, name="meeting")
+app.add_typer(db_app, name="db")
+
+CLI = Caller(None, "cli")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+AtOption = Annotated[
+    str | None,
+    typer.Option("--at", help="Act as if it were this ISO-8601 instant (travel in time)."),
+]
+
+
+class StatusFilter(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    ALL = "all"
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_instant(text: str | None, tz: str = "Europe/London") -> datetime:
+    """An ISO-8601 instant; one with no offset is read as the board's local time."""
+    if text is None:
+        return wall_clock()
+    try:
+        instant = datetime.fromisoformat(text.strip())
+    except ValueError as error:
+        raise UserError(f"“{text}” is not an ISO-8601 time, like 2021-02-10T09:00:00Z.") from error
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=zone(tz))
+    return instant.astimezone(UTC)
+
+
+def runtime(now: datetime) -> Runtime:
+    rt = Runtime(config_module.load())
+    rt.prepare(now)
+    return rt
+
+
+@contextmanager
+def operator(now: datetime, *, commit: bool = True) -> Iterator[Ctx]:
+    """The CLI acts as the operator (the audit trail says "cli"), in one transaction."""
+    rt = runtime(now)
+    with rt.unit(lambda _s, _b: CLI, now) as ctx:
+        yield ctx
+        if commit:
+            ctx.session.commit()
+
+
+def emit_json(document: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+
+def table(title: str, columns: list[str], rows: list[list[str | None]]) -> Table:
+    result = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        result.add_column(column, overflow="fold")
+    for row in rows:
+        result.add_row(*(Text(cell or "") for cell in row))
+    return result
+
+
+# ---------------------------------------------------------------- listings
+
+
+@app.command("actions")
+def actions_command(
+    status: Annotated[StatusFilter, typer.Option(help="Which actions.")] = StatusFilter.OPEN,
+    owner: Annotated[str | None, typer.Option(help="Only this member's (initials).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the board's actions."""
+    now = wall_clock()
+    with operator(now, commit=False) as ctx:
+        who = find_member(ctx, owner) if owner else None
+        wanted = None if status == StatusFilter.ALL else ActionStatus(status.value)
+        found = queries.actions(ctx.session, ctx.board, status=wanted, owner=who)
+        refs = display_refs(ctx.session, ctx.board, found)
+        if as_json:
+            emit_json({"actions": [action_record(a, refs[a.id]) for a in found]})
+            return
+        rows = [
+            [refs[a.id], a.meeting.date.isoformat(), "/".join(a.owner_initials), a.text, a.status]
+            for a in found
+        ]
+        out.print(
+            table(
+                f"Actions ({status.value}): {len(found)}",
+                ["Ref", "Meeting", "Owners", "Action", "Status"],
+                rows,
+            )
+        )
+
+
+@app.command("members")
+def members_command(as_json: JsonOption = False) -> None:
+    """List the board's members."""
+    with operator(wall_clock(), commit=False) as ctx:
+        found = queries.members(ctx.session, ctx.board)
+        if as_json:
+            emit_json({"members": [member_record(m) for m in found]})
+            return
+        rows = [
+            [m.initials, m.name, m.role, m.capacity, _linked(m.slack_id, m.teams_id, m.email)]
+            for m in found
+        ]
+        out.print(
+            table(
+                f"Members: {len(found)}",
+                ["Initials", "Name", "Role", "Capacity", "Reached by"],
+                rows,
+            )
+        )
+
+
+def _linked(slack_id: str | None, teams_id: str | None, email: str | None) -> str:
+    ways = [
+        name
+        for name, value in (("Slack", slack_id), ("Teams", teams_id), ("email", email))
+        if value
+    ]
+    return ", ".join(ways) or "not linked"
+
+
+@app.command("meetings")
+def meetings_command(as_json: JsonOption = False) -> None:
+    """List the board's meetings."""
+    with operator(wall_clock(), commit=False) as ctx:
+        found = queries.meetings(ctx.session, ctx.board)
+        if as_json:
+            emit_json({"meetings": [meeting_record(m) for m in found]})
+            return
+        rows = [
+            [m.date.isoformat(), m.time.strftime("%H:%M") if m.time else "", m.venue, m.status]
+            for m in found
+        ]
+        out.print(table(f"Meetings: {len(found)}", ["Date", "Time", "Venue", "Status"], rows))
+
+
+# ---------------------------------------------------------------- members
+
+
+@member_app.command("add")
+def member_add(
+    initials: str,
+    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    role: Annotated[Role, typer.Option(help="member, chair or secretariat.")] = Role.MEMBER,
+    email: Annotated[str | None, typer.Option(help="Email address.")] = None,
+    slack_id: Annotated[str | None, typer.Option("--slack-id", help="Slack user id (U…).")] = None,
+    teams_id: Annotated[str | None, typer.Option("--teams-id", help="Teams AAD object id.")] = None,
+    capacity: Annotated[str | None, typer.Option(help="Post and organisation.")] = None,
+) -> None:
+    """Add a board member."""
+    with operator(wall_clock()) as ctx:
+        member = add_member(
+            ctx,
+            initials,
+            name,
+            role=role,
+            capacity=capacity,
+            email=email,
+            slack_id=slack_id,
+            teams_id=teams_id,
+        )
+        out.print(f"Added {member.initials}: {member.name} ({member.role}).")
+
+
+@member_app.command("link")
+def member_link(
+    initials: str,
+    slack_id: Annotated[str | None, typer.Option("--slack-id", help="Slack user id (U…).")] = None,
+    teams_id: Annotated[str | None, typer.Option("--teams-id", help="Teams AAD object id.")] = None,
+    email: Annotated[str | None, typer.Option(help="Email address.")] = None,
+) -> None:
+    """Link a member to a Slack id, a Teams id or an email address."""
+    given = {
+        k: v for k, v in {"slack_id": slack_id, "teams_id": teams_id, "email": email}.items() if v
+    }
+    if len(given) != 1:
+        err.print("Give exactly one of --slack-id, --teams-id or --email.")
+        raise typer.Exit(ExitCode.USAGE)
+    with operator(wall_clock()) as ctx:
+        member = find_member(ctx, initials)
+        changed = link_member(ctx, member, **given)
+        ((field, value),) = given.items()
+        what = field.replace("_", " ")
+        out.print(
+            f"Linked {member.initials} to {what} {value}."
+            if changed
+            else f"{member.initials} was already linked to {what} {value}."
+        )
+
+
+# ---------------------------------------------------------------- meetings
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise UserError(f"“{text}” is not a date like 2021-02-24.") from error
+
+
+def parse_time(text: str | None) -> time | None:
+    if text is None:
+        return None
+    try:
+        return time.fromisoformat(text)
+    except ValueError as error:
+        raise UserError(f"“{text}” is not a time like 10:00.") from error
+
+
+@meeting_app.command("add")
+def meeting_add(
+    day: Annotated[str, typer.Argument(metavar="YYYY-MM-DD")],
+    at: Annotated[str | None, typer.Option("--time", help="Local start time, HH:MM.")] = None,
+    venue: Annotated[str | None, typer.Option(help="Where it is held.")] = None,
+) -> None:
+    """Record a meeting in the board's diary."""
+    meeting_day, start = parse_day(day), parse_time(at)
+    with operator(wall_clock()) as ctx:
+        if queries.meeting_on(ctx.session, ctx.board, meeting_day):
+            raise UserError(f"A meeting on {meeting_day} is already recorded.")
+        meeting = Meeting(
+            board_id=ctx.board.id,
+            date=meeting_day,
+            time=start,
+            venue=venue,
+            status=MeetingStatus.SCHEDULED,
+            created_at=ctx.now,
+        )
+        ctx.session.add(meeting)
+        ctx.session.flush()
+        record(ctx, EventKind.MEETING_ADDED, meeting=meeting)
+        out.print(f"Recorded the meeting on {meeting_day:%A %-d %B %Y}.")
+
+
+# ---------------------------------------------------------------- import
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="Minutes as .txt.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import actions, members and meetings from the minutes."""
+    from handlers.minutes.importer import import_minutes
+    from handlers.minutes.read import read_minutes
+
+    minutes = read_minutes(file)
+    with operator(wall_clock(), commit=not dry_run) as ctx:
+        ctx = Ctx(ctx.session, ctx.board, Caller(None, f"import:{file.name}"), ctx.now)
+        report = import_minutes(ctx, minutes)
+        if as_json:
+            refs = display_refs(ctx.session, ctx.board, report.actions)
+            emit_json(
+                {
+                    "meeting": meeting_record(report.meeting),
+                    "actions": [action_record(a, refs[a.id]) for a in report.actions],
+                    "members": [member_record(m) for m in report.members],
+                    "next_meeting": meeting_record(report.next_meeting),
+                    "warnings": report.warnings,
+                    "dry_run": dry_run,
+                    "created": report.created,
+                    "changed": report.changed,
+                    "unchanged": report.unchanged,
+                }
+            )
+        else:
+            print_import_report(report, dry_run)
+
+
+def print_import_report(report: Any, dry_run: bool) -> None:
+    verb = "would be" if dry_run else "were"
+    meeting = f"{report.meeting.date:%-d %B %Y}"
+    out.print(f"Minutes of {meeting}: {len(report.actions)} actions, {len(report.members)} people.")
+    for label, items in (("created", report.created), ("changed", report.changed)):
+        out.print(f"{len(items)} {verb} {label}:" if items else f"Nothing {verb} {label}.")
+        for item in items:
+            out.print(f"  + {item}" if label == "created" else f"  ~ {item}")
+    out.print(f"{len(report.unchanged)} {'would be' if dry_run else 'were'} left alone.")
+    for warning in report.warnings:
+        err.print(f"warning: {warning}")
+    if dry_run:
+        out.print("Dry run: nothing was changed.")
+
+
+# ---------------------------------------------------------------- console and demo
+
+
+@app.command("console")
+def console_command(
+    as_member: Annotated[
+        str | None, typer.Option("--as", help="Act as this member (initials).")
+    ] = None,
+    command: Annotated[
+        str | None, typer.Option("-c", "--command", help="Run one command and exit.")
+    ] = None,
+    at: AtOption = None,
+) -> None:
+    """The chat commands in a terminal, acting as a member."""
+    from bot.console import Console as ChatConsole
+
+    now = parse_instant(at)
+    chat = ChatConsole(runtime(now), as_member, fixed_now=now if at else None)
+    if command is not None:
+        reply = chat.run(command)
+        if reply.tone in (Tone.ERROR, Tone.WARNING):
+            err.print(render(reply))
+            raise typer.Exit(ExitCode.BAD_INPUT)
+        out.print(render(reply))
+        return
+    chat.loop()
+
+
+@app.command("demo")
+def demo_command(
+    database: Annotated[
+        Path, typer.Option("--db", help="SQLite file for the demo board (recreated).")
+    ] = Path("crb-demo.db"),
+    at: AtOption = None,
+) -> None:
+    """Load the sample minutes into a fresh database, show the board, open the console."""
+    from bot.demo import run_demo
+
+    run_demo(database, parse_instant(at) if at else None, interactive=sys.stdin.isatty())
+
+
+# ---------------------------------------------------------------- serving and maintenance
+
+
+@app.command("serve")
+def serve_command(
+    port: Annotated[int | None, typer.Option(help="Port (default $PORT or 3000).")] = None,
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Do not run reminders here.")
+    ] = False,
+) -> None:
+    """Run the bot: Slack, Teams and /healthz on one aiohttp server."""
+    from bot.server import serve
+
+    config = config_module.load()
+    serve(config, port or config.port, scheduler=not no_scheduler)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+    rt = Runtime(config_module.load())
+    migrate.upgrade(rt.engine)
+    out.print("The database is up to date.")
+
+
+def main() -> None:
+    app(prog_name="crb")

@@ -1,0 +1,98 @@
+"""Configuration from the environment: the contract's table, read once at the edge."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from db.models import parse_day_list
+from handlers.errors import UserError
+
+DEFAULT_DATABASE_URL = "sqlite:///crb.db"
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str = DEFAULT_DATABASE_URL
+    timezone: str | None = None  # None: keep the board's own setting
+    reminder_days: str | None = None
+    reminder_time: time | None = None
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    smtp_url: str | None = None
+    mail_from: str | None = None
+    port: int = 3000
+
+    def __repr__(self) -> str:
+        # Secrets never reach a log line through a repr.
+        shown = {k: v for k, v in self.__dict__.items() if "token" not in k and "secret" not in k}
+        return f"Config({shown})"
+
+    def board_settings(self) -> dict[str, object]:
+        """The board settings the operator set explicitly in the environment."""
+        settings = {
+            "timezone": self.timezone,
+            "reminder_days": self.reminder_days,
+            "reminder_time": self.reminder_time,
+        }
+        return {k: v for k, v in settings.items() if v is not None}
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise UserError(
+            f"CRB_TIMEZONE={value!r} is not a time zone, e.g. Europe/London."
+        ) from error
+    return value
+
+
+def _days(value: str) -> str:
+    try:
+        days = parse_day_list(value)
+    except ValueError as error:
+        raise UserError(f"CRB_REMINDER_DAYS={value!r}: give whole days, e.g. 14,7,1.") from error
+    if not days or any(d < 0 or d > 90 for d in days):
+        raise UserError(f"CRB_REMINDER_DAYS={value!r}: give days from 0 to 90, e.g. 14,7,1.")
+    return ",".join(str(d) for d in days)
+
+
+def _time(value: str) -> time:
+    try:
+        return time.fromisoformat(value)
+    except ValueError as error:
+        raise UserError(f"CRB_REMINDER_TIME={value!r} is not a time of day like 09:00.") from error
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise UserError(f"PORT={value!r} is not a port number.")
+    return int(value)
+
+
+def load(env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    return Config(
+        database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        timezone=_timezone(tz) if (tz := get("CRB_TIMEZONE")) else None,
+        reminder_days=_days(days) if (days := get("CRB_REMINDER_DAYS")) else None,
+        reminder_time=_time(at) if (at := get("CRB_REMINDER_TIME")) else None,
+        slack_bot_token=get("SLACK_BOT_TOKEN"),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+        slack_app_token=get("SLACK_APP_TOKEN"),
+        slack_api_url=get("SLACK_API_URL") or "https://slack.com/api/",
+        smtp_url=get("SMTP_URL"),
+        mail_from=get("CRB_MAIL_FROM"),
+        port=_port(port) if (port := get("PORT")) else 3000,
+    )

@@ -1,0 +1,60 @@
+"""The local console: the chat commands in a terminal, acting as a chosen member."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.console import Console as RichConsole
+
+from bot.render_text import render
+from bot.runtime import Runtime, by_initials
+from db import queries
+from handlers.reply import Reply
+
+PROMPT = "crb> "
+INTRO = (
+    "Type a command as you would in Slack (help, mine, outstanding, done 04-CR, …).\n"
+    "“as XX” acts as another member; “quit” or Ctrl-D leaves."
+)
+
+
+class Console:
+    def __init__(self, runtime: Runtime, initials: str | None, fixed_now: datetime | None = None):
+        self.runtime = runtime
+        self.initials = initials.upper() if initials else None
+        self.fixed_now = fixed_now
+        self.screen = RichConsole(highlight=False, markup=False, emoji=False)
+
+    def now(self) -> datetime:
+        return self.fixed_now or datetime.now(UTC)
+
+    def run(self, text: str) -> Reply:
+        label = f"console:{self.initials}" if self.initials else "console"
+        return self.runtime.execute(by_initials(self.initials, label), text, self.now())
+
+    def whoami(self) -> str:
+        with self.runtime.sessions() as session:
+            board = queries.default_board(session)
+            member = (
+                queries.member_by_initials(session, board, self.initials) if self.initials else None
+            )
+            if member is None:
+                return "You are not acting as any member: only “help” works. Type “as XX”."
+            return f"You are {member.name} ({member.initials}, {member.role})."
+
+    def loop(self) -> None:
+        self.screen.print(INTRO)
+        self.screen.print(self.whoami())
+        while True:
+            try:
+                text = input(PROMPT).strip()
+            except (EOFError, KeyboardInterrupt):
+                self.screen.print()
+                return
+            if text.lower() in ("quit", "exit", ":q"):
+                return
+            if text.lower().startswith("as "):
+                self.initials = text[3:].strip().upper() or None
+                self.screen.print(self.whoami())
+            elif text:
+                self.screen.print(render(self.run(text)))

@@ -1,0 +1,98 @@
+"""The running bot: one engine, one session per request, and the rule for committing.
+
+A request commits only when its reply says it changed the board; a refusal or an error rolls
+everything back, so bad input never changes anything. Async adapters call ``run_in_thread`` so that
+database work stays off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from bot.config import Config
+from db import migrate, queries
+from db.models import Board, EventKind
+from db.session import make_engine, make_session_factory
+from handlers.audit import record
+from handlers.context import Caller, Ctx
+from handlers.dispatch import handle
+from handlers.errors import UserError
+from handlers.reply import Reply
+
+T = TypeVar("T")
+SYSTEM = Caller(None, "system")
+
+
+class Runtime:
+    def __init__(self, config: Config, *, engine: Engine | None = None) -> None:
+        self.config = config
+        self.engine = engine or make_engine(config.database_url)
+        self.sessions = make_session_factory(self.engine)
+
+    def prepare(self, now: datetime) -> None:
+        """Bring the schema up to date (SQLite: automatically) and the board in line with config."""
+        if self.engine.dialect.name == "sqlite":
+            migrate.upgrade(self.engine)
+        elif not migrate.is_current(self.engine):
+            raise UserError("The database schema is out of date: run `crb db upgrade` first.")
+        with self.sessions() as session, session.begin():
+            board = queries.ensure_board(session, now, **self.config.board_settings())
+            self._apply_settings(Ctx(session, board, SYSTEM, now))
+
+    def _apply_settings(self, ctx: Ctx) -> None:
+        changed = {}
+        for name, value in self.config.board_settings().items():
+            if getattr(ctx.board, name) != value:
+                changed[name] = str(value)
+                setattr(ctx.board, name, value)
+        if changed:
+            record(ctx, EventKind.BOARD_CHANGED, details=changed)
+
+    @contextmanager
+    def unit(self, caller: Callable[[Session, Board], Caller], now: datetime) -> Iterator[Ctx]:
+        """A request's context. The body decides: ``commit()`` or leave to roll back."""
+        with self.sessions() as session:
+            board = queries.default_board(session)
+            if board is None:
+                raise RuntimeError("No board: the database has not been prepared.")
+            try:
+                yield Ctx(session, board, caller(session, board), now)
+            finally:
+                if session.in_transaction():
+                    session.rollback()
+
+    def execute(
+        self, caller: Callable[[Session, Board], Caller], text: str, now: datetime
+    ) -> Reply:
+        """Run one chat command; commit only if the reply changed the board."""
+        with self.unit(caller, now) as ctx:
+            reply = handle(ctx, text)
+            if reply.changed:
+                ctx.session.commit()
+            return reply
+
+    def healthy(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def run_in_thread(self, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.to_thread(function, *args)
+
+
+def by_initials(initials: str | None, label: str) -> Callable[[Session, Board], Caller]:
+    def identify(session: Session, board: Board) -> Caller:
+        member = queries.member_by_initials(session, board, initials) if initials else None
+        return Caller(member, label)
+
+    return identify
