@@ -1,0 +1,156 @@
+"""Importing the sample minutes into the board, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from bot.demo import sample_text
+from bot.runtime import Runtime
+from db import queries
+from db.models import ActionStatus, AuditEvent, EventKind, MeetingStatus, Role
+from handlers.context import Caller
+from handlers.minutes.importer import ImportReport, import_minutes
+from handlers.minutes.model import ActionUpdate, MinutedAction, Minutes, NextMeeting, Person
+from handlers.minutes.text import parse_text
+from tests.conftest import AFTER_MEETING
+
+EIGHT = [
+    ("04", ["CR"], "CR to co-ordinate discussion of application of the CLIMB project with IP."),
+    ("04", ["DP"], "DP will circulate a previous draft paper for comment."),
+    ("04", ["CR"], "CR to send the Covid 19 DA funding recipients list with the Board."),
+    ("04", ["CJ"], "the PCP panel report is to be shared with the Board."),
+    ("05", ["RT"], "recidivist IOM data will be brought to the next meeting"),
+    (
+        "05",
+        ["DP", "RT"],
+        "The statistics supporting the report are to be circulated with the minutes.",
+    ),
+    ("06", ["SG"], "SG to coordinate support for developing the application"),
+    ("06", ["JS"], "JS is to send SG contact details for Dave Cookson."),
+]
+
+
+def run_import(runtime: Runtime, minutes: Minutes, now=AFTER_MEETING) -> ImportReport:
+    with runtime.unit(lambda _s, _b: Caller(None, "import:test"), now) as ctx:
+        report = import_minutes(ctx, minutes)
+        ctx.session.commit()
+        return report
+
+
+def test_the_sample_gives_eight_actions_with_their_owners(runtime: Runtime) -> None:
+    report = run_import(runtime, parse_text(sample_text()))
+    got = [(a.item, a.owner_initials, a.text) for a in report.actions]
+    assert [(i, o) for i, o, _ in got] == [(i, o) for i, o, _ in EIGHT]
+    for (_, _, text), (_, _, expected) in zip(got, EIGHT, strict=True):
+        assert text.startswith(expected.rstrip("."))
+    assert all(a.status == ActionStatus.OPEN for a in report.actions)
+    assert report.meeting.date == date(2020, 11, 25)
+    assert report.meeting.venue == "Zoom"
+    assert report.meeting.status == MeetingStatus.HELD
+    assert report.meeting.protective_marking == "PROTECT – MANAGEMENT"
+
+
+def test_the_sample_makes_members_that_owners_resolve_to(runtime: Runtime) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    with runtime.sessions() as session:
+        board = queries.default_board(session)
+        members = {m.initials: m for m in queries.members(session, board)}
+        assert board.name == "West Mercia Crime Reduction Board"
+    assert len(members) == 25  # 18 attendees, 6 apologies and the notes taker
+    assert members["CR"].name == "Claire Richardson"
+    assert members["CR"].capacity == "Commissioning Manager, OPCC"
+    assert (members["RT"].name, members["RT"].role) == ("Rachael Thorold", Role.SECRETARIAT)
+    assert (members["AC"].name, members["AC"].role) == ("Andy Champness", Role.CHAIR)
+    for initials, name in [
+        ("DP", "Damian Pettit"),
+        ("CJ", "Chris Jensen"),
+        ("SG", "Steven Gabriel"),
+        ("JS", "Jackie Stevenson"),
+    ]:
+        assert members[initials].name == name
+    # Mo Lansdale and Mark Loader are both ML: neither is given the bare initials.
+    assert "ML" not in members
+    assert (members["MLA"].name, members["MLO"].name) == ("Mo Lansdale", "Mark Loader")
+
+
+def test_the_sample_warns_about_what_it_could_not_do(runtime: Runtime) -> None:
+    report = run_import(runtime, parse_text(sample_text()))
+    assert any("share the initials ML" in w for w in report.warnings)
+    assert any(
+        "5 updates on actions from the meeting of 24 June 2020" in w for w in report.warnings
+    )
+
+
+def test_the_next_meeting_is_recorded(runtime: Runtime) -> None:
+    report = run_import(runtime, parse_text(sample_text()))
+    upcoming = report.next_meeting
+    assert (upcoming.date, upcoming.venue, upcoming.time) == (
+        date(2021, 2, 24),
+        "Allsop Rm, Hindlip Hall/Zoom",
+        None,
+    )
+    assert upcoming.status == MeetingStatus.TENTATIVE
+
+
+def test_reimporting_the_same_minutes_changes_nothing(runtime: Runtime) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    with runtime.sessions() as session:
+        events = session.scalar(select(func.count(AuditEvent.id)))
+    again = run_import(runtime, parse_text(sample_text()), AFTER_MEETING + timedelta(days=1))
+    assert again.created == [] and again.changed == []
+    assert len(again.actions) == 8
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count(AuditEvent.id))) == events
+
+
+def test_every_import_change_is_audited(runtime: Runtime) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    with runtime.sessions() as session:
+        events = session.scalars(select(AuditEvent)).all()
+    kinds = [e.kind for e in events]
+    assert kinds.count(EventKind.IMPORTED) == 8
+    assert kinds.count(EventKind.MEMBER_ADDED) == 25
+    assert kinds.count(EventKind.MEETING_ADDED) == 2
+    assert {e.actor_label for e in events} == {"import:test"}
+    assert {e.at for e in events} == {AFTER_MEETING}
+
+
+def test_a_later_meetings_minutes_apply_its_action_updates(runtime: Runtime) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    later = Minutes(
+        meeting_date=date(2021, 2, 24),
+        people=(Person("Claire Richardson", "Commissioning Manager, OPCC"),),
+        actions=(MinutedAction("03", "CR to report the CLIMB outcome.", ("CR",)),),
+        previous_meeting_date=date(2020, 11, 25),
+        previous_updates=(
+            ActionUpdate(
+                "a",
+                "Co-ordinate discussion of the CLIMB project with IP",
+                "Complete",
+                True,
+                "Claire Richardson",
+            ),
+            ActionUpdate(
+                "b",
+                "Circulate a previous draft paper for comment",
+                "Ongoing",
+                False,
+                "Damian Pettit",
+            ),
+            ActionUpdate("c", "Arrange the Christmas party", "Complete", True, None),
+        ),
+        next_meeting=NextMeeting(date(2021, 5, 26)),
+    )
+    report = run_import(runtime, later, AFTER_MEETING + timedelta(days=90))
+    assert any("“Arrange the Christmas party” matched no action" in w for w in report.warnings)
+    with runtime.sessions() as session:
+        board = queries.default_board(session)
+        by_text = {a.text[:20]: a for a in queries.actions(session, board)}
+        climb = by_text["CR to co-ordinate di"]
+        assert climb.status == ActionStatus.DONE and climb.done_by is None
+        paper = by_text["DP will circulate a "]
+        assert paper.status == ActionStatus.OPEN
+        assert queries.latest_updates(session, [paper.id])[paper.id].note == "Ongoing"
+    assert len(report.actions) == 1
