@@ -1,0 +1,5 @@
+"""`python -m bot` is `crb`."""
+
+from bot.cli import main
+
+main()
