@@ -196,6 +196,11 @@ class TeamsBot:
         self.runtime = runtime
         self.clock = clock
         settings = sdk_configuration(runtime.config)
+        if runtime.config.teams_anonymous_allowed:
+            log.warning(
+                "Teams accepts unauthenticated requests (ANONYMOUS_ALLOWED=true): "
+                "for a local test harness only, never on the internet"
+            )
         self.connections = MsalConnectionManager(**settings)
         self.adapter = CloudAdapter(connection_manager=self.connections)
         self.adapter.on_turn_error = self._on_adapter_error

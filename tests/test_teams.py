@@ -476,6 +476,31 @@ def test_member_is_linked_by_email_from_the_teams_profile(teams: Runtime) -> Non
     assert stored(teams, "CR") is not None
 
 
+def test_secretariat_links_a_member_with_the_cli(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    for name, value in ANONYMOUS.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    sample = Path(__file__).parents[1] / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
+    assert runner.invoke(cli_app, ["import", str(sample)]).exit_code == 0
+    linked = runner.invoke(cli_app, ["member", "link", "RT", "--teams-id", CR_AAD])
+    assert linked.exit_code == 0, linked.output
+    runtime = Runtime(config_module.load())
+    runtime.prepare(AFTER_MEETING)
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, CR, text="crb mine"))
+        assert card_text(standin.messages()[0].card).startswith("Your open actions")
+
+    try:
+        run_teams(runtime, scenario)
+    finally:
+        runtime.engine.dispose()
+    assert stored(runtime, "RT") is not None
+
+
 def test_email_match_never_takes_over_a_member_linked_elsewhere(teams: Runtime) -> None:
     with teams.unit(lambda _s, _b: Caller(None, "test"), AFTER_MEETING) as ctx:
         dp = queries.member_by_initials(ctx.session, ctx.board, "DP")
