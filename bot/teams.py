@@ -471,7 +471,7 @@ class TeamsChannel:
         continuation.id = None  # post a new message, not a reply to an old one
         try:
             await self.adapter.continue_conversation_with_claims(
-                ClaimsIdentity(claims), continuation, deliver
+                self._identity(claims), continuation, deliver
             )
         except aiohttp.ClientResponseError as error:
             raise _delivery_error(member, error) from error
@@ -481,6 +481,13 @@ class TeamsChannel:
             raise DeliveryError(f"Teams refused the message: {error}", permanent=True) from error
         if opened:
             await asyncio.to_thread(self._store_personal, member.id, opened[0], claims)
+
+    def _identity(self, claims: dict[str, Any]) -> ClaimsIdentity:
+        """The stored claims; for a conversation stored while the bot ran anonymously and now
+        registered, the bot's own identity (what the SDK's continue_conversation builds)."""
+        if not claims and self.config.teams_client_id:
+            return self.adapter.create_claims_identity(self.config.teams_client_id)
+        return ClaimsIdentity(claims)
 
     def _load(self, member_id: int) -> tuple[ConversationReference, dict[str, Any], bool] | None:
         with self.sessions() as session:
@@ -529,7 +536,7 @@ async def _open_personal_chat(
 
 
 def _delivery_error(member: Member, error: aiohttp.ClientResponseError) -> DeliveryError:
-    if error.status == 429 or error.status >= 500:
+    if error.status in (408, 429) or error.status >= 500:
         retry_after = None
         if error.headers and (value := error.headers.get("Retry-After", "")).isdigit():
             retry_after = float(value)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from microsoft_agents.hosting.core import ClaimsIdentity
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -253,7 +254,7 @@ def test_every_chat_command_works_as_in_slack(teams: Runtime, text: str, expecte
     run_teams(teams, scenario)
 
 
-def test_reopen_and_officer_add_through_the_same_handlers(teams: Runtime) -> None:
+def test_reopen_add_and_reassign_through_the_same_handlers(teams: Runtime) -> None:
     chair_aad = "6f0a5d1e-0000-4000-8000-0000000000ac"
     with teams.unit(lambda _s, _b: Caller(None, "test"), AFTER_MEETING) as ctx:
         link_member(
@@ -267,14 +268,18 @@ def test_reopen_and_officer_add_through_the_same_handlers(teams: Runtime) -> Non
         await post(client, activity(standin.url, DP, text="crb reopen 04-DP"))
         await post(client, activity(standin.url, chair, text="crb add 07 DP Draft the SOC paper"))
         await post(client, activity(standin.url, DP, text="crb add 07 DP Not mine to add"))
-        _done, reopened, added, refused = (card_text(p.card) for p in standin.messages())
+        await post(client, activity(standin.url, chair, text="crb reassign 07-DP RT"))
+        _done, reopened, added, refused, reassigned = (
+            card_text(p.card) for p in standin.messages()
+        )
         assert reopened.startswith("✓ Reopened: 04-DP")
         assert "07-DP" in added
         assert refused.startswith("✗")
+        assert "07-RT" in reassigned
 
     run_teams(teams, scenario)
     assert action_status(teams, "04", "DP") == ActionStatus.OPEN
-    assert action_status(teams, "07", "DP") == ActionStatus.OPEN
+    assert action_status(teams, "07", "RT") == ActionStatus.OPEN
     with teams.sessions() as session:
         texts = [a.text for a in queries.actions(session, queries.default_board(session))]
         assert "Not mine to add" not in texts
@@ -630,6 +635,17 @@ def test_connector_failures_become_delivery_errors(teams: Runtime) -> None:
         assert not down.value.permanent
 
     run_teams(teams, scenario)
+
+
+def test_a_conversation_stored_anonymously_is_continued_as_the_registered_bot(
+    sqlite_url: str,
+) -> None:
+    bot_id = "00000000-0000-4000-8000-000000000b07"
+    channel = TeamsChannel(teams_config(sqlite_url, {TEAMS_SETTINGS + "CLIENTID": bot_id}))
+    assert channel._identity({}).claims == {"aud": bot_id, "appid": bot_id}
+    stored_claims = {"aud": bot_id, "iss": "https://api.botframework.com"}
+    assert channel._identity(stored_claims).claims == stored_claims
+    assert ClaimsIdentity({}).allow_anonymous
 
 
 def test_member_without_a_conversation_cannot_be_reached(teams: Runtime) -> None:
