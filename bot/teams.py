@@ -23,6 +23,7 @@ from aiohttp import web
 from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
+    AdaptiveCardInvokeResponse,
     ChannelAccount,
     ConversationAccount,
     ConversationParameters,
@@ -251,7 +252,9 @@ class TeamsBot:
             return
         await self._answer(context, command)
 
-    async def on_card_execute(self, context: TurnContext, _state: TurnState, data: Any):
+    async def on_card_execute(
+        self, context: TurnContext, _state: TurnState, data: Any
+    ) -> AdaptiveCardInvokeResponse:
         """Action.Execute: the answer replaces the card for the person who pressed the button."""
         await self.recognise(context)
         command = card_command(data)
