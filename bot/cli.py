@@ -423,5 +423,12 @@ def db_upgrade() -> None:
     out.print("The database is up to date.")
 
 
+# ---------------------------------------------------------------- Microsoft Teams (issue 6)
+
+from bot.teams_package import teams_app  # noqa: E402  (its own module; no Agents SDK import)
+
+app.add_typer(teams_app, name="teams")
+
+
 def main() -> None:
     app(prog_name="crb")

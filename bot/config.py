@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +12,9 @@ from db.models import parse_day_list
 from handlers.errors import UserError
 
 DEFAULT_DATABASE_URL = "sqlite:///crb.db"
+# The Microsoft 365 Agents SDK reads its own nested names: CONNECTIONS__SERVICE_CONNECTION__...
+TEAMS_SETTINGS = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+TEAMS_SDK_PREFIXES = ("CONNECTIONS__", "CONNECTIONSMAP__", "AGENTAPPLICATION__")
 
 
 @dataclass(frozen=True)
@@ -27,11 +30,23 @@ class Config:
     smtp_url: str | None = None
     mail_from: str | None = None
     port: int = 3000
+    teams_client_id: str | None = None
+    teams_tenant_id: str | None = None
+    teams_anonymous_allowed: bool = False
+    # Every CONNECTIONS__* / CONNECTIONSMAP__* / AGENTAPPLICATION__* variable, as the SDK reads
+    # them (it holds the client secret, so the repr never shows it).
+    teams_sdk_env: dict[str, str] = field(default_factory=dict, compare=False)
 
     def __repr__(self) -> str:
         # Secrets never reach a log line through a repr.
-        shown = {k: v for k, v in self.__dict__.items() if "token" not in k and "secret" not in k}
+        hidden = ("token", "secret", "sdk_env")
+        shown = {k: v for k, v in self.__dict__.items() if not any(h in k for h in hidden)}
         return f"Config({shown})"
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Teams is on with a bot registration, or anonymously for a local test harness."""
+        return bool(self.teams_client_id) or self.teams_anonymous_allowed
 
     def board_settings(self) -> dict[str, object]:
         """The board settings the operator set explicitly in the environment."""
@@ -76,6 +91,30 @@ def _port(value: str) -> int:
     return int(value)
 
 
+def _flag(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("", "false", "0", "no", "off"):
+        return False
+    raise UserError(f"{name}={value!r}: say true or false.")
+
+
+def _teams_anonymous(env: Mapping[str, str]) -> bool:
+    anonymous = _flag(
+        TEAMS_SETTINGS + "ANONYMOUS_ALLOWED", env.get(TEAMS_SETTINGS + "ANONYMOUS_ALLOWED", "")
+    )
+    if anonymous and env.get(TEAMS_SETTINGS + "CLIENTID", "").strip():
+        # Anonymous access is for a local test harness; with a real bot registration it would
+        # let anyone on the internet act as any board member.
+        raise UserError(
+            f"{TEAMS_SETTINGS}ANONYMOUS_ALLOWED=true cannot be used together with "
+            f"{TEAMS_SETTINGS}CLIENTID: anonymous Teams access is for tests only. "
+            "Remove one of them."
+        )
+    return anonymous
+
+
 def load(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
 
@@ -95,4 +134,8 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         smtp_url=get("SMTP_URL"),
         mail_from=get("CRB_MAIL_FROM"),
         port=_port(port) if (port := get("PORT")) else 3000,
+        teams_client_id=get(TEAMS_SETTINGS + "CLIENTID"),
+        teams_tenant_id=get(TEAMS_SETTINGS + "TENANTID"),
+        teams_anonymous_allowed=_teams_anonymous(env),
+        teams_sdk_env={k: v for k, v in env.items() if k.startswith(TEAMS_SDK_PREFIXES)},
     )

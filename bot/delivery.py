@@ -13,4 +13,8 @@ from scheduler.channels import Channel
 def build_channels(config: Config) -> list[Channel]:
     channels: list[Channel] = []
     # Each adapter adds its channel here when it is configured: Slack, then Teams, then email.
+    if config.teams_enabled:
+        from bot.teams import TeamsChannel  # the Agents SDK is the optional [teams] extra
+
+        channels.append(TeamsChannel(config))
     return channels

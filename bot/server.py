@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -21,10 +22,14 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
 
 
-def make_app(runtime: Runtime) -> web.Application:
+def make_app(runtime: Runtime, *, clock: Callable[[], datetime] | None = None) -> web.Application:
     app = web.Application()
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
+    if runtime.config.teams_enabled:
+        from bot.teams import mount_teams  # the Agents SDK is the optional [teams] extra
+
+        mount_teams(app, runtime, **({"clock": clock} if clock else {}))
     return app
 
 

@@ -267,3 +267,26 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON(), default=None)
 
     actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
+
+
+class TeamsConversation(Base):
+    """Where the bot can reach a member on Teams without being spoken to first.
+
+    ``reference`` is the Agents SDK's ConversationReference (JSON, camelCase as on the wire),
+    stored when the member first talks to the bot or installs it. ``claims`` are the identity
+    claims continue-conversation needs to get a token for that conversation's service URL: empty
+    for an anonymous test harness, never the bearer token itself.
+    """
+
+    __tablename__ = "teams_conversations"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    personal: Mapped[bool] = mapped_column(default=True)  # a 1:1 chat, not a channel
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON())
+    claims: Mapped[dict[str, Any]] = mapped_column(JSON())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    member: Mapped[Member] = relationship()

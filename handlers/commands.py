@@ -207,3 +207,19 @@ _PARSERS = {
     "add": _parse_add,
     "reassign": _parse_reassign,
 }
+
+
+def note_without_text(text: str, prefix: str = "crb") -> str | None:
+    """The REF of a "note REF" that says no update yet, as typed; None for anything else.
+
+    A platform with forms (a Teams card) answers it with a form for the update instead of the
+    "the update is empty" refusal.
+    """
+    words = clean_text(text).split()
+    if words and words[0].lower() == prefix.lower():
+        words = words[1:]
+    if not words or ALIASES.get(words[0].lower(), words[0].lower()) != "note":
+        return None
+    typed = " ".join(words[1:])
+    ref, tail = split_ref(typed)
+    return typed if ref is not None and not tail else None

@@ -1,0 +1,552 @@
+"""Microsoft Teams, through the Microsoft 365 Agents SDK, on the same aiohttp server as Slack.
+
+A message ("crb done 04-CR", in a 1:1 chat or with an @mention in a channel) and a card button
+go through the same ``handlers.dispatch.handle`` as Slack and the console, as the member whose
+Teams account (AAD object id) is linked. A Teams user whose email or UPN matches a member's
+email is linked on first contact. Each member's conversation reference is stored with the
+claims continue-conversation needs, so ``TeamsChannel`` can nudge them later.
+
+Every SDK import lives here and in ``bot/render_teams.py``: the handlers never see Teams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+    ConversationReference,
+    load_configuration_from_env,
+)
+from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.hosting.aiohttp import (
+    CloudAdapter,
+    jwt_authorization_middleware,
+    start_agent_process,
+)
+from microsoft_agents.hosting.core import (
+    AgentApplication,
+    CardFactory,
+    ClaimsIdentity,
+    ConnectorClientBase,
+    MemoryStorage,
+    MessageFactory,
+    TurnContext,
+    TurnState,
+)
+from microsoft_agents.hosting.core.app.adaptive_card import factory as card_responses
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, object_session, sessionmaker
+
+from bot.config import Config
+from bot.render_teams import CARD_VERB, NOTE_FIELD, RAG_FIELD, note_form_card, reply_card
+from bot.runtime import Runtime
+from db import queries
+from db.models import Board, Member, Rag, TeamsConversation
+from db.session import make_engine, make_session_factory
+from handlers.commands import note_without_text
+from handlers.context import Caller
+from handlers.members import link_member
+from handlers.reply import Reply, Visibility
+from scheduler.channels import DeliveryError
+
+log = logging.getLogger("crb.teams")
+
+PERSONAL = "personal"  # Teams' conversationType of a 1:1 chat with the bot
+# The claims continue-conversation needs to pick the connection and the token's audience.
+# The bearer token itself is never stored: it expires within the hour.
+_KEPT_CLAIMS = ("aud", "appid", "azp", "ver", "iss", "tid", "serviceurl")
+_RAG_VALUES = {"", *(rag.value for rag in Rag)}
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def sdk_configuration(config: Config) -> dict[str, Any]:
+    """The SDK's own configuration, from its own environment variables."""
+    return load_configuration_from_env(config.teams_sdk_env)
+
+
+def connection_manager(config: Config) -> MsalConnectionManager:
+    return MsalConnectionManager(**sdk_configuration(config))
+
+
+# ---------------------------------------------------------------- what a Teams activity says
+
+
+def is_personal(conversation: ConversationAccount | None) -> bool:
+    if conversation is None:
+        return False
+    if conversation.conversation_type:
+        return conversation.conversation_type == PERSONAL
+    return not conversation.is_group
+
+
+def stored_reference(activity: Activity) -> dict[str, Any]:
+    """The conversation reference as JSON, without the message it was taken from.
+
+    Without an activity id, a proactive message starts a new post instead of replying to an
+    old one.
+    """
+    reference = activity.get_conversation_reference()
+    reference.activity_id = None
+    return reference.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def kept_claims(identity: ClaimsIdentity | None) -> dict[str, Any]:
+    claims = identity.claims if identity else {}
+    return {name: claims[name] for name in _KEPT_CLAIMS if name in claims}
+
+
+def account_emails(account: ChannelAccount | None) -> list[str]:
+    """The email and UPN a Teams account carries (TeamsChannelAccount's extra fields)."""
+    if account is None:
+        return []
+    extra = account.model_extra or {}
+    found = [extra.get(key) for key in ("email", "userPrincipalName", "upn")]
+    return list(dict.fromkeys(value for value in found if isinstance(value, str) and "@" in value))
+
+
+def command_text(activity: Activity) -> str:
+    """The command in a message: the SDK has removed the bot's @mention already; a stray
+    mention of someone else's tag or an HTML non-breaking space does not reach the parser."""
+    text = (activity.text or "").replace("\u00a0", " ")
+    for mention in activity.get_mentions():
+        if mention.text:
+            text = text.replace(mention.text, " ")
+    return " ".join(text.split())
+
+
+def card_command(data: object) -> str | None:
+    """The chat command a card button or the update form carries; None when it is malformed."""
+    if not isinstance(data, dict):
+        return None
+    command = data.get("command")
+    if not isinstance(command, str) or not command.strip():
+        return None
+    if NOTE_FIELD not in data:
+        return command
+    update, rag = data.get(NOTE_FIELD), data.get(RAG_FIELD) or ""
+    if not isinstance(update, str) or not isinstance(rag, str) or rag.lower() not in _RAG_VALUES:
+        return None
+    return " ".join(part for part in (command, rag.lower(), update.strip()) if part)
+
+
+def card_activity(card: dict[str, Any], *, title: str = "") -> Activity:
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    if title:
+        activity.summary = title  # the notification preview
+    return activity
+
+
+# ---------------------------------------------------------------- the stored conversations
+
+
+def teams_caller(aad_object_id: str | None, label: str) -> Callable[[Session, Board], Caller]:
+    def identify(session: Session, board: Board) -> Caller:
+        member = (
+            queries.member_by_identity(session, board, teams_id=aad_object_id)
+            if aad_object_id
+            else None
+        )
+        return Caller(member, label)
+
+    return identify
+
+
+def remember_conversation(
+    session: Session,
+    member_id: int,
+    reference: dict[str, Any],
+    claims: dict[str, Any],
+    *,
+    personal: bool,
+    now: datetime,
+) -> None:
+    """Store where the member can be reached; a 1:1 chat is never replaced by a channel."""
+    row = session.get(TeamsConversation, member_id)
+    if row is not None and row.personal and not personal:
+        return
+    if row is None:
+        row = TeamsConversation(member_id=member_id)
+        session.add(row)
+    row.conversation_id = reference["conversation"]["id"]
+    row.personal = personal
+    row.reference = reference
+    row.claims = claims
+    row.updated_at = now
+
+
+class TeamsBot:
+    """The Teams side of ``crb serve``: one AgentApplication, the CloudAdapter, the routes."""
+
+    def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = _wall_clock) -> None:
+        self.runtime = runtime
+        self.clock = clock
+        settings = sdk_configuration(runtime.config)
+        if runtime.config.teams_anonymous_allowed:
+            log.warning(
+                "Teams accepts unauthenticated requests (ANONYMOUS_ALLOWED=true): "
+                "for a local test harness only, never on the internet"
+            )
+        self.connections = MsalConnectionManager(**settings)
+        self.adapter = CloudAdapter(connection_manager=self.connections)
+        self.adapter.on_turn_error = self._on_adapter_error
+        self.app = AgentApplication[TurnState](
+            storage=MemoryStorage(),
+            connection_manager=self.connections,
+            start_typing_timer=False,
+            **settings,
+        )
+        self._routes()
+
+    # ------------------------------------------------------------ mounting
+
+    def mount(self, app: web.Application) -> None:
+        """``POST /api/messages`` behind the SDK's JWT middleware, in a sub-application so
+        that the middleware guards Teams only (Slack verifies its own signatures)."""
+        teams = web.Application(middlewares=[jwt_authorization_middleware])
+        with warnings.catch_warnings():
+            # The SDK's middleware reads its configuration under this plain string key.
+            warnings.simplefilter("ignore", web.NotAppKeyWarning)
+            teams["agent_configuration"] = self.connections.get_default_connection_configuration()
+        teams.router.add_post("/messages", self._messages)
+        app.add_subapp("/api/", teams)
+
+    async def _messages(self, request: web.Request) -> web.StreamResponse:
+        return await start_agent_process(request, self.app, self.adapter)
+
+    # ------------------------------------------------------------ routes
+
+    def _routes(self) -> None:
+        self.app.conversation_update("membersAdded")(self.on_members_added)
+        self.app.installation_update()(self.on_installation_update)
+        self.app.adaptive_card.action_execute(CARD_VERB)(self.on_card_execute)
+        self.app.adaptive_card.action_submit(CARD_VERB)(self.on_card_submit)
+        self.app.message()(self.on_message)
+        self.app.error(self.on_error)
+
+    async def on_message(self, context: TurnContext, _state: TurnState) -> None:
+        await self.recognise(context)
+        text = command_text(context.activity) or "help"
+        await self._answer(context, text)
+
+    async def on_card_submit(self, context: TurnContext, _state: TurnState, data: Any) -> None:
+        await self.recognise(context)
+        command = card_command(data)
+        if command is None:
+            await self._send(context, _stale_button())
+            return
+        await self._answer(context, command)
+
+    async def on_card_execute(
+        self, context: TurnContext, _state: TurnState, data: Any
+    ) -> AdaptiveCardInvokeResponse:
+        """Action.Execute: the answer replaces the card for the person who pressed the button."""
+        await self.recognise(context)
+        command = card_command(data)
+        if command is None:
+            return card_responses.adaptive_card(reply_card(_stale_button()))
+        form_ref = note_without_text(command)
+        if form_ref is not None:
+            return card_responses.adaptive_card(note_form_card(form_ref, command))
+        reply = await self.run(context, command)
+        return card_responses.adaptive_card(reply_card(reply))
+
+    async def on_members_added(self, context: TurnContext, _state: TurnState) -> None:
+        activity = context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if not any(account.id == bot_id for account in activity.members_added or []):
+            return  # someone else joined a team the bot is in
+        member_id = await self.recognise(context)
+        if is_personal(activity.conversation):
+            await self._send(context, await self.run(context, "help"))
+        elif member_id is None:
+            log.info("Teams: installed in a conversation by an account not linked to a member")
+
+    async def on_installation_update(self, context: TurnContext, _state: TurnState) -> None:
+        if (context.activity.action or "add").startswith("add"):
+            await self.recognise(context)
+
+    async def on_error(self, context: TurnContext, error: Exception) -> None:
+        log.exception("Teams: a turn failed", exc_info=error)
+        if context.activity.type == ActivityTypes.message:
+            await self._send(context, _failed())
+
+    async def _on_adapter_error(self, context: TurnContext, error: Exception) -> None:
+        # The SDK's default handler would post the exception's text into the conversation.
+        log.error("Teams: the adapter failed: %s", error, exc_info=error)
+
+    # ------------------------------------------------------------ the work
+
+    async def _answer(self, context: TurnContext, text: str) -> None:
+        form_ref = note_without_text(text)
+        if form_ref is not None:
+            card = note_form_card(form_ref, f"note {form_ref}")
+            await self._send_card(context, card, "Add an update", Visibility.EPHEMERAL)
+            return
+        await self._send(context, await self.run(context, text))
+
+    async def run(self, context: TurnContext, text: str) -> Reply:
+        """Run one chat command as the Teams user behind this activity."""
+        account = context.activity.from_property
+        aad_object_id = account.aad_object_id if account else None
+        label = f"teams:{aad_object_id or (account.id if account else 'unknown')}"
+        return await self.runtime.run_in_thread(
+            self.runtime.execute, teams_caller(aad_object_id, label), text, self.clock()
+        )
+
+    async def _send(self, context: TurnContext, reply: Reply) -> None:
+        await self._send_card(context, reply_card(reply), reply.title, reply.visibility)
+
+    async def _send_card(
+        self, context: TurnContext, card: dict[str, Any], title: str, visibility: Visibility
+    ) -> None:
+        activity = card_activity(card, title=title)
+        if visibility == Visibility.EPHEMERAL and not is_personal(context.activity.conversation):
+            # In a channel or a group chat, an answer meant for one person is shown to them only.
+            activity.make_targeted_activity(context.activity.from_property)
+        await context.send_activity(activity)
+
+    async def recognise(self, context: TurnContext) -> int | None:
+        """The member behind this activity, linked by email on first contact; their
+        conversation is stored so that reminders can reach them."""
+        activity = context.activity
+        account = activity.from_property
+        aad_object_id = account.aad_object_id if account else None
+        if not aad_object_id:
+            return None
+        now = self.clock()
+        member_id = await self.runtime.run_in_thread(self._member_id, aad_object_id)
+        if member_id is None:
+            emails = account_emails(account) or await self._profile_emails(context, account)
+            member_id = await self.runtime.run_in_thread(
+                self._link_by_email, aad_object_id, emails, now
+            )
+        if member_id is not None and activity.conversation and activity.service_url:
+            await self.runtime.run_in_thread(
+                self._remember,
+                member_id,
+                stored_reference(activity),
+                kept_claims(context.identity),
+                is_personal(activity.conversation),
+                now,
+            )
+        return member_id
+
+    async def _profile_emails(self, context: TurnContext, account: ChannelAccount) -> list[str]:
+        """Teams sends no email with a message: ask the Bot Connector for the member's profile
+        (what TeamsInfo.get_member does)."""
+        connector = context.services.get(ConnectorClientBase)
+        conversation = context.activity.conversation
+        if connector is None or conversation is None or not account.id:
+            return []
+        try:
+            profile = await connector.conversations.get_conversation_member(
+                conversation.id, account.id
+            )
+        except (TimeoutError, aiohttp.ClientError, ValueError) as error:
+            log.warning("Teams: could not read the profile of %s: %s", account.id, error)
+            return []
+        return account_emails(profile)
+
+    def _member_id(self, aad_object_id: str) -> int | None:
+        with self.runtime.sessions() as session:
+            board = queries.default_board(session)
+            member = (
+                queries.member_by_identity(session, board, teams_id=aad_object_id)
+                if board
+                else None
+            )
+            return member.id if member else None
+
+    def _link_by_email(
+        self, aad_object_id: str, emails: Sequence[str], now: datetime
+    ) -> int | None:
+        """Link the Teams account to the member with that email, if it has no Teams id yet."""
+        if not emails:
+            return None
+        caller = teams_caller(None, f"teams:{aad_object_id}")
+        with self.runtime.unit(caller, now) as ctx:
+            for email in emails:
+                member = queries.member_by_identity(ctx.session, ctx.board, email=email)
+                if member is None or not member.active:
+                    continue
+                if member.teams_id:
+                    log.warning(
+                        "Teams: %s matches %s by email, who is linked to another Teams account",
+                        aad_object_id,
+                        member.initials,
+                    )
+                    return None
+                link_member(ctx, member, teams_id=aad_object_id)
+                ctx.session.commit()
+                log.info("Teams: linked %s to %s by email", aad_object_id, member.initials)
+                return member.id
+        return None
+
+    def _remember(
+        self,
+        member_id: int,
+        reference: dict[str, Any],
+        claims: dict[str, Any],
+        personal: bool,
+        now: datetime,
+    ) -> None:
+        with self.runtime.sessions() as session, session.begin():
+            remember_conversation(session, member_id, reference, claims, personal=personal, now=now)
+
+
+def _stale_button() -> Reply:
+    return Reply.error("That button is out of date. Type “crb help” to see what I can do.")
+
+
+def _failed() -> Reply:
+    return Reply.error("Sorry, something went wrong on my side. Nothing changed; try again.")
+
+
+def mount_teams(
+    app: web.Application, runtime: Runtime, *, clock: Callable[[], datetime] = _wall_clock
+) -> TeamsBot:
+    bot = TeamsBot(runtime, clock=clock)
+    bot.mount(app)
+    return bot
+
+
+# ---------------------------------------------------------------- proactive delivery
+
+
+class TeamsChannel:
+    """Nudges and digests to a member's stored Teams conversation (the Channel protocol)."""
+
+    platform = "teams"
+
+    def __init__(self, config: Config, *, engine: Engine | None = None) -> None:
+        self.config = config
+        self._engine = engine
+        self._sessions: sessionmaker[Session] | None = None
+        self.adapter = CloudAdapter(connection_manager=connection_manager(config))
+        self.adapter.on_turn_error = _reraise  # a failed send is the dispatcher's to handle
+
+    def sessions(self) -> Session:
+        if self._sessions is None:
+            self._engine = self._engine or make_engine(self.config.database_url)
+            self._sessions = make_session_factory(self._engine)
+        return self._sessions()
+
+    def can_reach(self, member: Member) -> bool:
+        session = object_session(member)
+        if session is not None:
+            return session.get(TeamsConversation, member.id) is not None
+        with self.sessions() as own:
+            return own.get(TeamsConversation, member.id) is not None
+
+    async def send(self, member: Member, message: Reply) -> None:
+        stored = await asyncio.to_thread(self._load, member.id)
+        if stored is None:
+            raise DeliveryError(
+                f"{member.initials} has no Teams conversation with the bot yet.", permanent=True
+            )
+        reference, claims, personal = stored
+        activity = card_activity(reply_card(message), title=message.title)
+        opened: list[dict[str, Any]] = []
+
+        async def deliver(context: TurnContext) -> None:
+            if personal:
+                await context.send_activity(activity)
+            else:
+                opened.append(await _open_personal_chat(context, reference, activity))
+
+        continuation = reference.get_continuation_activity()
+        continuation.id = None  # post a new message, not a reply to an old one
+        try:
+            await self.adapter.continue_conversation_with_claims(
+                self._identity(claims), continuation, deliver
+            )
+        except aiohttp.ClientResponseError as error:
+            raise _delivery_error(member, error) from error
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise DeliveryError(f"Teams could not be reached: {error}") from error
+        except (ValueError, TypeError, RuntimeError) as error:
+            raise DeliveryError(f"Teams refused the message: {error}", permanent=True) from error
+        if opened:
+            await asyncio.to_thread(self._store_personal, member.id, opened[0], claims)
+
+    def _identity(self, claims: dict[str, Any]) -> ClaimsIdentity:
+        """The stored claims; for a conversation stored while the bot ran anonymously and now
+        registered, the bot's own identity (what the SDK's continue_conversation builds)."""
+        if not claims and self.config.teams_client_id:
+            return self.adapter.create_claims_identity(self.config.teams_client_id)
+        return ClaimsIdentity(claims)
+
+    def _load(self, member_id: int) -> tuple[ConversationReference, dict[str, Any], bool] | None:
+        with self.sessions() as session:
+            row = session.get(TeamsConversation, member_id)
+            if row is None:
+                return None
+            reference = ConversationReference.model_validate(row.reference)
+            return reference, dict(row.claims), row.personal
+
+    def _store_personal(
+        self, member_id: int, reference: dict[str, Any], claims: dict[str, Any]
+    ) -> None:
+        with self.sessions() as session, session.begin():
+            remember_conversation(
+                session, member_id, reference, claims, personal=True, now=datetime.now(UTC)
+            )
+
+
+async def _reraise(_context: TurnContext, error: Exception) -> None:
+    raise error
+
+
+async def _open_personal_chat(
+    context: TurnContext, reference: ConversationReference, activity: Activity
+) -> dict[str, Any]:
+    """A member known only from a channel gets their nudge in a 1:1 chat with the bot, never in
+    the channel: create it (POST /v3/conversations), post there, and return its reference."""
+    connector = context.services.get(ConnectorClientBase)
+    tenant_id = reference.conversation.tenant_id if reference.conversation else None
+    parameters = ConversationParameters(
+        is_group=False,
+        agent=reference.agent,
+        members=[ChannelAccount(id=reference.user.id)],
+        tenant_id=tenant_id,
+        channel_data={"tenant": {"id": tenant_id}} if tenant_id else None,
+    )
+    created = await connector.conversations.create_conversation(parameters)
+    chat = ConversationAccount(id=created.id, conversation_type=PERSONAL, tenant_id=tenant_id)
+    personal = reference.model_copy(
+        update={"conversation": chat, "service_url": created.service_url or reference.service_url}
+    )
+    outgoing = activity.model_copy(deep=True)
+    outgoing.apply_conversation_reference(personal)
+    await connector.conversations.send_to_conversation(chat.id, outgoing)
+    return personal.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _delivery_error(member: Member, error: aiohttp.ClientResponseError) -> DeliveryError:
+    if error.status in (408, 429) or error.status >= 500:
+        retry_after = None
+        if error.headers and (value := error.headers.get("Retry-After", "")).isdigit():
+            retry_after = float(value)
+        return DeliveryError(
+            f"Teams is busy ({error.status}); try again later.", retry_after=retry_after
+        )
+    # 401/403: the bot was removed or has no access; 404: the conversation is gone.
+    return DeliveryError(
+        f"Teams refused the message to {member.initials} ({error.status}).", permanent=True
+    )

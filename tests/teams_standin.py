@@ -1,0 +1,133 @@
+"""A loopback stand-in for the Bot Connector service, the ``serviceUrl`` of Teams activities.
+
+It answers what the bot calls, records every request, and can be told to fail the next calls
+(status, ``Retry-After``), for fault tests:
+
+- ``POST /v3/conversations/{id}/activities`` and ``…/activities/{replyToId}``: a message;
+- ``POST /v3/conversations``: open a 1:1 chat (answers a new conversation id);
+- ``GET /v3/conversations/{id}/members/{memberId}``: a member's profile (TeamsInfo.get_member),
+  from ``profiles``; 404 for anyone else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Posted:
+    conversation_id: str
+    reply_to_id: str | None
+    activity: dict[str, Any]
+    authorization: str | None
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        return [
+            attachment["content"]
+            for attachment in self.activity.get("attachments", [])
+            if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive"
+        ]
+
+    @property
+    def card(self) -> dict[str, Any]:
+        (card,) = self.cards
+        return card
+
+
+@dataclass
+class Fault:
+    status: int
+    retry_after: int | None = None
+
+
+@dataclass
+class BotConnectorStandIn:
+    posted: list[Posted] = field(default_factory=list)
+    created: list[dict[str, Any]] = field(default_factory=list)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)  # by account id (29:…)
+    profile_requests: list[str] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    url: str = ""
+    _runner: web.AppRunner | None = None
+    _ids: count = field(default_factory=lambda: count(1))
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self._create_conversation)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._post)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> BotConnectorStandIn:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    def fail_next(self, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
+        self.faults.extend(Fault(status, retry_after) for _ in range(times))
+
+    def messages(self, conversation_id: str | None = None) -> list[Posted]:
+        """What the bot posted (messages, not typing or invoke traffic), oldest first."""
+        return [
+            p
+            for p in self.posted
+            if p.activity.get("type") == "message"
+            and (conversation_id is None or p.conversation_id == conversation_id)
+        ]
+
+    def _fault(self) -> web.Response | None:
+        if not self.faults:
+            return None
+        fault = self.faults.pop(0)
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else None
+        return web.json_response(
+            {"error": {"code": "StandInFault", "message": "as the test asked"}},
+            status=fault.status,
+            headers=headers,
+        )
+
+    async def _post(self, request: web.Request) -> web.Response:
+        if (fault := self._fault()) is not None:
+            return fault
+        self.posted.append(
+            Posted(
+                conversation_id=request.match_info["conversation"],
+                reply_to_id=request.match_info.get("reply_to"),
+                activity=await request.json(),
+                authorization=request.headers.get("Authorization"),
+            )
+        )
+        return web.json_response({"id": f"activity-{next(self._ids)}"}, status=201)
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        if (fault := self._fault()) is not None:
+            return fault
+        parameters = await request.json()
+        self.created.append(parameters)
+        conversation_id = f"a:standin-chat-{next(self._ids)}"
+        return web.json_response({"id": conversation_id, "serviceUrl": self.url}, status=201)
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member = request.match_info["member"]
+        self.profile_requests.append(member)
+        if member not in self.profiles:
+            return web.json_response({"error": {"code": "MemberNotFound"}}, status=404)
+        return web.json_response(self.profiles[member])

@@ -1,0 +1,770 @@
+"""Teams end to end: real Activity JSON to POST /api/messages, replies on a Bot Connector stand-in.
+
+Anonymous access is on for these tests only, as the SDK allows when no client id is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zipfile
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from microsoft_agents.hosting.core import ClaimsIdentity
+from PIL import Image
+from typer.testing import CliRunner
+
+from bot import config as config_module
+from bot.cli import app as cli_app
+from bot.config import TEAMS_SETTINGS, Config
+from bot.delivery import build_channels
+from bot.render_teams import escape, reply_card
+from bot.runtime import Runtime
+from bot.server import make_app
+from bot.teams import TeamsChannel
+from db import queries
+from db.models import ActionStatus, AuditEvent, EventKind, Member, TeamsConversation
+from handlers.context import Caller
+from handlers.errors import UserError
+from handlers.members import link_member
+from handlers.reply import ActionView, Button, Reply, Section
+from scheduler.channels import DeliveryError, channel_for
+from tests.conftest import AFTER_MEETING, import_sample
+from tests.teams_standin import BotConnectorStandIn
+
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+BOT = {"id": "28:crb-bot-app-id", "name": "crb"}
+DP_AAD = "6f0a5d1e-0000-4000-8000-0000000000dp"
+CR_AAD = "6f0a5d1e-0000-4000-8000-0000000000cr"
+STRANGER_AAD = "6f0a5d1e-0000-4000-8000-00000000000x"
+ANONYMOUS = {TEAMS_SETTINGS + "ANONYMOUS_ALLOWED": "true"}
+_ids = count(1)
+
+
+def teams_config(url: str, env: dict[str, str] = ANONYMOUS) -> Config:
+    return replace(config_module.load(env), database_url=url)
+
+
+@pytest.fixture
+def teams(database_url: str):
+    """The sample board, with DP linked on Teams and CR known by email only."""
+    runtime = Runtime(teams_config(database_url))
+    runtime.prepare(AFTER_MEETING)
+    import_sample(runtime)
+    with runtime.unit(lambda _s, _b: Caller(None, "test"), AFTER_MEETING) as ctx:
+        link_member(ctx, queries.member_by_initials(ctx.session, ctx.board, "DP"), teams_id=DP_AAD)
+        cr = queries.member_by_initials(ctx.session, ctx.board, "CR")
+        link_member(ctx, cr, email="Claire.Richardson@westmercia.example.gov.uk")
+        ctx.session.commit()
+    yield runtime
+    runtime.engine.dispose()
+
+
+def person(aad: str, name: str) -> dict[str, Any]:
+    return {"id": f"29:{aad[-2:]}-teams-user", "name": name, "aadObjectId": aad}
+
+
+DP = person(DP_AAD, "Damian Pettit")
+CR = person(CR_AAD, "Claire Richardson")
+STRANGER = person(STRANGER_AAD, "Someone Else")
+
+
+def activity(
+    service_url: str,
+    sender: dict[str, Any],
+    *,
+    kind: str = "message",
+    text: str | None = None,
+    conversation: str | None = None,
+    conversation_type: str = "personal",
+    **extra: Any,
+) -> dict[str, Any]:
+    """An Activity as Teams posts it to the bot."""
+    conversation = conversation or f"a:1personal-{sender['aadObjectId'][-2:]}"
+    body: dict[str, Any] = {
+        "type": kind,
+        "id": f"1700000000{next(_ids):03d}",
+        "timestamp": "2020-11-26T09:30:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": sender,
+        "conversation": {
+            "id": conversation,
+            "conversationType": conversation_type,
+            "tenantId": TENANT,
+            **({"isGroup": True} if conversation_type != "personal" else {}),
+        },
+        "recipient": BOT,
+        "channelData": {"tenant": {"id": TENANT}},
+        "locale": "en-GB",
+        **extra,
+    }
+    if text is not None:
+        body["text"] = text
+    return body
+
+
+def channel_mention(service_url: str, sender: dict[str, Any], text: str) -> dict[str, Any]:
+    return activity(
+        service_url,
+        sender,
+        text=f"<at>crb</at> {text}",
+        conversation="19:board-channel@thread.tacv2;messageid=1700000000000",
+        conversation_type="channel",
+        entities=[{"type": "mention", "mentioned": BOT, "text": "<at>crb</at>"}],
+    )
+
+
+def card_press(service_url: str, sender: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Action.Execute: an adaptiveCard/action invoke."""
+    return activity(
+        service_url,
+        sender,
+        kind="invoke",
+        name="adaptiveCard/action",
+        value={
+            "action": {"type": "Action.Execute", "verb": "crb", "data": data},
+            "trigger": "manual",
+        },
+    )
+
+
+def card_submit(service_url: str, sender: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Action.Submit: a message with the button's data as its value and no text."""
+    return activity(service_url, sender, value=data)
+
+
+Scenario = Callable[[TestClient, BotConnectorStandIn], Awaitable[None]]
+
+
+def run_teams(runtime: Runtime, scenario: Scenario) -> None:
+    async def main() -> None:
+        async with BotConnectorStandIn() as standin:
+            app = make_app(runtime, clock=lambda: AFTER_MEETING)
+            async with TestClient(TestServer(app)) as client:
+                await scenario(client, standin)
+
+    asyncio.run(main())
+
+
+async def post(client: TestClient, body: dict[str, Any], status: int = 202) -> Any:
+    response = await client.post("/api/messages", json=body)
+    assert response.status == status, await response.text()
+    return await response.json() if response.content_type == "application/json" else None
+
+
+def card_text(card: dict[str, Any]) -> str:
+    """Every TextBlock's text, in order, one per line."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "TextBlock":
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card.get("body", []))
+    return "\n".join(found)
+
+
+def card_buttons(card: dict[str, Any]) -> list[tuple[str, str, str]]:
+    found: list[tuple[str, str, str]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute":
+                found.append((node["title"], node["verb"], node["data"]["command"]))
+                return
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def action_status(runtime: Runtime, ref_item: str, owner: str) -> ActionStatus:
+    with runtime.sessions() as session:
+        board = queries.default_board(session)
+        member = queries.member_by_initials(session, board, owner)
+        found = [a for a in queries.actions(session, board, owner=member) if a.item == ref_item]
+        return found[0].status
+
+
+def stored(runtime: Runtime, initials: str) -> TeamsConversation | None:
+    with runtime.sessions() as session:
+        member = queries.member_by_initials(session, queries.default_board(session), initials)
+        row = session.get(TeamsConversation, member.id)
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+# ---------------------------------------------------------------- commands
+
+
+def test_done_from_linked_account_closes_action_and_replies(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        incoming = activity(standin.url, DP, text="crb done 04-DP")
+        await post(client, incoming)
+        (reply,) = standin.messages()
+        assert reply.conversation_id == "a:1personal-dp"
+        assert reply.reply_to_id == incoming["id"]
+        assert reply.activity["recipient"]["id"] == DP["id"]
+        assert card_text(reply.card).startswith("✓ Done: 04-DP")
+        assert reply.activity["summary"] == "Done: 04-DP"
+
+    run_teams(teams, scenario)
+    assert action_status(teams, "04", "DP") == ActionStatus.DONE
+    with teams.sessions() as session:
+        event = session.query(AuditEvent).filter_by(kind=EventKind.DONE).one()
+        assert event.actor.initials == "DP"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("crb help", "done REF"),
+        ("help", "done REF"),
+        ("", "done REF"),
+        ("crb mine", "Your open actions"),
+        ("crb outstanding", "04-DP"),
+        ("crb next", "meeting"),
+        ("crb note 04-DP amber draft paper circulated", "04-DP"),
+    ],
+)
+def test_every_chat_command_works_as_in_slack(teams: Runtime, text: str, expected: str) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text=text))
+        (reply,) = standin.messages()
+        assert expected in card_text(reply.card).replace("\\", "")
+
+    run_teams(teams, scenario)
+
+
+def test_reopen_add_and_reassign_through_the_same_handlers(teams: Runtime) -> None:
+    chair_aad = "6f0a5d1e-0000-4000-8000-0000000000ac"
+    with teams.unit(lambda _s, _b: Caller(None, "test"), AFTER_MEETING) as ctx:
+        link_member(
+            ctx, queries.member_by_initials(ctx.session, ctx.board, "AC"), teams_id=chair_aad
+        )
+        ctx.session.commit()
+    chair = person(chair_aad, "The Chair")
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text="crb done 04-DP"))
+        await post(client, activity(standin.url, DP, text="crb reopen 04-DP"))
+        await post(client, activity(standin.url, chair, text="crb add 07 DP Draft the SOC paper"))
+        await post(client, activity(standin.url, DP, text="crb add 07 DP Not mine to add"))
+        await post(client, activity(standin.url, chair, text="crb reassign 07-DP RT"))
+        _done, reopened, added, refused, reassigned = (
+            card_text(p.card) for p in standin.messages()
+        )
+        assert reopened.startswith("✓ Reopened: 04-DP")
+        assert "07-DP" in added
+        assert refused.startswith("✗")
+        assert "07-RT" in reassigned
+
+    run_teams(teams, scenario)
+    assert action_status(teams, "04", "DP") == ActionStatus.OPEN
+    assert action_status(teams, "07", "RT") == ActionStatus.OPEN
+    with teams.sessions() as session:
+        texts = [a.text for a in queries.actions(session, queries.default_board(session))]
+        assert "Not mine to add" not in texts
+
+
+def test_channel_mention_is_stripped_and_answer_is_targeted_at_the_asker(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, channel_mention(standin.url, DP, "crb done 04-DP"))
+        (reply,) = standin.messages()
+        assert reply.conversation_id.startswith("19:board-channel@thread.tacv2")
+        entities = reply.activity.get("entities", [])
+        assert any(e.get("type") == "activityTreatment" for e in entities)
+        assert reply.activity["recipient"]["id"] == DP["id"]
+
+    run_teams(teams, scenario)
+    assert action_status(teams, "04", "DP") == ActionStatus.DONE
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def test_someone_not_linked_is_refused_and_nothing_changes(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, STRANGER, text="crb done 04-DP"))
+        (reply,) = standin.messages()
+        text = card_text(reply.card)
+        assert "not linked" in text
+        assert "draft paper" not in text.lower()
+        assert standin.profile_requests == [STRANGER["id"]]
+
+    run_teams(teams, scenario)
+    assert action_status(teams, "04", "DP") == ActionStatus.OPEN
+    assert stored(teams, "DP") is None
+
+
+def test_member_may_not_close_someone_elses_action(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text="crb done 04-CR.1"))
+        await post(client, activity(standin.url, DP, text="crb frobnicate"))
+        refusal, unknown = (card_text(p.card) for p in standin.messages())
+        assert refusal.startswith("✗ You can't close 04-CR.1")
+        assert "frobnicate" in unknown
+
+    run_teams(teams, scenario)
+    assert action_status(teams, "04", "CR") == ActionStatus.OPEN
+
+
+def test_user_text_is_escaped_in_the_card(teams: Runtime) -> None:
+    hostile = "**bold** [click](https://evil.example) {{DATE(2021-01-01T00:00:00Z)}} <at>x</at>"
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text=f"crb note 04-DP {hostile}"))
+        await post(client, activity(standin.url, DP, text="crb mine"))
+        shown = card_text(standin.messages()[-1].card)
+        assert "\\*\\*bold\\*\\*" in shown
+        assert "\\[click\\]\\(https://evil.example\\)" in shown
+        assert "{{DATE" not in shown
+        assert "**bold**" not in shown
+
+    run_teams(teams, scenario)
+
+
+def test_escape_neutralises_markdown_and_list_markers() -> None:
+    assert escape("- not a list") == "\\- not a list"
+    assert escape("1. not a list") == "\\1. not a list"
+    assert escape("a_b*c`d") == "a\\_b\\*c\\`d"
+    assert escape("plain words, 04-CR") == "plain words, 04-CR"
+
+
+# ---------------------------------------------------------------- cards
+
+
+def test_reply_card_has_mark_done_and_add_update_actions(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text="crb mine"))
+        card = standin.messages()[0].card
+        assert card["type"] == "AdaptiveCard"
+        buttons = card_buttons(card)
+        assert ("Mark done", "crb", "done 04-DP") in buttons
+        assert ("Add update", "crb", "note 04-DP") in buttons
+
+    run_teams(teams, scenario)
+
+
+def test_mark_done_by_action_execute_replaces_the_card(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        body = await post(
+            client, card_press(standin.url, DP, {"verb": "crb", "command": "done 04-DP"}), 200
+        )
+        assert body["statusCode"] == 200
+        assert body["type"] == "application/vnd.microsoft.card.adaptive"
+        assert "04-DP" in card_text(body["value"])
+        assert ("Reopen", "crb", "reopen 04-DP") in card_buttons(body["value"])
+
+    run_teams(teams, scenario)
+    assert action_status(teams, "04", "DP") == ActionStatus.DONE
+
+
+def test_add_update_opens_a_form_and_the_form_records_the_update(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        form = await post(
+            client, card_press(standin.url, DP, {"verb": "crb", "command": "note 04-DP"}), 200
+        )
+        card = form["value"]
+        inputs = {item["id"]: item for item in card["body"] if item["type"].startswith("Input.")}
+        assert inputs["update"]["isRequired"] is True
+        assert [c["value"] for c in inputs["rag"]["choices"]] == ["", "red", "amber", "green"]
+        (save,) = card_buttons(card)
+        assert save[2] == "note 04-DP"
+        answer = await post(
+            client,
+            card_press(
+                standin.url,
+                DP,
+                {
+                    "verb": "crb",
+                    "command": "note 04-DP",
+                    "update": "red tape cleared",
+                    "rag": "green",
+                },
+            ),
+            200,
+        )
+        assert "Latest update: \\[GREEN\\] red tape cleared" in card_text(answer["value"])
+
+    run_teams(teams, scenario)
+    with teams.sessions() as session:
+        event = session.query(AuditEvent).filter_by(kind=EventKind.NOTE).one()
+        assert (event.note, event.rag) == ("red tape cleared", "green")
+
+
+def test_action_submit_is_handled_like_execute(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, card_submit(standin.url, DP, {"verb": "crb", "command": "done 04-DP"}))
+        (reply,) = standin.messages()
+        assert "04-DP" in card_text(reply.card)
+
+    run_teams(teams, scenario)
+    assert action_status(teams, "04", "DP") == ActionStatus.DONE
+
+
+def test_typed_note_without_text_gets_the_form(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text="crb note 04 DP"))
+        (reply,) = standin.messages()
+        assert any(item["type"] == "Input.Text" for item in reply.card["body"])
+
+    run_teams(teams, scenario)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"verb": "crb"},
+        {"verb": "crb", "command": ""},
+        {"verb": "crb", "command": "note 04-DP", "update": "x", "rag": "purple"},
+        {"verb": "crb", "command": "note 04-DP", "update": 7},
+    ],
+)
+def test_malformed_card_data_is_refused(teams: Runtime, data: dict[str, Any]) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        body = await post(client, card_press(standin.url, DP, data), 200)
+        assert "out of date" in card_text(body["value"])
+
+    run_teams(teams, scenario)
+    with teams.sessions() as session:
+        assert session.query(AuditEvent).filter_by(kind=EventKind.NOTE).count() == 0
+
+
+def test_card_press_by_someone_else_is_refused(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        body = await post(
+            client, card_press(standin.url, STRANGER, {"verb": "crb", "command": "done 04-DP"}), 200
+        )
+        assert "not linked" in card_text(body["value"])
+
+    run_teams(teams, scenario)
+    assert action_status(teams, "04", "DP") == ActionStatus.OPEN
+
+
+# ---------------------------------------------------------------- linking and references
+
+
+def test_member_is_linked_by_email_from_the_teams_profile(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        standin.profiles[CR["id"]] = {
+            **CR,
+            "email": "claire.richardson@westmercia.example.gov.uk",
+            "userPrincipalName": "claire.richardson@westmercia.example.gov.uk",
+        }
+        await post(client, activity(standin.url, CR, text="crb mine"))
+        (reply,) = standin.messages()
+        assert "Your open actions" in card_text(reply.card)
+
+    run_teams(teams, scenario)
+    with teams.sessions() as session:
+        cr = queries.member_by_initials(session, queries.default_board(session), "CR")
+        assert cr.teams_id == CR_AAD
+    assert stored(teams, "CR") is not None
+
+
+def test_secretariat_links_a_member_with_the_cli(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    for name, value in ANONYMOUS.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    sample = Path(__file__).parents[1] / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
+    assert runner.invoke(cli_app, ["import", str(sample)]).exit_code == 0
+    linked = runner.invoke(cli_app, ["member", "link", "RT", "--teams-id", CR_AAD])
+    assert linked.exit_code == 0, linked.output
+    runtime = Runtime(config_module.load())
+    runtime.prepare(AFTER_MEETING)
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, CR, text="crb mine"))
+        assert card_text(standin.messages()[0].card).startswith("Your open actions")
+
+    try:
+        run_teams(runtime, scenario)
+    finally:
+        runtime.engine.dispose()
+    assert stored(runtime, "RT") is not None
+
+
+def test_email_match_never_takes_over_a_member_linked_elsewhere(teams: Runtime) -> None:
+    with teams.unit(lambda _s, _b: Caller(None, "test"), AFTER_MEETING) as ctx:
+        dp = queries.member_by_initials(ctx.session, ctx.board, "DP")
+        link_member(ctx, dp, email="dp@westmercia.example.gov.uk")
+        ctx.session.commit()
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        standin.profiles[STRANGER["id"]] = {**STRANGER, "email": "DP@westmercia.example.gov.uk"}
+        await post(client, activity(standin.url, STRANGER, text="crb mine"))
+        assert "not linked" in card_text(standin.messages()[0].card)
+
+    run_teams(teams, scenario)
+    with teams.sessions() as session:
+        dp = queries.member_by_initials(session, queries.default_board(session), "DP")
+        assert dp.teams_id == DP_AAD
+
+
+def test_install_stores_the_reference_and_welcomes(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(
+            client,
+            activity(standin.url, DP, kind="installationUpdate", action="add"),
+        )
+        await post(
+            client,
+            activity(standin.url, DP, kind="conversationUpdate", membersAdded=[BOT]),
+        )
+        (welcome,) = standin.messages()
+        assert "done REF" in card_text(welcome.card)
+
+    run_teams(teams, scenario)
+    row = stored(teams, "DP")
+    assert row is not None and row.personal
+    assert row.reference["conversation"]["id"] == "a:1personal-dp"
+    assert "activityId" not in row.reference
+    assert row.claims == {}
+
+
+def test_channel_reference_never_replaces_the_personal_chat(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text="crb mine"))
+        await post(client, channel_mention(standin.url, DP, "crb mine"))
+
+    run_teams(teams, scenario)
+    row = stored(teams, "DP")
+    assert row.personal and row.conversation_id == "a:1personal-dp"
+
+
+# ---------------------------------------------------------------- proactive delivery
+
+
+def nudge() -> Reply:
+    view = ActionView(
+        ref="04-DP",
+        item="04",
+        meeting="2020-11-25",
+        owners=("DP",),
+        owner_names=("Damian Pettit",),
+        text="DP will circulate a previous draft paper for comment.",
+        status="open",
+        buttons=(Button("Mark done", "done 04-DP", "primary"), Button("Add update", "note 04-DP")),
+    )
+    return Reply(
+        title="Reminder: 1 open action before the meeting on 24 Feb 2021",
+        sections=(Section(None, actions=(view,)),),
+    )
+
+
+def dp_member(runtime: Runtime) -> Member:
+    with runtime.sessions() as session:
+        member = queries.member_by_initials(session, queries.default_board(session), "DP")
+        session.expunge(member)
+        return member
+
+
+def test_nudge_reaches_the_stored_conversation(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text="crb mine"))
+        channel = TeamsChannel(teams.config, engine=teams.engine)
+        member = dp_member(teams)
+        assert channel.can_reach(member)
+        await channel.send(member, nudge())
+        proactive = standin.messages()[-1]
+        assert proactive.conversation_id == "a:1personal-dp"
+        assert proactive.reply_to_id is None
+        assert proactive.activity["recipient"]["id"] == DP["id"]
+        assert proactive.activity["summary"].startswith("Reminder")
+        assert ("Mark done", "crb", "done 04-DP") in card_buttons(proactive.card)
+
+    run_teams(teams, scenario)
+
+
+def test_member_known_only_from_a_channel_is_nudged_in_a_new_personal_chat(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, channel_mention(standin.url, DP, "crb mine"))
+        channel = TeamsChannel(teams.config, engine=teams.engine)
+        await channel.send(dp_member(teams), nudge())
+        (created,) = standin.created
+        assert created["members"] == [{"id": DP["id"]}]
+        assert created["isGroup"] is False
+        assert created["tenantId"] == TENANT
+        proactive = standin.messages()[-1]
+        assert proactive.conversation_id.startswith("a:standin-chat-")
+        assert not proactive.activity.get("entities")
+
+    run_teams(teams, scenario)
+    row = stored(teams, "DP")
+    assert row.personal and row.conversation_id.startswith("a:standin-chat-")
+
+
+def test_connector_failures_become_delivery_errors(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text="crb mine"))
+        channel = TeamsChannel(teams.config, engine=teams.engine)
+        member = dp_member(teams)
+        standin.fail_next(429, retry_after=30)
+        with pytest.raises(DeliveryError) as busy:
+            await channel.send(member, nudge())
+        assert busy.value.retry_after == 30 and not busy.value.permanent
+        standin.fail_next(403)
+        with pytest.raises(DeliveryError) as gone:
+            await channel.send(member, nudge())
+        assert gone.value.permanent
+        await standin.stop()
+        with pytest.raises(DeliveryError) as down:
+            await channel.send(member, nudge())
+        assert not down.value.permanent
+
+    run_teams(teams, scenario)
+
+
+def test_a_conversation_stored_anonymously_is_continued_as_the_registered_bot(
+    sqlite_url: str,
+) -> None:
+    bot_id = "00000000-0000-4000-8000-000000000b07"
+    channel = TeamsChannel(teams_config(sqlite_url, {TEAMS_SETTINGS + "CLIENTID": bot_id}))
+    assert channel._identity({}).claims == {"aud": bot_id, "appid": bot_id}
+    stored_claims = {"aud": bot_id, "iss": "https://api.botframework.com"}
+    assert channel._identity(stored_claims).claims == stored_claims
+    assert ClaimsIdentity({}).allow_anonymous
+
+
+def test_member_without_a_conversation_cannot_be_reached(teams: Runtime) -> None:
+    channel = TeamsChannel(teams.config, engine=teams.engine)
+    member = dp_member(teams)
+    assert not channel.can_reach(member)
+    assert channel_for(member, [channel]) is None
+    with pytest.raises(DeliveryError) as error:
+        asyncio.run(channel.send(member, nudge()))
+    assert error.value.permanent
+
+
+# ---------------------------------------------------------------- configuration and security
+
+
+def test_a_client_id_makes_unauthenticated_requests_401(sqlite_url: str) -> None:
+    env = {
+        TEAMS_SETTINGS + "CLIENTID": "00000000-0000-0000-0000-00000000b07",
+        TEAMS_SETTINGS + "TENANTID": TENANT,
+    }
+    runtime = Runtime(teams_config(sqlite_url, env))
+    runtime.prepare(AFTER_MEETING)
+
+    async def main() -> None:
+        async with TestClient(TestServer(make_app(runtime))) as client:
+            body = activity("http://127.0.0.1:9/", DP, text="crb mine")
+            response = await client.post("/api/messages", json=body)
+            assert response.status == 401
+            forged = await client.post(
+                "/api/messages", json=body, headers={"Authorization": "Bearer not.a.jwt"}
+            )
+            assert forged.status == 401
+            health = await client.get("/healthz")
+            assert health.status == 200
+
+    asyncio.run(main())
+
+
+def test_anonymous_with_a_client_id_is_refused_at_startup() -> None:
+    env = {**ANONYMOUS, TEAMS_SETTINGS + "CLIENTID": "00000000-0000-0000-0000-00000000b07"}
+    with pytest.raises(UserError, match="ANONYMOUS_ALLOWED"):
+        config_module.load(env)
+
+
+def test_teams_is_off_without_configuration(sqlite_url: str) -> None:
+    config = teams_config(sqlite_url, {})
+    assert not config.teams_enabled
+    assert build_channels(config) == []
+    runtime = Runtime(config)
+    runtime.prepare(AFTER_MEETING)
+
+    async def main() -> None:
+        async with TestClient(TestServer(make_app(runtime))) as client:
+            response = await client.post("/api/messages", json={})
+            assert response.status == 404
+
+    asyncio.run(main())
+
+
+def test_teams_channel_is_registered_when_configured(sqlite_url: str) -> None:
+    (channel,) = build_channels(teams_config(sqlite_url))
+    assert channel.platform == "teams"
+
+
+def test_config_repr_hides_the_client_secret() -> None:
+    config = config_module.load(
+        {TEAMS_SETTINGS + "CLIENTSECRET": "s3cr3t-value", TEAMS_SETTINGS + "CLIENTID": "id"}
+    )
+    assert "s3cr3t-value" not in repr(config)
+    assert config.teams_client_id == "id"
+
+
+# ---------------------------------------------------------------- the app package
+
+
+def test_teams_package_builds_manifest_and_icons(tmp_path: Path) -> None:
+    out = tmp_path / "crb-teams.zip"
+    result = CliRunner().invoke(
+        cli_app,
+        ["teams", "package", "--bot-id", "00000000-0000-4000-8000-000000000b07", "-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as package:
+        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(package.read("manifest.json"))
+        package.extractall(tmp_path)
+    assert manifest["id"] == "00000000-0000-4000-8000-000000000b07"
+    assert manifest["bots"][0]["botId"] == "00000000-0000-4000-8000-000000000b07"
+    assert set(manifest["bots"][0]["scopes"]) == {"personal", "team", "groupChat"}
+    assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
+    with Image.open(tmp_path / "color.png") as colour:
+        assert colour.size == (192, 192)
+    with Image.open(tmp_path / "outline.png") as outline:
+        assert outline.size == (32, 32)
+        assert outline.mode == "RGBA"
+
+
+def test_teams_package_refuses_a_bot_id_that_is_not_a_guid(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli_app, ["teams", "package", "--bot-id", "not-a-guid", "-o", str(tmp_path / "x.zip")]
+    )
+    assert result.exit_code == 1
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_reply_card_renders_every_part() -> None:
+    card = reply_card(nudge())
+    assert card["version"] == "1.4"
+    assert card_text(card).splitlines() == [
+        "Reminder: 1 open action before the meeting on 24 Feb 2021",
+        "04-DP  DP will circulate a previous draft paper for comment.",
+        "Damian Pettit · raised 2020-11-25",
+    ]
+    (execute, _update) = [
+        a for item in card["body"] for sub in item.get("items", []) for a in sub.get("actions", [])
+    ]
+    assert execute["fallback"] == {
+        "type": "Action.Submit",
+        "title": "Mark done",
+        "data": {"verb": "crb", "command": "done 04-DP"},
+    }
+    assert execute["style"] == "positive"
