@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from db.models import Board, DeliveryState, Meeting, MeetingStatus, SnoozeChoice
 from scheduler.calendar import (
@@ -39,21 +40,25 @@ DIGEST = "digest"
 
 def slots_for(board: Board, meeting_day: date) -> list[Slot]:
     """Every nudge and digest slot before a meeting, earliest first."""
-    nudges = reminder_slots(
-        meeting_day,
-        kind=NUDGE,
-        days_before=board.reminder_day_list(),
-        at=board.reminder_time,
-        tz=board.timezone,
+    return list(
+        _slots(
+            meeting_day,
+            tuple(board.reminder_day_list()),
+            tuple(board.digest_day_list()),
+            board.reminder_time,
+            board.timezone,
+        )
     )
-    digests = reminder_slots(
-        meeting_day,
-        kind=DIGEST,
-        days_before=board.digest_day_list(),
-        at=board.reminder_time,
-        tz=board.timezone,
-    )
-    return sorted(nudges + digests, key=lambda slot: (slot.at, slot.kind != DIGEST))
+
+
+@lru_cache(maxsize=256)
+def _slots(
+    meeting_day: date, nudge_days: tuple[int, ...], digest_days: tuple[int, ...], at: time, tz: str
+) -> tuple[Slot, ...]:
+    # Cached: a tick plans every minute, and the answer only changes with the meeting or settings.
+    nudges = reminder_slots(meeting_day, kind=NUDGE, days_before=nudge_days, at=at, tz=tz)
+    digests = reminder_slots(meeting_day, kind=DIGEST, days_before=digest_days, at=at, tz=tz)
+    return tuple(sorted(nudges + digests, key=lambda slot: (slot.at, slot.kind != DIGEST)))
 
 
 # ---------------------------------------------------------------- what the planner reads
