@@ -68,7 +68,7 @@ class Ticker:
             max_instances=1,  # a slow tick is never overlapped by the next one in this process
             coalesce=True,  # after a stall, one tick catches up, not a burst
             misfire_grace_time=50,
-            next_run_time=self.clock(),
+            next_run_time=wall_clock(),  # APScheduler's own timing is always the real clock
         )
         scheduler.start()
         self.scheduler = scheduler
