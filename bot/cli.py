@@ -464,7 +464,7 @@ def tick_command(at: AtOption = None, as_json: JsonOption = False) -> None:
 
 def _tick_note(outcome: Any) -> str:
     if outcome.platform == "none":
-        return "could not be reached: no Slack, Teams or email linked"
+        return "could not be reached: link them on Slack or Teams, or give an email and SMTP_URL"
     if outcome.error is None:
         return ""
     when = f"; retry at {outcome.retry_at:%Y-%m-%d %H:%M}Z" if outcome.retry_at else "; not retried"

@@ -243,7 +243,7 @@ def unreachable_owners(
     for owner in owners:
         entry = failed.get(owner.id)
         if not reachable(owner):
-            lines.append(f"{owner.name} ({owner.initials}): no Slack, Teams or email is linked")
+            lines.append(f"{owner.name} ({owner.initials}): {why_unreachable(owner)}")
         elif entry is not None and entry.state == DeliveryState.FAILED:
             lines.append(f"{owner.name} ({owner.initials}): delivery failed ({entry.last_error})")
         elif entry is not None and entry.state == DeliveryState.RETRY:
@@ -252,6 +252,12 @@ def unreachable_owners(
                 f"({entry.last_error})"
             )
     return lines
+
+
+def why_unreachable(member: Member) -> str:
+    if member.slack_id or member.teams_id or member.email:
+        return "linked, but no channel configured here reaches them (Slack, Teams or SMTP)"
+    return "no Slack, Teams or email is linked"
 
 
 # ---------------------------------------------------------------- snooze

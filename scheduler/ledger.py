@@ -178,7 +178,7 @@ def mark_unreachable(
         now,
         state=DeliveryState.UNREACHABLE,
         platform="none",
-        last_error="no Slack, Teams or email address is linked",
+        last_error="no channel could reach the recipient",
         action_refs=list(refs),
     )
 
