@@ -173,7 +173,12 @@ def changes_since(ctx: Ctx, since: datetime) -> list[str]:
         if event.action_id is not None:
             line = f"{when}: {refs[event.action_id]} {_CHANGE_VERBS[event.kind]}"
         elif event.meeting_id in meetings:
-            line = f"{when}: meeting of {meetings[event.meeting_id].date:%-d %b %Y}"
+            meeting = meetings[event.meeting_id]
+            if event.kind == EventKind.MEETING_ADDED and meeting.date < local_date(
+                event.at, ctx.board.timezone
+            ):
+                continue  # a past meeting recorded from its minutes is not news
+            line = f"{when}: meeting of {meeting.date:%-d %b %Y}"
             line += f" {_MEETING_VERBS[event.kind]}"
             if event.details:
                 line += " (" + ", ".join(f"{k} {v}" for k, v in event.details.items()) + ")"

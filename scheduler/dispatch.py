@@ -198,8 +198,7 @@ def compose(
             owned = queries.actions(session, board, status=ActionStatus.OPEN, owner=member)
             if not owned:
                 return None
-            snoozed = planned.due.slot.startswith("snooze")
-            message = nudge_reply(ctx, meeting, owned, snoozed=snoozed)
+            message = nudge_reply(ctx, meeting, owned, snoozed=planned.due.follows_a_snooze)
         else:
             message = _digest(ctx, meeting, channels)
         message = replace(message, extras={**message.extras, "message_key": f"crb-{entry_id}"})

@@ -138,6 +138,10 @@ class Due:
     meeting: MeetingFact
     action_ids: tuple[int, ...]  # a nudge: the owner's open actions; a digest: all of them
 
+    @property
+    def follows_a_snooze(self) -> bool:
+        return self.days_before is None
+
 
 # ---------------------------------------------------------------- the next meeting
 
@@ -208,14 +212,26 @@ def next_nudge_after(board: Board, meeting: MeetingFact, after: datetime) -> Slo
     return upcoming[0] if upcoming else None
 
 
-def snooze_slot(board: Board, meeting: MeetingFact, snooze: SnoozeFact) -> Slot | None:
+@dataclass(frozen=True)
+class SnoozeSlot:
+    """The one follow-up nudge a snooze asks for; it sits beside the cycle's slots, not in it."""
+
+    snooze_id: int
+    at: datetime
+
+    @property
+    def name(self) -> str:
+        return f"snooze-{self.snooze_id}"
+
+
+def snooze_slot(board: Board, meeting: MeetingFact, snooze: SnoozeFact) -> SnoozeSlot | None:
     """The follow-up nudge a snooze asks for, unless a regular nudge or the meeting comes first."""
     if snooze.until >= meeting_starts(board, meeting):
         return None
     regular = next_nudge_after(board, meeting, snooze.created_at)
     if regular is not None and regular.at <= snooze.until:
         return None  # the cycle's own nudge comes first: a snooze never shifts the cycle
-    return Slot("snooze", snooze.id, snooze.until)
+    return SnoozeSlot(snooze.id, snooze.until)
 
 
 # ---------------------------------------------------------------- planning
@@ -234,16 +250,18 @@ def is_claimable(entry: LedgerFact | None, reachable: bool, now: datetime) -> bo
     return False  # sent, failed for good, or skipped
 
 
-def slot_name(slot: Slot) -> str:
-    return f"snooze-{slot.days_before}" if slot.kind == "snooze" else slot.name
-
-
-def _latest(slots: Sequence[Slot], now: datetime) -> Slot | None:
+def _latest(slots: Sequence[Slot | SnoozeSlot], now: datetime) -> Slot | SnoozeSlot | None:
     """The most recent slot already due: catch-up sends this one, never the older ones."""
     past = [s for s in slots if s.at <= now]
-    # On a tie the regular slot wins over a snooze, and the nearer-to-the-meeting slot over the
-    # farther (two nominal days moved onto one working day are one message).
-    return max(past, key=lambda s: (s.at, s.kind != "snooze", -s.days_before), default=None)
+
+    def rank(slot: Slot | SnoozeSlot) -> tuple[datetime, bool, int]:
+        # On a tie the regular slot wins over a snooze, and the slot nearer the meeting over the
+        # farther (two nominal days moved onto one working day are one message).
+        if isinstance(slot, SnoozeSlot):
+            return (slot.at, False, 0)
+        return (slot.at, True, -slot.days_before)
+
+    return max(past, key=rank, default=None)
 
 
 def plan(world: World, now: datetime) -> list[Due]:
@@ -259,10 +277,10 @@ def plan(world: World, now: datetime) -> list[Due]:
     ledger = {(e.recipient_id, e.meeting_id, e.slot): e for e in world.ledger}
     active = [p for p in world.people if p.active]
 
-    def settled(person: Person, slot: Slot) -> bool:
+    def settled(person: Person, slot: Slot | SnoozeSlot) -> bool:
         if meeting.id is None:
             return False  # projected: nothing can be in the ledger for it yet
-        entry = ledger.get((person.id, meeting.id, slot_name(slot)))
+        entry = ledger.get((person.id, meeting.id, slot.name))
         return not is_claimable(entry, person.id in world.reachable, now)
 
     due: list[Due] = []
@@ -293,7 +311,7 @@ def _open_actions_by_owner(actions: Iterable[OpenAction]) -> dict[int, list[int]
     return owned
 
 
-def _snooze_slots(world: World, meeting: MeetingFact, person: Person) -> list[Slot]:
+def _snooze_slots(world: World, meeting: MeetingFact, person: Person) -> list[SnoozeSlot]:
     """The follow-up of this owner's latest snooze for the meeting, if it still applies."""
     if meeting.id is None:
         return []
@@ -305,12 +323,16 @@ def _snooze_slots(world: World, meeting: MeetingFact, person: Person) -> list[Sl
 
 
 def _due(
-    kind: str, slot: Slot, person: Person, meeting: MeetingFact, action_ids: tuple[int, ...]
+    kind: str,
+    slot: Slot | SnoozeSlot,
+    person: Person,
+    meeting: MeetingFact,
+    action_ids: tuple[int, ...],
 ) -> Due:
     return Due(
         kind=kind,
-        slot=slot_name(slot),
-        days_before=None if slot.kind == "snooze" else slot.days_before,
+        slot=slot.name,
+        days_before=slot.days_before if isinstance(slot, Slot) else None,
         at=slot.at,
         recipient_id=person.id,
         meeting=meeting,
