@@ -11,10 +11,19 @@ from sqlalchemy import select
 
 from bot.runtime import Runtime
 from db import queries
-from db.models import DeliveryState, EventKind, LedgerEntry, Meeting, MeetingStatus
+from db.models import (
+    DeliveryState,
+    EventKind,
+    LedgerEntry,
+    Meeting,
+    MeetingStatus,
+    SnoozeChoice,
+)
 from handlers.audit import record
+from handlers.commands import Snooze, parse_command
 from handlers.context import Caller
 from handlers.diary import cancel_meeting, move_meeting
+from handlers.errors import UserError
 from handlers.members import find_member, link_member
 from handlers.reply import Reply
 from scheduler import ledger
@@ -68,6 +77,9 @@ def test_fourteen_days_before_each_owner_gets_one_nudge_once(linked: Runtime) ->
     assert {o.platform for o in result.sent} == {"slack"}
     assert chat.recipients() == list(OWNERS)
     assert run(linked, [chat], FEB_10).sent == []  # the same tick again sends nothing
+    restarted = make_runtime(linked.config.database_url, FEB_10)  # a new process, same database
+    assert run(restarted, [chat], FEB_10).sent == []
+    restarted.engine.dispose()
     assert run(linked, [chat], FEB_10 + timedelta(hours=3)).sent == []
     assert chat.recipients() == list(OWNERS)
 
@@ -298,3 +310,24 @@ def _member_id(runtime: Runtime, initials: str) -> int:
         member = queries.member_by_initials(session, queries.default_board(session), initials)
         assert member is not None
         return member.id
+
+
+@pytest.mark.parametrize(
+    ("text", "choice"),
+    [
+        ("snooze 1d", SnoozeChoice.ONE_DAY),
+        ("snooze for 1 day", SnoozeChoice.ONE_DAY),
+        ("snooze tomorrow", SnoozeChoice.ONE_DAY),
+        ("snooze 3 days", SnoozeChoice.THREE_DAYS),
+        ("crb snooze three days", SnoozeChoice.THREE_DAYS),
+        ("snooze until the next reminder", SnoozeChoice.NEXT),
+        ("snooze", None),
+    ],
+)
+def test_snooze_reads_the_ways_people_say_it(text: str, choice: SnoozeChoice | None) -> None:
+    assert parse_command(text) == Snooze(choice)
+
+
+def test_snooze_refuses_what_it_does_not_offer() -> None:
+    with pytest.raises(UserError, match="1 day, 3 days, or until the next reminder"):
+        parse_command("snooze 2 weeks")
