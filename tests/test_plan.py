@@ -221,3 +221,12 @@ def test_snoozing_adds_one_follow_up_and_never_shifts_the_cycle() -> None:
     ]
     # Only the owner who snoozed gets a follow-up.
     assert [who for at, _k, _s, who, _m in sent if at == utc(2021, 2, 11, 9)] == ["CR"]
+
+
+def test_two_reminder_days_moved_onto_one_working_day_are_one_message() -> None:
+    # Before Tue 29 Dec 2020: 3 days is Sat 26 Dec, 1 day is Mon 28 Dec (a bank holiday);
+    # both move back to Thu 24 Dec, and each owner gets one nudge there, not two.
+    state = world(HELD, MeetingFact(2, date(2020, 12, 29)), board=board(reminder_days="3,1"))
+    sent = simulate(utc(2020, 12, 20), utc(2020, 12, 28, 23), state)
+    nudges = [(at, slot, who) for at, kind, slot, who, _m in sent if kind == "nudge"]
+    assert nudges == [(utc(2020, 12, 24, 9), "nudge-1", who) for who in ("CR", "DP", "RT")]
