@@ -428,6 +428,81 @@ def db_upgrade() -> None:
 from bot.teams_package import teams_app  # noqa: E402  (its own module; no Agents SDK import)
 
 app.add_typer(teams_app, name="teams")
+# ---------------------------------------------------------------- reminders (issue 4)
+
+
+@app.command("tick")
+def tick_command(at: AtOption = None, as_json: JsonOption = False) -> None:
+    """Send every nudge and digest due now (or --at) that has not been sent; print them."""
+    import asyncio
+
+    from bot.delivery import build_channels
+    from scheduler.dispatch import tick
+
+    config = config_module.load()
+    now = parse_instant(at, config.timezone or "Europe/London")
+    channels = build_channels(config)
+    rt = runtime(now)
+    try:
+        result = asyncio.run(tick(rt.sessions, channels, now))
+    finally:
+        rt.engine.dispose()
+    if as_json:
+        emit_json(result.record())
+        return
+    with rt.sessions() as session:
+        board = queries.default_board(session)
+        tz = board.timezone if board else "Europe/London"
+    local = now.astimezone(zone(tz))
+    if not result.sent and not result.failed:
+        out.print(f"Nothing due at {local:%a %-d %b %Y %H:%M} ({tz}).")
+        return
+    rows = [
+        [o.kind, o.to, o.platform, ", ".join(o.actions), o.slot, _tick_note(o)]
+        for o in result.sent + result.failed
+    ]
+    title = f"Tick at {local:%a %-d %b %Y %H:%M} ({tz}): {len(result.sent)} sent"
+    if result.failed:
+        title += f", {len(result.failed)} failed"
+    out.print(table(title, ["Kind", "To", "Platform", "Actions", "Slot", "Note"], rows))
+
+
+def _tick_note(outcome: Any) -> str:
+    if outcome.platform == "none":
+        return "could not be reached: link them on Slack or Teams, or give an email and SMTP_URL"
+    if outcome.error is None:
+        return ""
+    when = f"; retry at {outcome.retry_at:%Y-%m-%d %H:%M}Z" if outcome.retry_at else "; not retried"
+    return f"{outcome.error}{when}"
+
+
+@meeting_app.command("move")
+def meeting_move(
+    day: Annotated[str, typer.Argument(metavar="YYYY-MM-DD", help="The meeting's date now.")],
+    new_day: Annotated[str, typer.Argument(metavar="NEW-DATE", help="Its new date.")],
+    at: Annotated[str | None, typer.Option("--time", help="A new local start time, HH:MM.")] = None,
+    when: AtOption = None,
+) -> None:
+    """Move a meeting; its reminders follow it, and those already sent are not sent again."""
+    from handlers.diary import move_meeting
+
+    old, new, start = parse_day(day), parse_day(new_day), parse_time(at)
+    with operator(parse_instant(when)) as ctx:
+        meeting = move_meeting(ctx, old, new, start)
+        out.print(f"Moved the meeting of {old:%-d %B %Y} to {meeting.date:%A %-d %B %Y}.")
+
+
+@meeting_app.command("cancel")
+def meeting_cancel(
+    day: Annotated[str, typer.Argument(metavar="YYYY-MM-DD")],
+    when: AtOption = None,
+) -> None:
+    """Cancel a meeting: no more reminders for it; open actions carry over to the next one."""
+    from handlers.diary import cancel_meeting
+
+    with operator(parse_instant(when)) as ctx:
+        meeting = cancel_meeting(ctx, parse_day(day))
+        out.print(f"Cancelled the meeting of {meeting.date:%A %-d %B %Y}.")
 
 
 def main() -> None:

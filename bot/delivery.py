@@ -7,6 +7,7 @@ is the fallback for members outside chat.
 from __future__ import annotations
 
 from bot.config import Config
+from handlers.errors import UserError
 from scheduler.channels import Channel
 
 
@@ -17,4 +18,16 @@ def build_channels(config: Config) -> list[Channel]:
         from bot.teams import TeamsChannel  # the Agents SDK is the optional [teams] extra
 
         channels.append(TeamsChannel(config))
+    channels.extend(email_channels(config))
     return channels
+
+
+def email_channels(config: Config) -> list[Channel]:
+    """Email, last: only for members no chat channel reaches. Needs SMTP_URL and CRB_MAIL_FROM."""
+    from bot.email import EmailChannel
+
+    if not config.smtp_url:
+        return []
+    if not config.mail_from:
+        raise UserError("SMTP_URL is set but CRB_MAIL_FROM is not: say whom the email is from.")
+    return [EmailChannel(config.smtp_url, config.mail_from)]

@@ -9,23 +9,39 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from bot.config import Config
+from bot.delivery import build_channels
 from bot.runtime import Runtime
+from scheduler.jobs import Ticker
 
 log = logging.getLogger("crb.server")
 RUNTIME = web.AppKey("runtime", Runtime)
+TICKER = web.AppKey("ticker", Ticker)
 
 
 async def healthz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
+    ticker = request.app.get(TICKER)
+    scheduler = {"scheduler": ticker.health()} if ticker is not None else {}
     if await runtime.run_in_thread(runtime.healthy):
-        return web.json_response({"status": "ok", "database": "ok"})
-    return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+        return web.json_response({"status": "ok", "database": "ok", **scheduler})
+    return web.json_response(
+        {"status": "unavailable", "database": "unreachable", **scheduler}, status=503
+    )
 
 
-def make_app(runtime: Runtime, *, clock: Callable[[], datetime] | None = None) -> web.Application:
+def make_app(
+    runtime: Runtime,
+    ticker: Ticker | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> web.Application:
     app = web.Application()
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
+    if ticker is not None:
+        app[TICKER] = ticker
+        app.on_startup.append(_start_ticker)
+        app.on_cleanup.append(_stop_ticker)
     if runtime.config.teams_enabled:
         from bot.teams import mount_teams  # the Agents SDK is the optional [teams] extra
 
@@ -33,10 +49,19 @@ def make_app(runtime: Runtime, *, clock: Callable[[], datetime] | None = None) -
     return app
 
 
+async def _start_ticker(app: web.Application) -> None:
+    app[TICKER].start()  # needs the running loop: AsyncIOScheduler ticks on it
+
+
+async def _stop_ticker(app: web.Application) -> None:
+    app[TICKER].stop()
+
+
 def serve(config: Config, port: int, *, scheduler: bool = True) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runtime = Runtime(config)
     runtime.prepare(datetime.now(UTC))
-    if scheduler:
-        log.info("the reminder scheduler is not wired yet in this build")
-    web.run_app(make_app(runtime), host="0.0.0.0", port=port, print=None)
+    ticker = Ticker(runtime.sessions, build_channels(config)) if scheduler else None
+    if ticker is None:
+        log.info("reminders are off in this process (--no-scheduler)")
+    web.run_app(make_app(runtime, ticker), host="0.0.0.0", port=port, print=None)

@@ -290,3 +290,77 @@ class TeamsConversation(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     member: Mapped[Member] = relationship()
+
+
+# ---------------------------------------------------------------- reminders (issue 4)
+
+
+class DeliveryState(StrEnum):
+    """Where one ledgered message stands. Only PENDING, RETRY, UNREACHABLE and an expired SENDING
+    lease can be claimed; SENT, FAILED and SKIPPED are final."""
+
+    PENDING = "pending"  # the row exists; nobody has claimed it yet
+    SENDING = "sending"  # a ticker holds the claim until lease_until
+    SENT = "sent"
+    RETRY = "retry"  # the send failed; it is tried again from next_attempt_at
+    UNREACHABLE = "unreachable"  # no channel could reach the recipient; tried again once one can
+    FAILED = "failed"  # the platform refused it for good (an unknown user, a bad address)
+    SKIPPED = "skipped"  # by the time it was claimed there was nothing left to say
+
+
+class LedgerEntry(Base):
+    """One reminder message: a nudge or digest to one recipient, for one meeting, in one slot.
+
+    The unique key (recipient, meeting, slot) is what makes every message go out once, across
+    restarts and across several `crb serve` processes on one database.
+    """
+
+    __tablename__ = "reminder_ledger"
+    __table_args__ = (
+        UniqueConstraint("recipient_id", "meeting_id", "slot"),
+        Index("ix_reminder_ledger_board_kind_sent", "board_id", "kind", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    slot: Mapped[str] = mapped_column(String(40))  # "nudge-14", "digest-7", "snooze-12"
+    kind: Mapped[str] = mapped_column(String(10))  # "nudge" | "digest"
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    state: Mapped[DeliveryState] = mapped_column(String(12), default=DeliveryState.PENDING)
+    platform: Mapped[str | None] = mapped_column(String(10), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[str | None] = mapped_column(String(36), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text(), default=None)
+    action_refs: Mapped[list[str] | None] = mapped_column(JSON(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    recipient: Mapped[Member] = relationship(foreign_keys=[recipient_id])
+
+
+class SnoozeChoice(StrEnum):
+    ONE_DAY = "1d"
+    THREE_DAYS = "3d"
+    NEXT = "next"  # until the next reminder day
+
+
+class Snooze(Base):
+    """An owner put off a nudge. The latest snooze for (member, meeting) is the one that counts."""
+
+    __tablename__ = "snoozes"
+    __table_args__ = (Index("ix_snoozes_member_meeting", "member_id", "meeting_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    choice: Mapped[SnoozeChoice] = mapped_column(String(10))
+    until: Mapped[datetime] = mapped_column(UtcDateTime())  # when the follow-up nudge is due
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

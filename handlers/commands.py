@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from difflib import get_close_matches
 
-from db.models import Rag
+from db.models import Rag, SnoozeChoice
 from handlers.errors import UserError
 from handlers.refs import Ref, normalise_item, split_ref
 
@@ -72,7 +72,12 @@ class Reassign:
     owners: tuple[str, ...]
 
 
-Command = Help | Done | Reopen | Note | Mine | Outstanding | Next | Add | Reassign
+@dataclass(frozen=True)
+class Snooze:
+    choice: SnoozeChoice | None = None  # None: ask how long
+
+
+Command = Help | Done | Reopen | Note | Mine | Outstanding | Next | Add | Reassign | Snooze
 
 USAGE = {
     "help": "help — what I can do",
@@ -84,6 +89,7 @@ USAGE = {
     "next": "next — the next meeting and what is due for it",
     "add": "add ITEM INITIALS TEXT — add an action (chair and secretariat)",
     "reassign": "reassign REF INITIALS — give an action to someone else (chair and secretariat)",
+    "snooze": "snooze 1d|3d|next — put off your latest reminder: 1 day, 3 days, or the next one",
 }
 ALIASES = {
     "close": "done",
@@ -196,6 +202,33 @@ def _parse_reassign(rest: str) -> Reassign:
     return Reassign(ref, parse_owners(tail))
 
 
+_SNOOZE_WORDS = {
+    "1d": SnoozeChoice.ONE_DAY,
+    "1day": SnoozeChoice.ONE_DAY,
+    "day": SnoozeChoice.ONE_DAY,
+    "tomorrow": SnoozeChoice.ONE_DAY,
+    "3d": SnoozeChoice.THREE_DAYS,
+    "3day": SnoozeChoice.THREE_DAYS,
+    "next": SnoozeChoice.NEXT,
+    "nextreminder": SnoozeChoice.NEXT,
+    "nextreminderday": SnoozeChoice.NEXT,
+}
+
+
+def _parse_snooze(rest: str) -> Snooze:
+    """ "snooze 1d", "snooze for 3 days", "snooze until the next reminder", or just "snooze"."""
+    words = [w for w in rest.lower().split() if w not in ("for", "until", "till", "the", "a")]
+    if not words:
+        return Snooze()
+    key = "".join(words).replace("one", "1").replace("three", "3").removesuffix("s")
+    choice = _SNOOZE_WORDS.get(key)
+    if choice is None:
+        raise UserError(
+            "Snooze for 1 day, 3 days, or until the next reminder.", hints=(USAGE["snooze"],)
+        )
+    return Snooze(choice)
+
+
 _PARSERS = {
     "help": _parse_help,
     "done": _parse_done,
@@ -206,6 +239,7 @@ _PARSERS = {
     "next": _parse_no_args(Next(), "next"),
     "add": _parse_add,
     "reassign": _parse_reassign,
+    "snooze": _parse_snooze,
 }
 
 

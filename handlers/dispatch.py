@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers import actions, reports
+from handlers import actions, reminders, reports
 from handlers.commands import (
     Add,
     Command,
@@ -16,6 +16,7 @@ from handlers.commands import (
     Outstanding,
     Reassign,
     Reopen,
+    Snooze,
     parse_command,
 )
 from handlers.context import Ctx
@@ -33,6 +34,7 @@ _HANDLERS: dict[type, Callable[[Ctx, Command], Reply]] = {
     Note: actions.note,
     Add: actions.add,
     Reassign: actions.reassign,
+    Snooze: reminders.snooze,
 }
 
 

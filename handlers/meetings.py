@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from db import queries
 from db.models import Board, Meeting, MeetingStatus
-from scheduler.calendar import local_date, meeting_start, next_occurrence
+from scheduler import plan
+from scheduler.calendar import meeting_start
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,12 @@ class NextMeeting:
 
 
 def next_meeting(session: Session, board: Board, now: datetime) -> NextMeeting | None:
-    """The first meeting that has not yet started at ``now``."""
-    today = local_date(now, board.timezone)
-    for meeting in queries.upcoming_meetings(session, board, today):
-        if meeting_start(meeting.date, meeting.time or board.meeting_time, board.timezone) > now:
-            return NextMeeting(
-                meeting.date, meeting.time, meeting.venue, meeting.status, True, meeting
-            )
-    last = queries.latest_meeting_before(session, board, today)
-    projected = next_occurrence(board.recurrence, today, last.date if last else None)
-    if projected is None:
+    """The first meeting that has not yet started at ``now`` (the reminders' rule, shared)."""
+    recorded = {meeting.id: meeting for meeting in queries.meetings(session, board)}
+    found = plan.next_meeting(board, [plan.MeetingFact.of(m) for m in recorded.values()], now)
+    if found is None:
         return None
-    return NextMeeting(projected, board.meeting_time, None, MeetingStatus.SCHEDULED, False)
+    if found.id is None:
+        return NextMeeting(found.date, board.meeting_time, None, MeetingStatus.SCHEDULED, False)
+    meeting = recorded[found.id]
+    return NextMeeting(meeting.date, meeting.time, meeting.venue, meeting.status, True, meeting)

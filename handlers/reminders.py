@@ -1,0 +1,321 @@
+"""What the reminders say: an owner's nudge, the officers' digest, and snoozing a nudge.
+
+Platform-neutral: each message is a ``Reply`` that the Slack, Teams and email channels render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+
+from db import queries
+from db.models import (
+    Action,
+    ActionOwner,
+    ActionStatus,
+    AuditEvent,
+    DeliveryState,
+    EventKind,
+    LedgerEntry,
+    Meeting,
+    Member,
+)
+from db.models import Snooze as SnoozeRecord
+from handlers.commands import Snooze
+from handlers.context import Ctx
+from handlers.errors import UserError
+from handlers.meetings import NextMeeting, next_meeting
+from handlers.reply import Button, Reply, Section, Tone
+from handlers.reports import by_owner
+from handlers.views import action_views, display_refs
+from scheduler import plan
+from scheduler.calendar import local_date, meeting_start, zone
+from scheduler.ledger import undelivered_nudges
+
+SNOOZE_BUTTONS = (
+    Button("Snooze 1 day", "snooze 1d"),
+    Button("Snooze 3 days", "snooze 3d"),
+    Button("Until next reminder", "snooze next"),
+)
+MAX_CHANGES = 40  # a digest is read on a phone: the rest is counted, not listed
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _local(ctx: Ctx, instant: datetime, pattern: str = "%a %-d %b at %H:%M") -> str:
+    return f"{instant.astimezone(zone(ctx.board.timezone)):{pattern}}"
+
+
+def describe(meeting: Meeting) -> str:
+    return NextMeeting(meeting.date, meeting.time, meeting.venue, meeting.status, True).describe()
+
+
+def _countdown(ctx: Ctx, meeting: Meeting) -> str:
+    days = (meeting.date - local_date(ctx.now, ctx.board.timezone)).days
+    return "tomorrow" if days == 1 else f"in {_plural(days, 'day')}"
+
+
+def _reply_to(ctx: Ctx) -> list[str]:
+    """Where an emailed owner's reply should go: the secretariat and the chair."""
+    return [m.email for m in queries.officers(ctx.session, ctx.board) if m.email]
+
+
+# ---------------------------------------------------------------- the owner's nudge
+
+
+def nudge_reply(
+    ctx: Ctx, meeting: Meeting, actions: Sequence[Action], *, snoozed: bool = False
+) -> Reply:
+    """One owner's open actions before a meeting, each with Mark done and Add update, to snooze."""
+    views = action_views(ctx, actions)
+    count = _plural(len(views), "open action")
+    title = f"Reminder: {count} for the board meeting {_countdown(ctx, meeting)}"
+    lines = [f"The next meeting: {describe(meeting)}."]
+    if snoozed:
+        lines.append("You asked me to remind you again today.")
+    lines.append("Mark each one done, or add an update for the board to read before it meets.")
+    return Reply(
+        title=title,
+        lines=tuple(lines),
+        sections=(Section("Your open actions", actions=tuple(views)),),
+        buttons=SNOOZE_BUTTONS,
+        extras={"reply_to": _reply_to(ctx)},
+    )
+
+
+# ---------------------------------------------------------------- the officers' digest
+
+_CHANGE_VERBS = {
+    EventKind.CREATED: "added",
+    EventKind.DONE: "marked done",
+    EventKind.REOPENED: "reopened",
+    EventKind.NOTE: "updated",
+    EventKind.REASSIGNED: "reassigned",
+    EventKind.STATUS_FROM_MINUTES: "closed from the minutes",
+}
+_MEETING_VERBS = {EventKind.MEETING_ADDED: "added", EventKind.MEETING_CHANGED: "changed"}
+
+
+def digest_reply(
+    ctx: Ctx,
+    meeting: Meeting,
+    *,
+    since: datetime,
+    since_label: str,
+    last_meeting: Meeting | None,
+    reachable: Callable[[Member], bool],
+) -> Reply:
+    """Outstanding by owner, what changed, who gave no update, who could not be reached."""
+    open_actions = queries.actions(ctx.session, ctx.board, status=ActionStatus.OPEN)
+    views = {a.id: v for a, v in zip(open_actions, action_views(ctx, open_actions), strict=True)}
+    sections = [
+        Section(
+            f"{owner.name} ({owner.initials}) — {len(owned)}" if owner else "No owner",
+            actions=tuple(views[a.id] for a in owned),
+        )
+        for owner, owned in by_owner(open_actions).items()
+    ]
+    sections.append(
+        Section(
+            f"What changed since {since_label}",
+            lines=tuple(changes_since(ctx, since)) or ("Nothing has changed.",),
+        )
+    )
+    silent = owners_without_update(ctx, open_actions, last_meeting)
+    if silent:
+        where = f"the meeting on {last_meeting.date:%-d %B %Y}" if last_meeting else "ever"
+        sections.append(
+            Section(
+                f"No update since {where}",
+                lines=tuple(f"{m.name} ({m.initials})" for m in silent),
+            )
+        )
+    unreached = unreachable_owners(ctx, meeting, open_actions, reachable)
+    if unreached:
+        sections.append(Section("Could not be reached", lines=tuple(unreached)))
+    title = (
+        f"Board digest: {_plural(len(open_actions), 'open action')} "
+        f"before the meeting {_countdown(ctx, meeting)}"
+    )
+    return Reply(
+        title=title,
+        lines=(f"The next meeting: {describe(meeting)}.",),
+        sections=tuple(sections),
+        buttons=(Button("Outstanding actions", "outstanding"),),
+        tone=Tone.INFO,
+    )
+
+
+def changes_since(ctx: Ctx, since: datetime) -> list[str]:
+    """The audit trail since ``since``, one line per change to an action or to the diary."""
+    kinds = [*_CHANGE_VERBS, *_MEETING_VERBS]
+    events = ctx.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.board_id == ctx.board.id,
+            AuditEvent.at > since,
+            AuditEvent.at <= ctx.now,
+            AuditEvent.kind.in_(kinds),
+        )
+        .order_by(AuditEvent.at, AuditEvent.id)
+    ).all()
+    touched = {e.action_id for e in events if e.action_id is not None}
+    acted_on = ctx.session.scalars(select(Action).where(Action.id.in_(touched))).all()
+    refs = display_refs(ctx.session, ctx.board, acted_on)
+    meetings = {m.id: m for m in queries.meetings(ctx.session, ctx.board)}
+    lines = []
+    for event in events:
+        when = _local(ctx, event.at, "%a %-d %b")
+        if event.action_id is not None:
+            line = f"{when}: {refs[event.action_id]} {_CHANGE_VERBS[event.kind]}"
+        elif event.meeting_id in meetings:
+            meeting = meetings[event.meeting_id]
+            if event.kind == EventKind.MEETING_ADDED and meeting.date < local_date(
+                event.at, ctx.board.timezone
+            ):
+                continue  # a past meeting recorded from its minutes is not news
+            line = f"{when}: meeting of {meeting.date:%-d %b %Y}"
+            line += f" {_MEETING_VERBS[event.kind]}"
+            if event.details:
+                line += " (" + ", ".join(f"{k} {v}" for k, v in event.details.items()) + ")"
+        else:
+            continue
+        line += f" by {event.actor_label}"
+        if event.note:
+            rag = f"[{event.rag.upper()}] " if event.rag else ""
+            line += f": {rag}{event.note}"
+        lines.append(line)
+    if len(lines) > MAX_CHANGES:
+        hidden = len(lines) - MAX_CHANGES
+        lines = [*lines[-MAX_CHANGES:], f"… and {_plural(hidden, 'earlier change')}."]
+    return lines
+
+
+def owners_without_update(
+    ctx: Ctx, open_actions: Sequence[Action], last_meeting: Meeting | None
+) -> list[Member]:
+    """Owners of open actions with no update or closure on any of their actions since the last
+    meeting. An update counts when the owner gave it, or someone who is not a fellow owner gave it
+    for them (the secretariat recording what they heard); DP's note on a joint DP/RT action is
+    DP's update, not RT's."""
+    owners = {o.id: o for a in open_actions for o in a.owners if o.active}
+    if not owners:
+        return []
+    since = (
+        meeting_start(last_meeting.date, last_meeting.time, ctx.board.timezone)
+        if last_meeting
+        else None
+    )
+    query = (
+        select(AuditEvent.actor_id, ActionOwner.member_id, AuditEvent.action_id)
+        .join(ActionOwner, ActionOwner.action_id == AuditEvent.action_id)
+        .where(
+            AuditEvent.board_id == ctx.board.id,
+            AuditEvent.kind.in_([EventKind.NOTE, EventKind.DONE]),
+            AuditEvent.at <= ctx.now,
+        )
+    )
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    rows = ctx.session.execute(query).all()
+    owners_of: dict[int, set[int]] = {}
+    for _actor, member_id, action_id in rows:
+        owners_of.setdefault(action_id, set()).add(member_id)
+    updated = {
+        member_id
+        for actor_id, member_id, action_id in rows
+        if actor_id == member_id or actor_id not in owners_of[action_id]
+    }
+    return sorted((m for mid, m in owners.items() if mid not in updated), key=lambda m: m.name)
+
+
+def unreachable_owners(
+    ctx: Ctx,
+    meeting: Meeting,
+    open_actions: Sequence[Action],
+    reachable: Callable[[Member], bool],
+) -> list[str]:
+    owners = sorted(
+        {o.id: o for a in open_actions for o in a.owners if o.active}.values(),
+        key=lambda m: m.name,
+    )
+    failed = undelivered_nudges(ctx.session, meeting)
+    lines = []
+    for owner in owners:
+        entry = failed.get(owner.id)
+        if not reachable(owner):
+            lines.append(f"{owner.name} ({owner.initials}): {why_unreachable(owner)}")
+        elif entry is not None and entry.state == DeliveryState.FAILED:
+            lines.append(f"{owner.name} ({owner.initials}): delivery failed ({entry.last_error})")
+        elif entry is not None and entry.state == DeliveryState.RETRY:
+            lines.append(
+                f"{owner.name} ({owner.initials}): delivery failing, still retrying "
+                f"({entry.last_error})"
+            )
+    return lines
+
+
+def why_unreachable(member: Member) -> str:
+    if member.slack_id or member.teams_id or member.email:
+        return "linked, but no channel configured here reaches them (Slack, Teams or SMTP)"
+    return "no Slack, Teams or email is linked"
+
+
+# ---------------------------------------------------------------- snooze
+
+
+def _last_nudge(ctx: Ctx, member: Member, meeting: Meeting) -> LedgerEntry | None:
+    return ctx.session.scalars(
+        select(LedgerEntry)
+        .where(
+            LedgerEntry.recipient_id == member.id,
+            LedgerEntry.meeting_id == meeting.id,
+            LedgerEntry.kind == "nudge",
+            LedgerEntry.state == DeliveryState.SENT,
+        )
+        .order_by(LedgerEntry.sent_at.desc())
+        .limit(1)
+    ).first()
+
+
+def snooze(ctx: Ctx, command: Snooze) -> Reply:
+    """Put off the latest nudge: 1 day, 3 days, or until the next reminder day."""
+    member = ctx.require_member()
+    if command.choice is None:
+        return Reply("Snooze your reminder for how long?", buttons=SNOOZE_BUTTONS)
+    upcoming = next_meeting(ctx.session, ctx.board, ctx.now)
+    meeting = upcoming.meeting if upcoming else None
+    if meeting is None or _last_nudge(ctx, member, meeting) is None:
+        raise UserError("You have no reminder to snooze: I haven't nudged you before this meeting.")
+    fact = plan.MeetingFact.of(meeting)
+    regular = plan.next_nudge_after(ctx.board, fact, ctx.now)
+    starts = plan.meeting_starts(ctx.board, fact)
+    until = plan.snooze_until(ctx.board, command.choice, ctx.now) or (
+        regular.at if regular else starts
+    )
+    record = SnoozeRecord(
+        board_id=ctx.board.id,
+        member_id=member.id,
+        meeting_id=meeting.id,
+        choice=command.choice,
+        until=until,
+        created_at=ctx.now,
+    )
+    ctx.session.add(record)
+    ctx.session.flush()
+    follow_up = plan.snooze_slot(
+        ctx.board,
+        fact,
+        plan.SnoozeFact(record.id, member.id, meeting.id, record.until, record.created_at),
+    )
+    if follow_up is not None:
+        line = f"I'll remind you again on {_local(ctx, follow_up.at)}."
+    elif regular is not None:
+        line = f"Your next reminder comes as planned, on {_local(ctx, regular.at)}."
+    else:
+        line = f"There are no more reminders before the meeting on {meeting.date:%A %-d %B}."
+    return Reply("Snoozed", lines=(line,), tone=Tone.SUCCESS, changed=True)

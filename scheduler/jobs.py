@@ -1,0 +1,87 @@
+"""The clock: APScheduler 3.11's AsyncIOScheduler runs one tick a minute inside `crb serve`.
+
+APScheduler is only a clock here. Its job lives in memory (the default MemoryJobStore), never in
+a shared job store: APScheduler's own FAQ warns that a job store shared between processes runs
+jobs twice. Everything that must survive a restart, or be shared between processes, is in our
+database: the ledger decides what is sent, so any number of `crb serve` processes can tick.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.channels import Channel
+from scheduler.dispatch import TickResult, tick
+
+log = logging.getLogger("crb.scheduler")
+JOB_ID = "crb-reminder-tick"
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ticker:
+    """Runs the reminder tick; remembers when it last ran, for /healthz."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        channels: Sequence[Channel],
+        clock: Callable[[], datetime] = wall_clock,
+    ) -> None:
+        self.sessions = sessions
+        self.channels = list(channels)
+        self.clock = clock
+        self.last_tick: datetime | None = None
+        self.last_result: TickResult | None = None
+        self.last_error: str | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+
+    async def run_once(self) -> TickResult | None:
+        """One tick at the clock's time. An error is logged and kept; the next minute retries."""
+        now = self.clock()
+        try:
+            result = await tick(self.sessions, self.channels, now)
+        except Exception as error:
+            log.exception("reminder tick at %s failed", now.isoformat())
+            self.last_error = f"{type(error).__name__}: {error}"
+            return None
+        self.last_tick, self.last_result, self.last_error = now, result, None
+        for outcome in result.sent + result.failed:
+            log.info("tick %s: %s", now.isoformat(), outcome.record())
+        return result
+
+    def start(self) -> AsyncIOScheduler:
+        """Start ticking on the running event loop: now (to catch up), then each minute at :00."""
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            self.run_once,
+            CronTrigger(second=0, timezone=UTC),
+            id=JOB_ID,
+            max_instances=1,  # a slow tick is never overlapped by the next one in this process
+            coalesce=True,  # after a stall, one tick catches up, not a burst
+            misfire_grace_time=50,
+            next_run_time=wall_clock(),  # APScheduler's own timing is always the real clock
+        )
+        scheduler.start()
+        self.scheduler = scheduler
+        return scheduler
+
+    def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.scheduler = None
+
+    def health(self) -> dict[str, object]:
+        return {
+            "running": self.scheduler is not None and self.scheduler.running,
+            "last_tick": self.last_tick.isoformat() if self.last_tick else None,
+            "last_error": self.last_error,
+        }

@@ -1,0 +1,266 @@
+"""The sent-message ledger: claim a message before sending it, record what happened after.
+
+Every reminder has one row, keyed by (recipient, meeting, slot). A ticker first makes sure the
+row exists (an insert that ignores a conflict), then claims it:
+- on PostgreSQL with ``SELECT … FOR UPDATE SKIP LOCKED`` and an update, so a second process
+  skips a row the first is claiming instead of waiting for it;
+- on SQLite with one conditional ``UPDATE`` whose row count says whether this ticker won
+  (SQLite has one writer at a time, so exactly one of several tickers sees a row count of 1).
+The claim is a lease: the row is SENDING until ``lease_until``. A ticker that dies after
+claiming leaves the row to be claimed again once the lease has run out, never sooner, so the
+same message is never being sent by two tickers at once.
+
+After sending, the claimant records the outcome under its claim token. A failure is retried on a
+later tick with exponential backoff (or the platform's Retry-After, when it is longer).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import Base, DeliveryState, LedgerEntry, Meeting
+from scheduler.plan import Due, LedgerFact
+
+log = logging.getLogger("crb.ledger")
+
+LEASE = timedelta(minutes=5)
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A ticker's hold on one ledger row: only the holder of ``token`` may record the outcome."""
+
+    entry_id: int
+    token: str
+    attempts: int
+
+
+def insert_ignoring_conflict(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on either backend. True when a row was inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1
+
+
+def claimable(now: datetime) -> Any:
+    """The SQL twin of ``plan.is_claimable``, checked again atomically at claim time."""
+    return or_(
+        LedgerEntry.state.in_([DeliveryState.PENDING, DeliveryState.UNREACHABLE]),
+        and_(
+            LedgerEntry.state == DeliveryState.RETRY,
+            or_(LedgerEntry.next_attempt_at.is_(None), LedgerEntry.next_attempt_at <= now),
+        ),
+        and_(
+            LedgerEntry.state == DeliveryState.SENDING,
+            or_(LedgerEntry.lease_until.is_(None), LedgerEntry.lease_until <= now),
+        ),
+    )
+
+
+def _key(board_id: int, due: Due, meeting_id: int) -> Any:
+    return and_(
+        LedgerEntry.board_id == board_id,
+        LedgerEntry.recipient_id == due.recipient_id,
+        LedgerEntry.meeting_id == meeting_id,
+        LedgerEntry.slot == due.slot,
+    )
+
+
+def claim(
+    sessions: sessionmaker[Session],
+    board_id: int,
+    due: Due,
+    meeting_id: int,
+    now: datetime,
+    *,
+    lease: timedelta = LEASE,
+) -> Claim | None:
+    """Claim the message ``due`` for this ticker, or None when another has it or it is settled."""
+    with sessions() as session, session.begin():
+        insert_ignoring_conflict(
+            session,
+            LedgerEntry,
+            {
+                "board_id": board_id,
+                "recipient_id": due.recipient_id,
+                "meeting_id": meeting_id,
+                "slot": due.slot,
+                "kind": due.kind,
+                "due_at": due.at,
+                "state": DeliveryState.PENDING,
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+    token = str(uuid.uuid4())
+    with sessions() as session, session.begin():
+        where = and_(_key(board_id, due, meeting_id), claimable(now))
+        if session.get_bind().dialect.name == "postgresql":
+            entry_id = session.scalar(
+                select(LedgerEntry.id).where(where).with_for_update(skip_locked=True)
+            )
+            if entry_id is None:
+                return None
+            where = LedgerEntry.id == entry_id
+        result = session.execute(
+            update(LedgerEntry)
+            .where(where)
+            .values(
+                state=DeliveryState.SENDING,
+                claim_token=token,
+                lease_until=now + lease,
+                attempts=LedgerEntry.attempts + 1,
+                updated_at=now,
+            )
+            .returning(LedgerEntry.id, LedgerEntry.attempts)
+        )
+        row = result.first()
+    if row is None:
+        return None
+    return Claim(entry_id=row.id, token=token, attempts=row.attempts)
+
+
+def _settle(sessions: sessionmaker[Session], claimed: Claim, now: datetime, **values: Any) -> bool:
+    """Record an outcome, only if this ticker still holds the claim."""
+    with sessions() as session, session.begin():
+        result = session.execute(
+            update(LedgerEntry)
+            .where(LedgerEntry.id == claimed.entry_id, LedgerEntry.claim_token == claimed.token)
+            .values(claim_token=None, lease_until=None, updated_at=now, **values)
+        )
+    if result.rowcount != 1:
+        # The lease ran out before the send finished and another ticker took over.
+        log.warning("ledger entry %s: the claim was lost before the outcome was recorded", claimed)
+        return False
+    return True
+
+
+def mark_sent(
+    sessions: sessionmaker[Session],
+    claimed: Claim,
+    now: datetime,
+    *,
+    platform: str,
+    refs: Sequence[str],
+) -> bool:
+    return _settle(
+        sessions,
+        claimed,
+        now,
+        state=DeliveryState.SENT,
+        platform=platform,
+        sent_at=now,
+        next_attempt_at=None,
+        last_error=None,
+        action_refs=list(refs),
+    )
+
+
+def mark_unreachable(
+    sessions: sessionmaker[Session], claimed: Claim, now: datetime, *, refs: Sequence[str]
+) -> bool:
+    return _settle(
+        sessions,
+        claimed,
+        now,
+        state=DeliveryState.UNREACHABLE,
+        platform="none",
+        last_error="no channel could reach the recipient",
+        action_refs=list(refs),
+    )
+
+
+def mark_skipped(sessions: sessionmaker[Session], claimed: Claim, now: datetime) -> bool:
+    return _settle(sessions, claimed, now, state=DeliveryState.SKIPPED)
+
+
+def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:
+    """1, 2, 4 … minutes, at most an hour; never sooner than the platform asked."""
+    backoff = min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+    if retry_after is not None:
+        backoff = max(backoff, timedelta(seconds=retry_after))
+    return backoff
+
+
+def mark_failed(
+    sessions: sessionmaker[Session],
+    claimed: Claim,
+    now: datetime,
+    *,
+    platform: str,
+    error: str,
+    permanent: bool,
+    retry_after: float | None = None,
+) -> datetime | None:
+    """Record a failed send. Returns when it will be tried again (None: it will not)."""
+    next_attempt = None if permanent else now + retry_delay(claimed.attempts, retry_after)
+    _settle(
+        sessions,
+        claimed,
+        now,
+        state=DeliveryState.FAILED if permanent else DeliveryState.RETRY,
+        platform=platform,
+        next_attempt_at=next_attempt,
+        last_error=error[:2000],
+    )
+    return next_attempt
+
+
+def facts_for(session: Session, board_id: int, meeting_ids: Sequence[int]) -> list[LedgerFact]:
+    """The ledger as the planner reads it, for the given meetings."""
+    if not meeting_ids:
+        return []
+    rows = session.execute(
+        select(
+            LedgerEntry.recipient_id,
+            LedgerEntry.meeting_id,
+            LedgerEntry.slot,
+            LedgerEntry.state,
+            LedgerEntry.next_attempt_at,
+            LedgerEntry.lease_until,
+        ).where(LedgerEntry.board_id == board_id, LedgerEntry.meeting_id.in_(meeting_ids))
+    )
+    return [LedgerFact(*row) for row in rows]
+
+
+def latest_digest_sent(
+    session: Session, board_id: int, recipient_id: int, before: datetime
+) -> datetime | None:
+    """When this recipient's previous digest went out: "what changed" counts from there."""
+    return session.scalar(
+        select(LedgerEntry.sent_at)
+        .where(
+            LedgerEntry.board_id == board_id,
+            LedgerEntry.recipient_id == recipient_id,
+            LedgerEntry.kind == "digest",
+            LedgerEntry.state == DeliveryState.SENT,
+            LedgerEntry.sent_at < before,
+        )
+        .order_by(LedgerEntry.sent_at.desc())
+        .limit(1)
+    )
+
+
+def undelivered_nudges(session: Session, meeting: Meeting) -> dict[int, LedgerEntry]:
+    """Each recipient's latest nudge for ``meeting`` that could not be delivered."""
+    rows = session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.meeting_id == meeting.id, LedgerEntry.kind == "nudge")
+        .order_by(LedgerEntry.due_at, LedgerEntry.id)
+    )
+    latest = {row.recipient_id: row for row in rows}
+    bad = (DeliveryState.FAILED, DeliveryState.UNREACHABLE, DeliveryState.RETRY)
+    return {rid: row for rid, row in latest.items() if row.state in bad}

@@ -1,0 +1,135 @@
+"""Email through a loopback SMTP server (aiosmtpd), and `crb tick` and the diary from the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import Config
+from bot.delivery import build_channels
+from bot.email import EmailChannel, parse_smtp_url
+from bot.runtime import Runtime
+from handlers.errors import UserError
+from scheduler.dispatch import tick
+from tests.doubles import smtp_server
+from tests.test_reminders import FEB_10, OWNERS, link
+
+SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
+
+
+def free_port() -> int:
+    """A port nobody listens on: bound by the system, then released."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_owner_outside_chat_is_nudged_by_email(board: Runtime) -> None:
+    link(board, *OWNERS, field="email")
+    with smtp_server() as (port, mail):
+        channel = EmailChannel(f"smtp://127.0.0.1:{port}", "crb@opcc.example.org")
+        result = asyncio.run(tick(board.sessions, [channel], FEB_10))
+    assert sorted(o.to for o in result.sent) == list(OWNERS)
+    assert {o.platform for o in result.sent} == {"email"}
+    assert len(mail.messages) == 6
+    cr = next(m for m in mail.messages if "cr@example.org" in m["To"])
+    assert cr["To"] == "Claire Richardson <cr@example.org>"
+    assert cr["From"] == "crb@opcc.example.org"
+    assert cr["Subject"] == "Reminder: 2 open actions for the board meeting in 14 days"
+    assert cr["Message-ID"].startswith("<crb-") and cr["Message-ID"].endswith("@opcc.example.org>")
+    body = cr.get_payload(decode=True).decode()
+    assert "04-CR.1" in body and "04-CR.2" in body
+    assert "snooze" not in body.lower()  # buttons cannot be pressed in an email
+    assert "no Slack or Teams account is linked" in body
+
+
+def test_a_refused_address_fails_for_good_and_a_dead_server_is_retried(board: Runtime) -> None:
+    link(board, "CR", "DP", field="email")
+    with smtp_server() as (port, mail):
+        mail.refuse.add("cr@example.org")
+        channel = EmailChannel(f"smtp://127.0.0.1:{port}", "crb@opcc.example.org")
+        result = asyncio.run(tick(board.sessions, [channel], FEB_10))
+    assert [o.to for o in result.sent if o.platform == "email"] == ["DP"]
+    refused = next(o for o in result.failed if o.to == "CR")
+    assert refused.retry_at is None and "refused" in (refused.error or "")
+
+    link(board, "JS", field="email")
+    dead = EmailChannel(f"smtp://127.0.0.1:{free_port()}", "crb@opcc.example.org")
+    later = asyncio.run(tick(board.sessions, [dead], FEB_10.replace(minute=30)))
+    js = next(o for o in later.failed if o.to == "JS")
+    assert js.retry_at is not None and "unavailable" in (js.error or "")
+
+
+def test_email_settings_are_checked() -> None:
+    assert parse_smtp_url("smtp://mail.example.org").port == 25
+    assert parse_smtp_url("smtps://u:p%40ss@mail.example.org").password == "p@ss"
+    assert parse_smtp_url("smtp://mail:587?starttls=true").tls == "starttls"
+    with pytest.raises(UserError, match="smtp://host:port"):
+        parse_smtp_url("http://mail.example.org")
+    with pytest.raises(UserError, match="CRB_MAIL_FROM"):
+        build_channels(Config(smtp_url="smtp://127.0.0.1:25"))
+    assert [
+        c.platform for c in build_channels(Config(smtp_url="smtp://h", mail_from="a@b.org"))
+    ] == ["email"]
+
+
+@pytest.fixture
+def crb(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0):
+        result = runner.invoke(app, list(args), catch_exceptions=False)
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        return result
+
+    return run
+
+
+def test_crb_tick_sends_each_owner_one_nudge_once(crb, monkeypatch: pytest.MonkeyPatch) -> None:
+    crb("import", str(SAMPLE))
+    for initials in OWNERS:
+        crb("member", "link", initials, "--email", f"{initials.lower()}@example.org")
+    with smtp_server() as (port, mail):
+        monkeypatch.setenv("SMTP_URL", f"smtp://127.0.0.1:{port}")
+        monkeypatch.setenv("CRB_MAIL_FROM", "crb@opcc.example.org")
+        early = json.loads(crb("tick", "--at", "2021-02-10T08:59:00Z", "--json").stdout)
+        assert early == {"at": "2021-02-10T08:59:00+00:00", "sent": [], "failed": []}
+        due = json.loads(crb("tick", "--at", "2021-02-10T09:00:30Z", "--json").stdout)
+        again = json.loads(crb("tick", "--at", "2021-02-10T09:00:30Z", "--json").stdout)
+    assert sorted(line["to"] for line in due["sent"]) == list(OWNERS)
+    assert all(line["kind"] == "nudge" and line["platform"] == "email" for line in due["sent"])
+    assert next(line for line in due["sent"] if line["to"] == "DP")["actions"] == [
+        "04-DP",
+        "05-DP/RT",
+    ]
+    assert again["sent"] == []
+    assert len(mail.messages) == 6
+
+
+def test_crb_tick_without_channels_shows_who_could_not_be_reached(crb) -> None:
+    crb("import", str(SAMPLE))
+    shown = crb("tick", "--at", "2021-02-10T09:00:30Z").stdout
+    assert "6 sent" in shown and "could not be reached" in shown
+    assert "Nothing due" in crb("tick", "--at", "2021-02-10T09:01:30Z").stdout
+
+
+def test_meetings_move_and_cancel_from_the_cli(crb) -> None:
+    crb("import", str(SAMPLE))
+    at = ("--at", "2021-02-01T12:00Z")
+    moved = crb("meeting", "move", "2021-02-24", "2021-03-03", "--time", "10:00", *at)
+    assert "Wednesday 3 March 2021" in moved.stdout
+    meetings = json.loads(crb("meetings", "--json").stdout)["meetings"]
+    assert {"date": "2021-03-03", "time": "10:00"}.items() <= meetings[-1].items()
+    assert "No meeting is recorded" in crb("meeting", "cancel", "2021-02-24", *at, code=1).stderr
+    assert "in the past" in crb("meeting", "move", "2021-03-03", "2021-01-06", *at, code=1).stderr
+    crb("meeting", "cancel", "2021-03-03", *at)
+    assert "already cancelled" in crb("meeting", "cancel", "2021-03-03", *at, code=1).stderr
+    assert json.loads(crb("tick", "--at", "2021-02-24T09:00:30Z", "--json").stdout)["sent"] == []
