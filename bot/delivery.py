@@ -13,4 +13,8 @@ from scheduler.channels import Channel
 def build_channels(config: Config) -> list[Channel]:
     channels: list[Channel] = []
     # Each adapter adds its channel here when it is configured: Slack, then Teams, then email.
+    if config.slack_bot_token:
+        from bot.slack import SlackChannel, make_client
+
+        channels.append(SlackChannel(make_client(config)))
     return channels

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.config import Config
 from bot.runtime import Runtime
 
+if TYPE_CHECKING:
+    from bot.slack import SlackBot
+
 log = logging.getLogger("crb.server")
 RUNTIME = web.AppKey("runtime", Runtime)
+EVENTS = "/slack/events"
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -21,10 +26,17 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
 
 
-def make_app(runtime: Runtime) -> web.Application:
+def make_app(runtime: Runtime, *, slack: SlackBot | None = None) -> web.Application:
     app = web.Application()
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
+    # Slack: POST /slack/events over HTTP, or a Socket Mode connection when SLACK_APP_TOKEN is set.
+    from bot.slack import slack_bot_from_config
+
+    slack = slack or slack_bot_from_config(runtime)
+    if slack is not None:
+        slack.attach(app)
+        log.info("Slack is on (%s)", "Socket Mode" if slack.socket_mode else f"HTTP {EVENTS}")
     return app
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers import actions, reports
+from handlers import actions, members, reports, uploads
 from handlers.commands import (
     Add,
     Command,
     Done,
     Help,
+    ImportUpload,
+    Link,
     Mine,
     Next,
     Note,
@@ -33,6 +35,8 @@ _HANDLERS: dict[type, Callable[[Ctx, Command], Reply]] = {
     Note: actions.note,
     Add: actions.add,
     Reassign: actions.reassign,
+    Link: members.link_command,
+    ImportUpload: uploads.apply_upload,
 }
 
 
