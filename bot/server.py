@@ -46,4 +46,9 @@ def serve(config: Config, port: int, *, scheduler: bool = True) -> None:
     runtime.prepare(datetime.now(UTC))
     if scheduler:
         log.info("the reminder scheduler is not wired yet in this build")
-    web.run_app(make_app(runtime), host="0.0.0.0", port=port, print=None)
+    web.run_app(make_app(runtime), host="0.0.0.0", port=port, print=_announce)
+
+
+def _announce(message: str) -> None:
+    """aiohttp's start-up line, with the real port (``--port 0`` picks a free one)."""
+    log.info("crb serve: %s", message.splitlines()[0].strip("= "))

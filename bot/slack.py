@@ -116,7 +116,10 @@ def slack_caller(user_id: str) -> Callable[[Session, Board], Caller]:
 
 
 def slack_error_text(error: SlackApiError) -> str:
-    return str(error.response.get("error") or error.response.status_code)
+    """Slack's error code ("channel_not_found"), or the HTTP status when there was no JSON."""
+    data = error.response.data
+    code = data.get("error") if isinstance(data, dict) else None
+    return str(code or f"HTTP {error.response.status_code}")
 
 
 class SlackBot:

@@ -167,9 +167,7 @@ def test_reopen_undoes_a_done(bot: SlackHarness, linked: Runtime) -> None:
 
 def test_a_member_cannot_close_someone_elses_action(bot: SlackHarness, linked: Runtime) -> None:
     reply = bot.slash(JS, "done 06-SG").json()
-    assert "You can't close 06-SG: it belongs to Steven Gabriel (SG)" in block_text(
-        reply["blocks"]
-    )
+    assert "You can't close 06-SG: it belongs to Steven Gabriel (SG)" in block_text(reply["blocks"])
     assert reply["blocks"][0]["text"]["text"].startswith("❌")
     assert action(linked, "SG to coordinate").status == ActionStatus.OPEN
     assert events_of(linked, EventKind.DONE) == []
@@ -543,7 +541,10 @@ def test_minutes_sent_in_the_dm_are_previewed_then_imported_exactly_once(
         with empty_board.sessions() as session:
             assert session.scalar(select(func.count(Action.id))) == 0  # a dry run only
             (upload,) = session.scalars(select(PendingImport)).all()
-        assert button_values(preview.blocks) == [f"import {upload.id}", f"import {upload.id} cancel"]
+        assert button_values(preview.blocks) == [
+            f"import {upload.id}",
+            f"import {upload.id} cancel",
+        ]
 
         bot.click(SECRETARIAT, f"import {upload.id}")
         (imported,) = slack.wait_for("response_url")
@@ -569,9 +570,7 @@ def test_cancel_drops_an_upload_and_a_member_cannot_import(
     with SlackHarness(empty_board, slack, AFTER_MEETING) as bot:
         bot.event(file_share(DP, file))
         (refused,) = slack.wait_for("chat.postMessage")
-        assert "Only the chair or the secretariat can import minutes" in block_text(
-            refused.blocks
-        )
+        assert "Only the chair or the secretariat can import minutes" in block_text(refused.blocks)
         assert slack.calls_to("files.download") == []  # not even fetched
         bot.event(file_share(SECRETARIAT, file))
         preview = slack.wait_for("chat.postMessage", count=2)[1]
