@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -107,8 +108,8 @@ def test_a_server_error_is_retried_once_then_logged(
 def test_a_slow_slack_api_never_delays_the_acknowledgement(
     linked_sqlite: Runtime, slack: SlackStandIn
 ) -> None:
-    slack.hang("users.info", seconds=4)  # an unknown user: the bot asks Slack for their email
-    with SlackHarness(linked_sqlite, slack, AFTER_MEETING, quick_seconds=0.5) as bot:
+    slack.hang("users.info", seconds=2)  # an unknown user: the bot asks Slack for their email
+    with SlackHarness(linked_sqlite, slack, AFTER_MEETING, quick_seconds=0.3) as bot:
         answer = bot.slash("U0NEWPERSON", "mine")
         assert answer.status == 200 and answer.seconds < 3
         assert answer.json()["text"] == "Working on it…"
@@ -325,3 +326,22 @@ def test_long_lists_fit_slacks_block_limits_and_say_what_was_left_out() -> None:
     home = render_slack.home_view(reply)
     assert len(home["blocks"]) <= render_slack.VIEW_BLOCKS
     assert render_slack.blocks_for(Reply("ok", tone=Tone.SUCCESS))[0]["text"]["text"] == "✅ ok"
+
+
+# ---------------------------------------------------------------- the app manifest
+
+
+def test_the_manifest_creates_the_app_with_the_scopes_command_and_events_it_needs() -> None:
+    import yaml
+
+    manifest = yaml.safe_load(Path(__file__).parents[1].joinpath("manifest.yml").read_text())
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "im:write", "users:read", "users:read.email"} <= scopes
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == "/crb" and command["should_escape"] is True
+    assert command["url"].endswith("/slack/events")
+    settings = manifest["settings"]
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_home_opened", "message.im"}
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["interactivity"]["request_url"].endswith("/slack/events")
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
