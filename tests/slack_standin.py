@@ -11,7 +11,8 @@
 
 It serves the Web API methods the bot uses under ``/api/`` (auth.test, chat.postMessage,
 chat.postEphemeral, chat.update, conversations.open, views.open, views.publish,
-users.lookupByEmail, users.info, files.info, apps.connections.open), every ``response_url`` it
+users.lookupByEmail, users.info, files.info, apps.connections.open and its Socket Mode
+websocket, driven with ``socket_send``), every ``response_url`` it
 hands out (``response_url()``; recorded as method "response_url"), and files for download
 (``add_file``; recorded as "files.download"). A wrong bot token gets ``invalid_auth``, as Slack
 answers. It runs on 127.0.0.1 on a free port, in its own thread, so synchronous tests can use it.
@@ -76,6 +77,8 @@ class SlackStandIn:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{token}", self._respond)
         app.router.add_get("/files/{name}", self._file)
+        app.router.add_get("/socket", self._socket)
+        self._sockets: set[web.WebSocketResponse] = set()
         self.server = LoopbackServer(app)
 
     # ------------------------------------------------------------------ lifecycle
@@ -139,6 +142,26 @@ class SlackStandIn:
     def hang(self, method: str, *, seconds: float = 30.0, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer only after ``seconds``."""
         self._faults[method].extend([Fault(delay=seconds)] * times)
+
+    def socket_send(self, envelope_type: str, payload: dict[str, Any]) -> str:
+        """Push a Socket Mode envelope to every connected client; returns its envelope_id.
+
+        The client's acknowledgement is recorded as a call to "socket_mode.ack".
+        """
+        envelope_id = f"env-{next(self._ids)}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": envelope_type,
+            "payload": payload,
+            "accepts_response_payload": envelope_type != "events_api",
+        }
+
+        async def push() -> None:
+            for socket in list(self._sockets):
+                await socket.send_json(envelope)
+
+        self.server.run(push())
+        return envelope_id
 
     # ------------------------------------------------------------------ looking at what happened
 
@@ -236,7 +259,25 @@ class SlackStandIn:
             return web.Response(status=404)
         return web.Response(body=self.files[name], content_type="text/plain")
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then record every acknowledgement the client sends."""
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self._sockets.add(socket)
+        self._record("socket.connect", {}, request)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        try:
+            async for message in socket:
+                if message.type == web.WSMsgType.TEXT:
+                    self._record("socket_mode.ack", json.loads(message.data), request)
+        finally:
+            self._sockets.discard(socket)
+        return socket
+
     # ------------------------------------------------------------------ the methods
+
+    def _apps_connections_open(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": f"ws://127.0.0.1:{self.server.port}/socket"}
 
     def _auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -13,18 +13,20 @@ import pytest
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app
 from slack_sdk.socket_mode.request import SocketModeRequest
+from sqlalchemy import select
 
 from bot import render_slack
 from bot.delivery import build_channels
 from bot.runtime import Runtime
 from bot.server import make_app
 from bot.slack import SlackBot, SlackChannel, make_client, mentions_to_accounts
-from db.models import Member
+from db.models import Action, ActionStatus, Member
 from handlers.commands import ImportUpload, Link, parse_command
 from handlers.errors import UserError
 from handlers.reply import ActionView, Button, Reply, Section, Tone
 from scheduler.channels import DeliveryError, channel_for
 from tests.conftest import AFTER_MEETING
+from tests.loopback import LoopbackServer
 from tests.slack_harness import SlackHarness, slack_config
 from tests.slack_standin import SlackStandIn
 from tests.test_slack import DP, LINKED, block_text, link_members
@@ -246,6 +248,38 @@ def test_socket_mode_is_chosen_with_an_app_token_and_dispatches_to_the_same_list
 
     answer = asyncio.run(over_the_socket())
     assert answer["status"] == 200 and "Done: 04-DP" in str(answer["body"])
+
+
+def test_socket_mode_end_to_end_over_the_stand_ins_websocket(
+    linked_sqlite: Runtime, slack: SlackStandIn
+) -> None:
+    config = slack_config(
+        slack,
+        linked_sqlite.config.database_url,
+        slack_app_token="xapp-1-test",
+        slack_signing_secret=None,
+    )
+    bot = SlackBot(linked_sqlite, config, clock=lambda: AFTER_MEETING)
+    with LoopbackServer(make_app(linked_sqlite, slack=bot)):
+        (opened,) = slack.wait_for("apps.connections.open")
+        assert opened.headers["Authorization"] == "Bearer xapp-1-test"
+        slack.wait_for("socket.connect")
+        payload = {
+            "command": "/crb",
+            "text": "done 04-DP",
+            "user_id": DP,
+            "team_id": "T0CRB0001",
+            "channel_id": "C0BOARD01",
+            "response_url": slack.response_url(),
+            "trigger_id": "t.2",
+        }
+        envelope_id = slack.socket_send("slash_commands", payload)
+        (ack,) = slack.wait_for("socket_mode.ack")
+    assert ack.params["envelope_id"] == envelope_id
+    assert "Done: 04-DP" in block_text(ack.params["payload"]["blocks"])
+    with linked_sqlite.sessions() as session:
+        done = session.scalars(select(Action).where(Action.text.contains("draft paper"))).one()
+        assert done.status == ActionStatus.DONE
 
 
 # ---------------------------------------------------------------- parsing what Slack sends
