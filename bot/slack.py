@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -59,6 +60,7 @@ PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 QUICK_SECONDS = 2.0  # answer in the ack when the work is done by then; Slack allows 3
 EVENT_MEMORY = timedelta(days=1)  # Slack retries an event for about an hour at most
+ASK_AGAIN_AFTER = 600.0  # seconds before asking Slack again for an unknown user's email
 WORKING = "Working on it…"
 FAILED = (
     "Something went wrong on my side, so nothing was changed. "
@@ -140,6 +142,7 @@ class SlackBot:
         self.quick_seconds = quick_seconds
         self.client = client or make_client(config)
         self._linking = asyncio.Lock()  # one email match at a time: never two links for one id
+        self._asked_slack: dict[str, float] = {}  # unknown user id -> when users.info was asked
         self.app = AsyncApp(
             client=self.client,
             signing_secret=config.slack_signing_secret or "",
@@ -288,10 +291,17 @@ class SlackBot:
         """Link an unknown Slack user to the member with the same email, if there is one."""
         if await self.runtime.run_in_thread(self._is_linked, user_id):
             return
+        asked = self._asked_slack.get(user_id)
+        if asked is not None and time.monotonic() - asked < ASK_AGAIN_AFTER:
+            return  # a stranger who keeps typing costs Slack one users.info, not one each time
+        self._asked_slack[user_id] = time.monotonic()
         try:
             info = await self.client.users_info(user=user_id)
         except SlackApiError as error:
             log.warning("users.info for %s failed: %s", user_id, slack_error_text(error))
+            return
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("users.info for %s failed: %s", user_id, type(error).__name__)
             return
         email = (info.get("user") or {}).get("profile", {}).get("email")
         if email:

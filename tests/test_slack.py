@@ -592,3 +592,29 @@ def test_an_unreadable_upload_is_explained_and_changes_nothing(
     assert "I can't read .pdf files" in block_text(reply.blocks)
     with empty_board.sessions() as session:
         assert session.scalar(select(func.count(PendingImport.id))) == 0
+
+
+def test_add_update_from_the_app_home_republishes_the_home_with_the_update(
+    bot: SlackHarness, slack: SlackStandIn, linked: Runtime
+) -> None:
+    bot.click(DP, "note 05-DP/RT", on_home=True)
+    (opened,) = slack.wait_for("views.open")
+    assert json.loads(opened.view["private_metadata"]) == {
+        "ref": "05-DP/RT",
+        "home": True,
+        "response_url": None,
+    }
+    bot.submit_note(DP, opened.view, "Stats circulated to the Board", "green")
+    (published,) = slack.wait_for("views.publish")
+    text = block_text(published.view["blocks"])
+    assert text.startswith("✅ Update recorded on 05-DP/RT")
+    assert "Latest update: [GREEN] Stats circulated to the Board" in text
+    assert slack.calls_to("response_url") == [] and slack.calls_to("chat.postMessage") == []
+
+
+def test_a_stranger_who_keeps_typing_is_looked_up_on_slack_only_once(
+    bot: SlackHarness, slack: SlackStandIn
+) -> None:
+    for _ in range(3):
+        assert "not linked" in block_text(bot.slash(STRANGER, "mine").json()["blocks"])
+    assert len(slack.calls_to("users.info")) == 1
