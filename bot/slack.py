@@ -270,13 +270,16 @@ class SlackBot:
         except TimeoutError:
             await ack(response_type="ephemeral", text=WORKING)
             reply = await task
-            await self._respond(respond, reply)
+            # The answer takes the place of "Working on it…", unless it is a post for everyone.
+            await self._respond(respond, reply, replace=reply.visibility == Visibility.EPHEMERAL)
             return
         await ack(**response_payload(reply))
 
-    async def _respond(self, respond: Callable[..., Awaitable[Any]], reply: Reply) -> None:
+    async def _respond(
+        self, respond: Callable[..., Awaitable[Any]], reply: Reply, *, replace: bool = False
+    ) -> None:
         try:
-            await respond(**response_payload(reply), replace_original=False)
+            await respond(**response_payload(reply), replace_original=replace)
         except Exception:
             log.exception("Could not answer through the response_url")
 

@@ -252,7 +252,7 @@ def test_slow_work_is_acknowledged_at_once_and_answered_through_respond(
         assert answer.json()["text"] == "Working on it…"
         (call,) = slack.wait_for("response_url")
     assert call.params["response_type"] == "ephemeral"
-    assert call.params["replace_original"] is False
+    assert call.params["replace_original"] is True  # the answer replaces "Working on it…"
     assert "Done: 04-DP" in block_text(call.blocks)
     assert action(linked, "draft paper").status == ActionStatus.DONE
 
