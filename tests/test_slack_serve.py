@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,26 +68,37 @@ class ServeProcess:
             self.process.wait(5)
 
 
-@pytest.fixture
-def served(sqlite_url: str) -> Iterator[tuple[ServeProcess, SlackStandIn, Runtime]]:
+@contextmanager
+def serving(
+    sqlite_url: str, **slack_env: str
+) -> Iterator[tuple[ServeProcess, SlackStandIn, Runtime]]:
     runtime = make_runtime(sqlite_url)
     import_sample(runtime)
     link_members(runtime, {"DP": "U0DP", "JS": "U0JS"})
     with SlackStandIn() as slack:
         env = {
-            **os.environ,
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("SLACK_", "CONNECTIONS__", "SMTP_"))
+        }
+        env |= {
             "DATABASE_URL": sqlite_url,
             "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.api_url,
+            **slack_env,
         }
-        env.pop("SLACK_APP_TOKEN", None)
         server = ServeProcess(env)
         try:
             yield server, slack, runtime
         finally:
             server.stop()
             runtime.engine.dispose()
+
+
+@pytest.fixture
+def served(sqlite_url: str) -> Iterator[tuple[ServeProcess, SlackStandIn, Runtime]]:
+    with serving(sqlite_url, SLACK_SIGNING_SECRET=SIGNING_SECRET) as running:
+        yield running
 
 
 def slash(port: int, slack: SlackStandIn, user_id: str, text: str, forged: bool = False):
@@ -126,3 +138,27 @@ def test_crb_serve_answers_a_signed_done_from_dps_slack_id_within_3_seconds(serv
     mine = slash(server.port, slack, "U0DP", "mine")
     assert "05-DP/RT — The statistics supporting the report" in block_text(mine.json()["blocks"])
     assert slack.calls_to("auth.test")  # Bolt spoke to the stand-in, not to Slack
+
+
+def test_crb_serve_with_an_app_token_uses_socket_mode_and_serves_no_http_route(
+    sqlite_url: str,
+) -> None:
+    with serving(sqlite_url, SLACK_APP_TOKEN="xapp-1-serve") as (server, slack, _runtime):
+        slack.wait_for("socket.connect", timeout=15)
+        envelope_id = slack.socket_send(
+            "slash_commands",
+            {
+                "command": "/crb",
+                "text": "mine",
+                "user_id": "U0DP",
+                "team_id": TEAM_ID,
+                "channel_id": "C0BOARD01",
+                "response_url": slack.response_url(),
+                "trigger_id": "t.serve",
+            },
+        )
+        (ack,) = slack.wait_for("socket_mode.ack", timeout=10)
+        assert ack.params["envelope_id"] == envelope_id
+        assert "05-DP/RT" in block_text(ack.params["payload"]["blocks"])
+        http = slash(server.port, slack, "U0DP", "mine")
+        assert http.status in (404, 405)  # Socket Mode instead of HTTP, not beside it
