@@ -412,7 +412,7 @@ def serve_command(
     from bot.server import serve
 
     config = config_module.load()
-    serve(config, port or config.port, scheduler=not no_scheduler)
+    serve(config, config.port if port is None else port, scheduler=not no_scheduler)
 
 
 @db_app.command("upgrade")

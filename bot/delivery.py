@@ -14,6 +14,10 @@ from scheduler.channels import Channel
 def build_channels(config: Config) -> list[Channel]:
     channels: list[Channel] = []
     # Each adapter adds its channel here when it is configured: Slack, then Teams, then email.
+    if config.slack_bot_token:
+        from bot.slack import SlackChannel, make_client
+
+        channels.append(SlackChannel(make_client(config)))
     if config.teams_enabled:
         from bot.teams import TeamsChannel  # the Agents SDK is the optional [teams] extra
 

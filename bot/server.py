@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -13,9 +14,13 @@ from bot.delivery import build_channels
 from bot.runtime import Runtime
 from scheduler.jobs import Ticker
 
+if TYPE_CHECKING:
+    from bot.slack import SlackBot
+
 log = logging.getLogger("crb.server")
 RUNTIME = web.AppKey("runtime", Runtime)
 TICKER = web.AppKey("ticker", Ticker)
+EVENTS = "/slack/events"
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -33,6 +38,7 @@ def make_app(
     runtime: Runtime,
     ticker: Ticker | None = None,
     *,
+    slack: SlackBot | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> web.Application:
     app = web.Application()
@@ -42,6 +48,13 @@ def make_app(
         app[TICKER] = ticker
         app.on_startup.append(_start_ticker)
         app.on_cleanup.append(_stop_ticker)
+    # Slack: POST /slack/events over HTTP, or a Socket Mode connection when SLACK_APP_TOKEN is set.
+    from bot.slack import slack_bot_from_config
+
+    slack = slack or slack_bot_from_config(runtime)
+    if slack is not None:
+        slack.attach(app)
+        log.info("Slack is on (%s)", "Socket Mode" if slack.socket_mode else f"HTTP {EVENTS}")
     if runtime.config.teams_enabled:
         from bot.teams import mount_teams  # the Agents SDK is the optional [teams] extra
 
@@ -64,4 +77,9 @@ def serve(config: Config, port: int, *, scheduler: bool = True) -> None:
     ticker = Ticker(runtime.sessions, build_channels(config)) if scheduler else None
     if ticker is None:
         log.info("reminders are off in this process (--no-scheduler)")
-    web.run_app(make_app(runtime, ticker), host="0.0.0.0", port=port, print=None)
+    web.run_app(make_app(runtime, ticker), host="0.0.0.0", port=port, print=_announce)
+
+
+def _announce(message: str) -> None:
+    """aiohttp's start-up line, with the real port (``--port 0`` picks a free one)."""
+    log.info("crb serve: %s", message.splitlines()[0].strip("= "))

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -364,3 +365,42 @@ class Snooze(Base):
     choice: Mapped[SnoozeChoice] = mapped_column(String(10))
     until: Mapped[datetime] = mapped_column(UtcDateTime())  # when the follow-up nudge is due
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ProcessedEvent(Base):
+    """A chat platform's event already handled: a retry or a duplicate delivery is ignored."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class PendingImportStatus(StrEnum):
+    PENDING = "pending"
+    APPLIED = "applied"
+    CANCELLED = "cancelled"
+
+
+class PendingImport(Base):
+    """Minutes sent to the bot in chat, previewed and waiting for the secretariat's "Import"."""
+
+    __tablename__ = "pending_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), default=None
+    )
+    filename: Mapped[str] = mapped_column(String(300))
+    data: Mapped[bytes] = mapped_column(LargeBinary())
+    digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[PendingImportStatus] = mapped_column(
+        String(20), default=PendingImportStatus.PENDING
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(100), default=None)

@@ -77,7 +77,37 @@ class Snooze:
     choice: SnoozeChoice | None = None  # None: ask how long
 
 
-Command = Help | Done | Reopen | Note | Mine | Outstanding | Next | Add | Reassign | Snooze
+@dataclass(frozen=True)
+class Link:
+    """Link a member to a chat account or email. The adapter turns a mention into ``slack:U…``."""
+
+    initials: str
+    field: str  # "slack_id" | "teams_id" | "email": a column of Member
+    value: str
+
+
+@dataclass(frozen=True)
+class ImportUpload:
+    """Apply (or cancel) minutes sent to the bot in chat, after their preview."""
+
+    upload_id: int
+    cancel: bool = False
+
+
+Command = (
+    Help
+    | Done
+    | Reopen
+    | Note
+    | Mine
+    | Outstanding
+    | Next
+    | Add
+    | Reassign
+    | Snooze
+    | Link
+    | ImportUpload
+)
 
 USAGE = {
     "help": "help — what I can do",
@@ -90,6 +120,8 @@ USAGE = {
     "add": "add ITEM INITIALS TEXT — add an action (chair and secretariat)",
     "reassign": "reassign REF INITIALS — give an action to someone else (chair and secretariat)",
     "snooze": "snooze 1d|3d|next — put off your latest reminder: 1 day, 3 days, or the next one",
+    "link": "link INITIALS @person — link a member to their chat account (chair and secretariat)",
+    "import": "import N [cancel] — import minutes you sent me, after the preview (secretariat)",
 }
 ALIASES = {
     "close": "done",
@@ -229,6 +261,38 @@ def _parse_snooze(rest: str) -> Snooze:
     return Snooze(choice)
 
 
+# What an adapter puts in the text for a chat account ("slack:U0123ABC"), or a typed email.
+_ACCOUNT = re.compile(r"^(slack|teams):([A-Za-z0-9][A-Za-z0-9._:-]{0,99})$")
+_ACCOUNT_FIELDS = {"slack": "slack_id", "teams": "teams_id"}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _parse_link(rest: str) -> Link:
+    parts = rest.split()
+    if len(parts) != 2 or not _INITIALS.match(parts[0]):
+        raise UserError("Say whose account it is and who they are.", hints=(USAGE["link"],))
+    initials, who = parts[0].upper(), parts[1]
+    if account := _ACCOUNT.match(who):
+        return Link(initials, _ACCOUNT_FIELDS[account[1]], account[2])
+    if _EMAIL.match(who):
+        return Link(initials, "email", who)
+    raise UserError(
+        f"I can't tell who “{who[:40]}” is. Mention them with @ and pick them from the list, "
+        "so that I get their account, or give their email address.",
+        hints=(USAGE["link"],),
+    )
+
+
+def _parse_import(rest: str) -> ImportUpload:
+    words = rest.lower().split()
+    if not words or not words[0].isdigit() or len(words) > 2 or words[1:] not in ([], ["cancel"]):
+        raise UserError(
+            "Send me the minutes as a file first; I answer with a preview and an Import button.",
+            hints=(USAGE["import"],),
+        )
+    return ImportUpload(int(words[0]), cancel=words[1:] == ["cancel"])
+
+
 _PARSERS = {
     "help": _parse_help,
     "done": _parse_done,
@@ -240,6 +304,8 @@ _PARSERS = {
     "add": _parse_add,
     "reassign": _parse_reassign,
     "snooze": _parse_snooze,
+    "link": _parse_link,
+    "import": _parse_import,
 }
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers import actions, reminders, reports
+from handlers import actions, members, reminders, reports, uploads
 from handlers.commands import (
     Add,
     Command,
     Done,
     Help,
+    ImportUpload,
+    Link,
     Mine,
     Next,
     Note,
@@ -35,6 +37,8 @@ _HANDLERS: dict[type, Callable[[Ctx, Command], Reply]] = {
     Add: actions.add,
     Reassign: actions.reassign,
     Snooze: reminders.snooze,
+    Link: members.link_command,
+    ImportUpload: uploads.apply_upload,
 }
 
 

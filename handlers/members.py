@@ -7,8 +7,10 @@ import re
 from db import queries
 from db.models import EventKind, Member, Role
 from handlers.audit import record
+from handlers.commands import Link
 from handlers.context import Ctx
-from handlers.errors import NotFound, UserError
+from handlers.errors import Forbidden, NotFound, UserError
+from handlers.reply import Reply, Tone
 
 _TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "cllr", "sir", "dame", "rev"}
 _INITIALS = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
@@ -113,3 +115,22 @@ def find_member(ctx: Ctx, initials: str) -> Member:
     if member is None:
         raise NotFound(f"No member has the initials {initials.upper()[:10]}.")
     return member
+
+
+def link_command(ctx: Ctx, command: Link) -> Reply:
+    """`link CR @claire`: the chair or the secretariat links a member to a chat account."""
+    officer = ctx.require_member()
+    if not officer.is_officer:
+        raise Forbidden("Only the chair or the secretariat can link members.")
+    member = find_member(ctx, command.initials)
+    what = {"slack_id": "Slack account", "teams_id": "Teams account", "email": "email address"}[
+        command.field
+    ]
+    if not link_member(ctx, member, **{command.field: command.value}):
+        return Reply(f"{member.name} ({member.initials}) was already linked to that {what}.")
+    return Reply(
+        f"Linked {member.name} ({member.initials}) to that {what}.",
+        lines=(f"They can now use {ctx.board.command_prefix} as {member.initials}.",),
+        tone=Tone.SUCCESS,
+        changed=True,
+    )

@@ -15,7 +15,7 @@ from handlers.reply import Button, Reply, Section, Tone, Visibility
 from handlers.views import action_views
 from scheduler.calendar import local_date
 
-OFFICER_ONLY = ("add", "reassign")
+OFFICER_ONLY = ("add", "reassign", "link", "import")
 
 
 def help_reply(ctx: Ctx, command: Help) -> Reply:
