@@ -6,7 +6,9 @@ changes nothing. A dry run is the same import rolled back by the caller, so its 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -272,45 +274,102 @@ def _apply_previous_updates(
             f"meeting of {when}, which is not in the database; they were not applied."
         )
         return
+    matches = match_updates(previous.actions, minutes.previous_updates)
     for update in minutes.previous_updates:
-        action = _match_update(previous.actions, update)
+        action = matches.get(update.label)
         if action is None:
             report.warnings.append(
-                f"Update {update.label}. “{update.text}” matched no action of {previous.date}."
+                f"Update {update.label}. “{update.text}” matched no action of "
+                f"{previous.date:%-d %B %Y}; apply it by hand."
             )
         else:
             _apply_update(ctx, action, update, meeting, report)
 
 
-def _match_update(candidates: list[Action], update: ActionUpdate) -> Action | None:
-    def score(action: Action) -> float:
-        ratio = SequenceMatcher(None, _normal(update.text), _normal(action.text)).ratio()
-        names = " ".join(m.name for m in action.owners).casefold()
-        named = bool(update.detail) and update.detail.casefold() in names
-        return ratio + (0.2 if named else 0.0)
+# "CR to ...", "DP/RT will ...": the owners' initials that open an action's text. An update
+# restates the action without them ("Co-ordinate discussion of ..."), so they are left out.
+_OWNER_OPENING = re.compile(
+    r"^\s*[A-Za-z]{1,4}(?:\s*/\s*[A-Za-z]{1,4})*\s+(?:is\s+to|are\s+to|to|will)\s+"
+)
+_NOT_A_PERSON = re.compile(r"agenda\s+item|item\s+[0-9]|see\s+|tbc|n/?a\b", re.I)
+OWNER_AGREES, OWNER_DIFFERS = 0.25, -0.15
 
-    best = max(candidates, key=score, default=None)
-    return best if best is not None and score(best) >= MATCH_THRESHOLD else None
+
+def match_updates(
+    candidates: Sequence[Action], updates: Sequence[ActionUpdate]
+) -> dict[str, Action]:
+    """Each update's action (by label), matched by text and owner, one action per update.
+
+    The owner in an update's middle part ("– CR –", "– Claire Richardson –") counts for the
+    action it names and against others. The best-scoring pairs are taken first, so two updates
+    never claim the same action; an update whose best score is too low matches nothing.
+    """
+    scored = sorted(
+        (
+            (_score(update, action), n, update.label, action)
+            for n, update in enumerate(updates)
+            for action in candidates
+        ),
+        key=lambda entry: (-entry[0], entry[1], entry[3].position),
+    )
+    matched: dict[str, Action] = {}
+    taken: set[int] = set()
+    for score, _n, label, action in scored:
+        if score < MATCH_THRESHOLD:
+            break
+        if label in matched or action.id in taken:
+            continue
+        matched[label] = action
+        taken.add(action.id)
+    return matched
+
+
+def _score(update: ActionUpdate, action: Action) -> float:
+    text = _normal(_OWNER_OPENING.sub("", action.text)).rstrip(".")
+    similarity = SequenceMatcher(None, _normal(update.text).rstrip("."), text).ratio()
+    return similarity + _owner_agreement(update.detail, action)
+
+
+def _owner_agreement(detail: str | None, action: Action) -> float:
+    if not detail or _NOT_A_PERSON.search(detail):
+        return 0.0
+    named = _normal(detail)
+    for owner in action.owners:
+        if named in (_normal(owner.name), owner.initials.casefold()):
+            return OWNER_AGREES
+        if named.upper() == derive_initials(owner.name):
+            return OWNER_AGREES
+    return OWNER_DIFFERS if action.owners else 0.0
 
 
 def _apply_update(
     ctx: Ctx, action: Action, update: ActionUpdate, meeting: Meeting, report: ImportReport
 ) -> None:
     ref = format_ref(action.item, action.owner_initials)
+    where = f"action {ref} of {action.meeting.date}"
     if update.done and action.status == ActionStatus.OPEN:
         action.status = ActionStatus.DONE
         action.done_at = meeting_start(meeting.date, meeting.time, ctx.board.timezone)
         record(
             ctx, EventKind.STATUS_FROM_MINUTES, action=action, meeting=meeting, note=update.status
         )
-        _note(report, "changed", f"action {ref} of {action.meeting.date}: {update.status}")
-    elif not update.done and update.status and action.status == ActionStatus.OPEN:
+        _note(report, "changed", f"{where}: {update.status} (update {update.label}.)")
+    elif not update.done and action.status == ActionStatus.DONE:
+        closed = f"{action.done_at:%-d %B %Y}" if action.done_at else "earlier"
+        report.warnings.append(
+            f"Update {update.label}. says {ref} is “{update.status or 'not done'}”, but it was "
+            f"closed on {closed}; it was left closed: reopen it if it isn't done."
+        )
+        _note(report, "unchanged", where)
+    elif not update.done and update.status:
         already = queries.latest_updates(ctx.session, [action.id]).get(action.id)
         if already is None or already.note != update.status:
             record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=update.status)
-            _note(report, "changed", f"action {ref} of {action.meeting.date}: {update.status}")
+            _note(report, "changed", f"{where}: {update.status} (update {update.label}.)")
+        else:
+            _note(report, "unchanged", where)
     else:
-        _note(report, "unchanged", f"action {ref} of {action.meeting.date}")
+        _note(report, "unchanged", where)
 
 
 def _upsert_next_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting | None:
