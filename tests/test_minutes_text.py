@@ -103,6 +103,9 @@ UPDATES = (
         "Complete",
         True,
         "Andy Champness",
+        "The Safeguarding Boards’ work is looking at the governance of prevention. JSNAs will "
+        "inform this. CSPs data analysis provision is being reviewed - how analytical products "
+        "and profiles can be better used and streamlined.",
     ),
 )
 

@@ -23,6 +23,7 @@ from db.models import (
     Meeting,
     MeetingStatus,
     Member,
+    Rag,
     Role,
 )
 from handlers.audit import record
@@ -289,9 +290,25 @@ def _apply_previous_updates(
 # "CR to ...", "DP/RT will ...": the owners' initials that open an action's text. An update
 # restates the action without them ("Co-ordinate discussion of ..."), so they are left out.
 _OWNER_OPENING = re.compile(
-    r"^\s*[A-Za-z]{1,4}(?:\s*/\s*[A-Za-z]{1,4})*\s+(?:is\s+to|are\s+to|to|will)\s+"
+    r"^\s*(?P<who>[A-Za-z]{1,4}(?:\s*/\s*[A-Za-z]{1,4})*)\s+(?:is\s+to|are\s+to|to|will)\s+"
 )
+
+
+def without_owner_opening(text: str, owners: Sequence[str]) -> str:
+    """ "CR to co-ordinate discussion ..." -> "co-ordinate discussion ...", when CR is an owner.
+
+    Only the owners' own initials are taken off, so "Data will be shared" keeps its subject.
+    """
+    match = _OWNER_OPENING.match(text)
+    if match is None:
+        return text
+    named = {part.strip().upper() for part in match["who"].split("/")}
+    return text[match.end() :] if named <= {o.upper() for o in owners} else text
+
+
 _NOT_A_PERSON = re.compile(r"agenda\s+item|item\s+[0-9]|see\s+|tbc|n/?a\b", re.I)
+_RAG = re.compile(r"\b(?:red|amber|green)\b", re.I)
+_JOINT_NAMES = re.compile(r"\s*(?:/|,|&|\band\b)\s*", re.I)
 OWNER_AGREES, OWNER_DIFFERS = 0.25, -0.15
 
 
@@ -325,7 +342,7 @@ def match_updates(
 
 
 def _score(update: ActionUpdate, action: Action) -> float:
-    text = _normal(_OWNER_OPENING.sub("", action.text)).rstrip(".")
+    text = _normal(without_owner_opening(action.text, action.owner_initials)).rstrip(".")
     similarity = SequenceMatcher(None, _normal(update.text).rstrip("."), text).ratio()
     return similarity + _owner_agreement(update.detail, action)
 
@@ -333,12 +350,13 @@ def _score(update: ActionUpdate, action: Action) -> float:
 def _owner_agreement(detail: str | None, action: Action) -> float:
     if not detail or _NOT_A_PERSON.search(detail):
         return 0.0
-    named = _normal(detail)
-    for owner in action.owners:
-        if named in (_normal(owner.name), owner.initials.casefold()):
-            return OWNER_AGREES
-        if named.upper() == derive_initials(owner.name):
-            return OWNER_AGREES
+    # "Damian Pettit and Rachael Thorold", "DP/RT": any one of the owners named will do.
+    for named in filter(None, map(_normal, _JOINT_NAMES.split(detail))):
+        for owner in action.owners:
+            if named in (_normal(owner.name), owner.initials.casefold()):
+                return OWNER_AGREES
+            if named.upper() == derive_initials(owner.name):
+                return OWNER_AGREES
     return OWNER_DIFFERS if action.owners else 0.0
 
 
@@ -353,6 +371,8 @@ def _apply_update(
         record(
             ctx, EventKind.STATUS_FROM_MINUTES, action=action, meeting=meeting, note=update.status
         )
+        if update.note:  # the commentary after "Complete" becomes the action's latest update
+            record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=update.note)
         _note(report, "changed", f"{where}: {update.status} (update {update.label}.)")
     elif not update.done and action.status == ActionStatus.DONE:
         closed = f"{action.done_at:%-d %B %Y}" if action.done_at else "earlier"
@@ -362,9 +382,18 @@ def _apply_update(
         )
         _note(report, "unchanged", where)
     elif not update.done and update.status:
+        said = update.note or update.status
         already = queries.latest_updates(ctx.session, [action.id]).get(action.id)
-        if already is None or already.note != update.status:
-            record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=update.status)
+        if already is None or already.note != said:
+            rag = _RAG.search(update.status)
+            record(
+                ctx,
+                EventKind.NOTE,
+                action=action,
+                meeting=meeting,
+                note=said,
+                rag=Rag(rag[0].lower()) if rag else None,
+            )
             _note(report, "changed", f"{where}: {update.status} (update {update.label}.)")
         else:
             _note(report, "unchanged", where)

@@ -40,6 +40,7 @@ class ActionUpdate:
     status: str  # as written: "Complete", "Ongoing", "Complete, agenda item 5"
     done: bool  # the status says the action is complete
     detail: str | None = None  # the middle part: "agenda item 3", "Sean Paley"
+    note: str | None = None  # commentary after the status: "The Safeguarding Boards' work ..."
 
 
 @dataclass(frozen=True)

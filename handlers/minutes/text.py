@@ -17,8 +17,8 @@ Decisions worth knowing:
   row's Action cell. Leftovers on either side are kept or dropped with a warning, never guessed.
 - An update on a previous action reads "a. text – detail – status": the status is the first part
   after the text that is a known status word ("Complete", "Ongoing", "Complete, agenda item 5"...).
-  Commentary written after the status ("Complete - The Safeguarding Boards' work ...") is dropped:
-  it is not part of the status and the model has nowhere else to keep it.
+  Commentary written after the status ("Complete - The Safeguarding Boards' work ...") is kept
+  apart from the status, as the update's ``note``.
 - Anything read with doubt (a date that does not parse, an unknown status, an owner that is not
   initials) is reported in ``Minutes.warnings`` as a sentence for the person importing.
 """
@@ -108,9 +108,16 @@ _UPDATES_MARKER = re.compile(r"^\s*(?:action\s+updates?|updates?\s+on\s+actions)
 _FIRST_LABEL = re.compile(r"^\s*(?P<label>a|1)[.)]\s+")
 _STATUS_SEPARATOR = re.compile(r"(\s+[–—-]\s+)")
 _DONE_WORDS = frozenset({"complete", "completed", "closed", "done", "finished"})
+# What may qualify a status: the agenda item that covers it, a RAG rating, or the date it was
+# completed ("Complete, agenda item 5", "Ongoing (amber)", "Complete, 1 December 2020").
+_STATUS_QUALIFIER = (
+    r"(?:(?:see\s+)?agenda\s+item\s*[0-9]+[a-z]?|red|amber|green"
+    r"|(?:on\s+)?[0-9]{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?\s+[0-9]{4}"
+    r"|(?:on\s+)?[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4})"
+)
 _STATUS = re.compile(
     r"^(?P<word>completed?|closed|done|finished|ongoing|on-going|open|in\s+progress|outstanding)"
-    r"(?:\s*[,;]\s*agenda\s+item\s*[0-9]+[a-z]?|\s*\((?:see\s+)?agenda\s+item\s*[0-9]+[a-z]?\))?"
+    rf"(?:\s*[,;]\s*{_STATUS_QUALIFIER}|\s*\({_STATUS_QUALIFIER}\))*"
     r"\s*\.?$",
     re.I,
 )
@@ -638,7 +645,9 @@ def _read_update(label: str, body: str, warn: Warn) -> ActionUpdate:
     status = parts[at].rstrip(".").strip()
     done = status_match["word"].lower() in _DONE_WORDS
     text, detail = _text_and_detail(pieces, at)
-    return ActionUpdate(label, text, status, done, detail)
+    # What follows the status is commentary: "Complete - The Safeguarding Boards' work ...".
+    commentary = normalise_space("".join(pieces[2 * at + 2 :])) or None
+    return ActionUpdate(label, text, status, done, detail, commentary)
 
 
 def _text_and_detail(pieces: list[str], status_at: int) -> tuple[str, str | None]:
