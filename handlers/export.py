@@ -22,9 +22,18 @@ from datetime import UTC, date, datetime, time, timedelta
 import docx
 import icalendar
 from docx.shared import Pt
+from sqlalchemy import select
 
 from db import queries
-from db.models import Action, ActionStatus, AuditEvent, Board, Meeting, MeetingStatus
+from db.models import (
+    Action,
+    ActionStatus,
+    AuditEvent,
+    Board,
+    EventKind,
+    Meeting,
+    MeetingStatus,
+)
 from handlers.context import Ctx
 from handlers.errors import UserError
 from handlers.meetings import NextMeeting, next_meeting
@@ -165,7 +174,7 @@ def paper_actions(ctx: Ctx, meeting: Meeting) -> list[Action]:
 def build_paper(ctx: Ctx) -> Paper:
     meeting = last_meeting(ctx)
     actions = paper_actions(ctx, meeting)
-    updates = queries.latest_updates(ctx.session, (a.id for a in actions))
+    updates = latest_said(ctx, [a.id for a in actions])
     lines = tuple(
         _line(ctx.board, n, action, updates.get(action.id)) for n, action in enumerate(actions)
     )
@@ -178,8 +187,29 @@ def build_paper(ctx: Ctx) -> Paper:
     )
 
 
+def latest_said(ctx: Ctx, action_ids: Sequence[int]) -> dict[int, AuditEvent]:
+    """Each action's latest update that says something: one that only restates a status, as
+    an imported "Ongoing" does, doesn't hide the owner's own words before it."""
+    if not action_ids:
+        return {}
+    events = ctx.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.action_id.in_(action_ids),
+            AuditEvent.kind.in_([EventKind.NOTE, EventKind.DONE]),
+            AuditEvent.note.is_not(None),
+        )
+        .order_by(AuditEvent.id)
+    )
+    said: dict[int, AuditEvent] = {}
+    for event in events:
+        if event.action_id is not None and not _BARE_STATUS.match(event.note or ""):
+            said[event.action_id] = event
+    return said
+
+
 def _line(board: Board, index: int, action: Action, update: AuditEvent | None) -> PaperLine:
-    said = update.note if update and update.note and not _BARE_STATUS.match(update.note) else None
+    said = update.note if update else None
     done = action.status == ActionStatus.DONE
     return PaperLine(
         letter=letter(index),
