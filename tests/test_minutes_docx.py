@@ -270,9 +270,9 @@ def test_a_later_meetings_word_minutes_apply_its_action_updates(runtime: Runtime
         assert february.protective_marking == MARKING
     assert any("“Arrange the Christmas party” matched no action" in w for w in report.warnings)
     assert [c for c in report.changed if "(update" in c] == [
-        "action 04-CR of 2020-11-25: Complete (update a.)",
-        "action 04-DP of 2020-11-25: Ongoing (update b.)",
-        "action 05-RT of 2020-11-25: Complete, agenda item 5 (update c.)",
+        "action 04-CR of 2020-11-25: open → Complete (update a.)",
+        "action 04-DP of 2020-11-25: update “Ongoing” (update b.)",
+        "action 05-RT of 2020-11-25: open → Complete, agenda item 5 (update c.)",
     ]
     again = run_import(runtime, read(later_minutes()), FEBRUARY + timedelta(days=1))
     assert again.created == [] and again.changed == []
@@ -314,3 +314,35 @@ def test_an_update_is_matched_by_its_owner_when_the_texts_are_alike(runtime: Run
         board = queries.default_board(session)
         closed = [a for a in queries.actions(session, board) if a.status == ActionStatus.DONE]
         assert [(a.item, a.owner_initials) for a in closed] == [("05", ["DP", "RT"])]
+
+
+def test_the_dry_run_lists_what_is_created_changed_and_left_alone(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    (tmp_path / "nov.txt").write_text(sample_text(), encoding="utf-8")
+    (tmp_path / "feb.docx").write_bytes(to_bytes(later_minutes()))
+    runner = CliRunner()
+    assert runner.invoke(app, ["import", str(tmp_path / "nov.txt")]).exit_code == 0
+    result = runner.invoke(app, ["import", str(tmp_path / "feb.docx"), "--dry-run"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert "  + member NO Nadia Okafor (member)" in lines
+    assert "  + action 03-DP/RT: The statistics are to be circulated with the minutes." in lines
+    assert (
+        "  ~ meeting 2021-02-24: venue Allsop Rm, Hindlip Hall/Zoom → Allsop Room, Hindlip Hall; "
+        "protective marking (none) → PROTECT – MANAGEMENT; chair name (none) → Tracey Onslow; "
+        "notes taker name (none) → Priya Shah; status tentative → held"
+    ) in lines
+    assert "  ~ action 04-CR of 2020-11-25: open → Complete (update a.)" in lines
+    assert "5 would be left alone:" in lines and "  = member CR" in lines
+    assert lines[-1] == "Dry run: nothing was changed."
+    assert "Update d. “Arrange the Christmas party” matched no action" in result.stderr.replace(
+        "\n", " "
+    )
+    again = runner.invoke(app, ["import", str(tmp_path / "feb.docx"), "--dry-run"])
+    assert again.stdout == result.stdout  # the dry run changed nothing

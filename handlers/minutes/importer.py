@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import time
 from difflib import SequenceMatcher
 
 from sqlalchemy import func, select
@@ -88,6 +89,7 @@ def _upsert_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting
         "notes_taker_name": minutes.notes_taker.name if minutes.notes_taker else None,
         "status": MeetingStatus.HELD,
     }
+    said = _what_changed(meeting, wanted)
     changed = _fill(meeting, wanted)
     ctx.session.flush()
     if created:
@@ -96,7 +98,7 @@ def _upsert_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting
     elif changed:
         details = {k: str(v) for k, v in changed.items()}
         record(ctx, EventKind.MEETING_CHANGED, meeting=meeting, details=details)
-        _note(report, "changed", f"meeting {meeting.date}: {', '.join(changed)}")
+        _note(report, "changed", f"meeting {meeting.date}: {said}")
     else:
         _note(report, "unchanged", f"meeting {meeting.date}")
     if ctx.board.name == queries.DEFAULT_BOARD_NAME and minutes.board_name:
@@ -113,6 +115,23 @@ def _fill(meeting: Meeting, wanted: dict[str, object]) -> dict[str, object]:
             changed[name] = value
             setattr(meeting, name, value)
     return changed
+
+
+def _what_changed(meeting: Meeting, wanted: dict[str, object]) -> str:
+    """ "venue Zoom → Hindlip Hall, status tentative → held": said before :func:`_fill`."""
+    return "; ".join(
+        f"{name.replace('_', ' ')} {_shown(getattr(meeting, name))} → {_shown(value)}"
+        for name, value in wanted.items()
+        if value is not None and getattr(meeting, name) != value
+    )
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, time):
+        return f"{value:%H:%M}"
+    return str(value)
 
 
 def _people(minutes: Minutes) -> list[tuple[Person, Role]]:
@@ -373,7 +392,7 @@ def _apply_update(
         )
         if update.note:  # the commentary after "Complete" becomes the action's latest update
             record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=update.note)
-        _note(report, "changed", f"{where}: {update.status} (update {update.label}.)")
+        _note(report, "changed", f"{where}: open → {update.status} (update {update.label}.)")
     elif not update.done and action.status == ActionStatus.DONE:
         closed = f"{action.done_at:%-d %B %Y}" if action.done_at else "earlier"
         report.warnings.append(
@@ -394,7 +413,7 @@ def _apply_update(
                 note=said,
                 rag=Rag(rag[0].lower()) if rag else None,
             )
-            _note(report, "changed", f"{where}: {update.status} (update {update.label}.)")
+            _note(report, "changed", f"{where}: update “{said}” (update {update.label}.)")
         else:
             _note(report, "unchanged", where)
     else:
@@ -422,7 +441,9 @@ def _upsert_next_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Me
         record(ctx, EventKind.MEETING_ADDED, meeting=meeting)
         _note(report, "created", f"meeting {upcoming.date} (next meeting)")
         return meeting
-    changed = _fill(meeting, {"time": upcoming.time, "venue": meeting.venue or upcoming.venue})
+    wanted = {"time": upcoming.time, "venue": meeting.venue or upcoming.venue}
+    said = _what_changed(meeting, wanted)
+    changed = _fill(meeting, wanted)
     if changed:
         record(
             ctx,
@@ -430,7 +451,7 @@ def _upsert_next_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Me
             meeting=meeting,
             details={k: str(v) for k, v in changed.items()},
         )
-        _note(report, "changed", f"meeting {upcoming.date}: {', '.join(changed)}")
+        _note(report, "changed", f"meeting {upcoming.date}: {said}")
     else:
         _note(report, "unchanged", f"meeting {upcoming.date}")
     return meeting
