@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
 from datetime import date, time, timedelta
 from pathlib import Path
 
@@ -346,3 +348,18 @@ def test_the_dry_run_lists_what_is_created_changed_and_left_alone(
     )
     again = runner.invoke(app, ["import", str(tmp_path / "feb.docx"), "--dry-run"])
     assert again.stdout == result.stdout  # the dry run changed nothing
+
+
+def test_a_damaged_word_file_is_minutes_or_a_minutes_error() -> None:
+    """Bytes overwritten or cut anywhere: never a crash, always a message or minutes."""
+    original = sample_as_docx()
+    chance = random.Random(5)
+    for _ in range(60):
+        data = bytearray(original)
+        at = chance.randrange(len(data))
+        for k in range(at, min(len(data), at + chance.randint(1, 40))):
+            data[k] = chance.randrange(256)
+        if chance.random() < 0.3:
+            data = data[: chance.randrange(len(data))]
+        with contextlib.suppress(MinutesError):
+            parse_minutes("minutes.docx", bytes(data))

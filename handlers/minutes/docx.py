@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 
 import docx
@@ -33,6 +34,19 @@ from handlers.errors import MinutesError
 from handlers.minutes.html_fragments import Paragraph, text_paragraphs
 from handlers.minutes.layout import Block, Cell, TableBlock, TextBlock, minutes_from_blocks
 from handlers.minutes.model import Minutes
+
+# What a damaged package raises while python-docx unzips and parses it. NotImplementedError is
+# zipfile's answer to a compression method it doesn't know.
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    PackageNotFoundError,
+    KeyError,
+    ValueError,
+    NotImplementedError,
+    etree.XMLSyntaxError,
+)
 
 
 def parse_docx(data: bytes) -> Minutes:
@@ -51,7 +65,7 @@ def _open(data: bytes) -> Document:
         )
     try:
         return docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, etree.XMLSyntaxError):
+    except _DAMAGED:
         raise MinutesError(
             "This .docx file is damaged or isn't a Word document: open it in Word, save it "
             "again and retry."
