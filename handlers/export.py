@@ -209,7 +209,8 @@ def latest_said(ctx: Ctx, action_ids: Sequence[int]) -> dict[int, AuditEvent]:
 
 
 def _line(board: Board, index: int, action: Action, update: AuditEvent | None) -> PaperLine:
-    said = update.note if update else None
+    # One line each: a note typed over several lines in chat is joined up.
+    said = " ".join(update.note.split()) if update and update.note else None
     done = action.status == ActionStatus.DONE
     return PaperLine(
         letter=letter(index),
