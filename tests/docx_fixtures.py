@@ -268,3 +268,41 @@ def later_minutes(
     )
     last.cells[1].merge(last.cells[2])  # the Item cell spans the Action column
     return document
+
+
+# --- Word's own wrappers: content controls and tracked changes ----------------------------------
+
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def wrap_in_content_control(paragraph: object) -> None:
+    """Move a body paragraph inside a block content control (a template's field)."""
+    from docx.oxml import parse_xml
+
+    p = paragraph._p  # type: ignore[attr-defined]
+    sdt = parse_xml(f"<w:sdt {W}><w:sdtPr/><w:sdtContent/></w:sdt>")
+    p.addprevious(sdt)
+    sdt[1].append(p)
+
+
+def tracked_paragraph(kept: str, inserted: str, deleted: str) -> object:
+    """A <w:p> with text kept, a tracked insertion and a tracked deletion."""
+    from docx.oxml import parse_xml
+
+    return parse_xml(
+        f'<w:p {W}><w:r><w:t xml:space="preserve">{kept}</w:t></w:r>'
+        f'<w:ins w:id="1" w:author="RT" w:date="2021-02-25T10:00:00Z"><w:r>'
+        f'<w:t xml:space="preserve">{inserted}</w:t></w:r></w:ins>'
+        f'<w:del w:id="2" w:author="RT" w:date="2021-02-25T10:00:00Z"><w:r>'
+        f'<w:delText xml:space="preserve">{deleted}</w:delText></w:r></w:del></w:p>'
+    )
+
+
+def inline_control_paragraph(text: str) -> object:
+    """A <w:p> whose only text is inside an inline content control."""
+    from docx.oxml import parse_xml
+
+    return parse_xml(
+        f"<w:p {W}><w:sdt><w:sdtPr/><w:sdtContent><w:r><w:t>{text}</w:t></w:r>"
+        "</w:sdtContent></w:sdt></w:p>"
+    )

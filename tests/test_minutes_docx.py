@@ -25,11 +25,14 @@ from tests.docx_fixtures import (
     add_item_row,
     add_item_table,
     add_lines,
+    inline_control_paragraph,
     later_minutes,
     new_minutes,
     sample_as_docx,
     sample_as_html,
     to_bytes,
+    tracked_paragraph,
+    wrap_in_content_control,
 )
 from tests.test_import import run_import
 
@@ -363,3 +366,18 @@ def test_a_damaged_word_file_is_minutes_or_a_minutes_error() -> None:
             data = data[: chance.randrange(len(data))]
         with contextlib.suppress(MinutesError):
             parse_minutes("minutes.docx", bytes(data))
+
+
+def test_content_controls_and_tracked_changes_read_as_word_shows_them() -> None:
+    document = new_minutes()
+    wrap_in_content_control(document.add_paragraph("Date: 24th February 2021"))
+    items = add_item_table(document)
+    row = add_item_row(items, "01/24/02/21", [])
+    item_cell, action_cell = row.cells[1], row.cells[2]
+    item_cell._tc.remove(item_cell.paragraphs[0]._p)
+    item_cell._tc.append(tracked_paragraph("Action: CR to send ", "the final ", "the draft "))
+    action_cell._tc.remove(action_cell.paragraphs[0]._p)
+    action_cell._tc.append(inline_control_paragraph("CR"))
+    minutes = read(document)
+    assert minutes.meeting_date == date(2021, 2, 24)
+    assert minutes.actions == (MinutedAction("01", "CR to send the final", ("CR",)),)

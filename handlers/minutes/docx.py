@@ -24,8 +24,9 @@ import docx
 from docx.document import Document
 from docx.enum.text import WD_UNDERLINE
 from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.table import Table, _Cell
-from docx.text.hyperlink import Hyperlink
 from docx.text.paragraph import Paragraph as WordParagraph
 from docx.text.run import Run
 from lxml import etree
@@ -94,9 +95,22 @@ def _page_furniture(document: Document) -> Iterator[str]:
                         yield from cell.text.split("\n")
 
 
+def _body_content(parent: BaseOxmlElement, container: object) -> Iterator[WordParagraph | Table]:
+    """Paragraphs and tables in order, including those inside block content controls (a
+    template's date picker or title box), which python-docx's own iteration skips."""
+    for child in parent.iterchildren():
+        if child.tag == qn("w:p"):
+            yield WordParagraph(child, container)  # type: ignore[arg-type]
+        elif child.tag == qn("w:tbl"):
+            yield Table(child, container)  # type: ignore[arg-type]
+        elif child.tag == qn("w:sdt"):
+            for content in child.iterchildren(qn("w:sdtContent")):
+                yield from _body_content(content, container)
+
+
 def _blocks(document: Document) -> Iterator[Block]:
     lines: list[str] = []
-    for content in document.iter_inner_content():
+    for content in _body_content(document.element.body, document._body):
         if isinstance(content, Table):
             if lines:
                 yield TextBlock(tuple(lines))
@@ -132,7 +146,7 @@ def _table(table: Table) -> TableBlock:
 
 def _cell_paragraphs(cell: _Cell) -> tuple[Paragraph, ...]:
     result: list[Paragraph] = []
-    for content in cell.iter_inner_content():
+    for content in _body_content(cell._tc, cell):
         if isinstance(content, Table):
             # A table inside a cell: read its text in order, as paragraphs of this cell.
             for row in content.rows:
@@ -161,12 +175,18 @@ def _lines(paragraph: WordParagraph) -> list[tuple[str, bool]]:
     return [("".join(pieces), emph) for pieces, emph in lines if "".join(pieces).strip()]
 
 
+# The runs of a paragraph as Word shows them: its own, and those inside hyperlinks, inline
+# content controls, smart tags and tracked insertions (python-docx skips the last three).
+# Tracked deletions hold w:delText, not w:t, so they never add text.
+_RUN_PATHS = (
+    "./w:r | ./w:hyperlink/w:r | ./w:sdt/w:sdtContent/w:r | ./w:smartTag/w:r | ./w:ins/w:r"
+    " | ./w:sdt/w:sdtContent/w:hyperlink/w:r | ./w:ins/w:hyperlink/w:r"
+)
+
+
 def _runs(paragraph: WordParagraph) -> Iterator[Run]:
-    for content in paragraph.iter_inner_content():
-        if isinstance(content, Hyperlink):
-            yield from content.runs
-        else:
-            yield content
+    for r in paragraph._p.xpath(_RUN_PATHS):
+        yield Run(r, paragraph)
 
 
 def _emphasised(run: Run, paragraph: WordParagraph) -> bool:
