@@ -66,6 +66,7 @@ class PaperLine:
     update: str | None  # the latest update, when it says more than the status
     rag: str | None
     updated: date | None
+    closed_session: bool = False
 
     @property
     def owners(self) -> str:
@@ -173,7 +174,9 @@ def paper_actions(ctx: Ctx, meeting: Meeting) -> list[Action]:
 
 def build_paper(ctx: Ctx) -> Paper:
     meeting = last_meeting(ctx)
-    actions = paper_actions(ctx, meeting)
+    # Closed-session actions come last, under their own heading, so that part can be kept back
+    # when the paper is published; the letters run on in the order the paper shows them.
+    actions = sorted(paper_actions(ctx, meeting), key=lambda action: action.closed_session)
     updates = latest_said(ctx, [a.id for a in actions])
     lines = tuple(
         _line(ctx.board, n, action, updates.get(action.id)) for n, action in enumerate(actions)
@@ -225,6 +228,7 @@ def _line(board: Board, index: int, action: Action, update: AuditEvent | None) -
         update=_sentence_case(said.strip().rstrip(".")) if said else None,
         rag=str(update.rag) if update and update.rag and not done else None,
         updated=local_date(update.at, board.timezone) if update and said else None,
+        closed_session=action.closed_session,
     )
 
 
@@ -251,12 +255,21 @@ def render_markdown(paper: Paper) -> str:
     if not paper.lines:
         out += ["No actions were open at that meeting or raised at it.", ""]
     for line in paper.lines:
+        if _starts_closed_session(paper.lines, line):
+            out += ["", f"### {CLOSED_SESSION}", ""]
         out.append(f"{line.letter}. {_md_escape(line.sentence())}  ")
     if paper.lines:
         out += ["", f"_{paper.summary}_"]
     if paper.protective_marking:
         out += ["", f"**{paper.protective_marking}**"]
     return "\n".join(out) + "\n"
+
+
+CLOSED_SESSION = "Closed session"
+
+
+def _starts_closed_session(lines: Sequence[PaperLine], line: PaperLine) -> bool:
+    return line.closed_session and next(x for x in lines if x.closed_session) is line
 
 
 def _md_escape(text: str) -> str:
@@ -277,6 +290,7 @@ CSV_COLUMNS = (
     "rag",
     "latest_update",
     "updated",
+    "closed_session",
 )
 
 
@@ -300,6 +314,7 @@ def render_csv(paper: Paper) -> str:
                 line.rag or "",
                 line.update or "",
                 line.updated.isoformat() if line.updated else "",
+                "yes" if line.closed_session else "no",
             )
         )
     return buffer.getvalue()
@@ -333,6 +348,8 @@ def render_docx(paper: Paper) -> bytes:
     if not paper.lines:
         row[1].add_paragraph("No actions were open at that meeting or raised at it.")
     for line in paper.lines:
+        if _starts_closed_session(paper.lines, line):
+            table.add_row().cells[1].paragraphs[0].add_run(f"{CLOSED_SESSION}.").underline = True
         cells = table.add_row().cells
         cells[0].text = f"{line.letter}."
         cells[1].text = line.sentence()

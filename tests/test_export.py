@@ -255,3 +255,17 @@ def test_the_cli_writes_each_format(
     assert ics.exit_code == 0
     assert (tmp_path / "board.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
     assert runner.invoke(app, ["export", "--format", "pdf"]).exit_code == 2
+
+
+def test_closed_session_actions_come_last_under_their_own_heading(board: Runtime) -> None:
+    run_import(board, parse_minutes("feb.docx", to_bytes(later_minutes())), at(25, 2, 2021))
+    markdown = paper_of(board, MARCH).splitlines()
+    heading = markdown.index("### Closed session")
+    after = [line[:2] for line in markdown[heading + 1 :] if line[:1].isalpha()]
+    assert after == ["l.", "m."]  # after November's eight and February's three open ones
+    assert markdown[heading + 2].startswith("l. The PCP panel report is to be shared")
+    rows = list(csv.DictReader(io.StringIO(paper_of(board, MARCH, "csv"))))
+    assert [r["closed_session"] for r in rows][-3:] == ["no", "yes", "yes"]
+    document = docx.Document(io.BytesIO(paper_of(board, MARCH, "docx")))
+    texts = [row.cells[1].text for row in document.tables[0].rows]
+    assert texts.index("Closed session.") == len(texts) - 3

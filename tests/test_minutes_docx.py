@@ -83,9 +83,10 @@ def test_actions_across_a_merged_number_cell_with_line_breaks_and_lower_case_ini
         MinutedAction("03", "cr to circulate the SOC profile schedule.", ("CR",)),
         MinutedAction("03", "DP will bring the SWOT findings to the next meeting.", ("DP",)),
         MinutedAction("03", "The statistics are to be circulated with the minutes.", ("DP", "RT")),
-        # The sentence doesn't name its owner: only the Action cell does.
-        MinutedAction("04", "the PCP panel report is to be shared with the Board.", ("CJ",)),
-        MinutedAction("05", "book a larger room for the May meeting.", ()),
+        # After the "Closed Session" row. The sentence doesn't name its owner: only the Action
+        # cell does.
+        MinutedAction("04", "the PCP panel report is to be shared with the Board.", ("CJ",), True),
+        MinutedAction("05", "book a larger room for the May meeting.", (), True),
     )
 
 
@@ -270,6 +271,8 @@ def test_a_later_meetings_word_minutes_apply_its_action_updates(runtime: Runtime
         assert members["NO"].name == "Nadia Okafor"
         assert members["NO"].capacity == "Head of Community Safety, Telford & Wrekin Council"
         assert members["PS"].name == "Priya Shah"
+        closed = [a.item for a in queries.actions(session, board) if a.closed_session]
+        assert closed == ["04", "05"]  # February's, minuted after "Closed Session"
         february = queries.meeting_on(session, board, date(2021, 2, 24))
         assert february.status == MeetingStatus.HELD
         assert february.protective_marking == MARKING

@@ -233,6 +233,7 @@ def _upsert_actions(
                 item=minuted.item,
                 position=position,
                 text=minuted.text,
+                closed_session=minuted.closed_session,
                 created_at=ctx.now,
             )
             action.owner_links = [ActionOwner(member=m, position=n) for n, m in enumerate(owners)]

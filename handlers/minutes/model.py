@@ -29,6 +29,7 @@ class MinutedAction:
     item: str  # agenda item number, two digits: "04"
     text: str  # the sentence after "Action:", whitespace normalised, no markup
     owners: tuple[str, ...]  # upper-case initials in order: ("DP", "RT"); () if none paired
+    closed_session: bool = False  # minuted after a "Closed Session" line: never posted
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
 from dateutil import parser as dateparser
@@ -85,6 +85,9 @@ _STAMPED_NUMBER = re.compile(
     r"^\s*(?P<no>[0-9]{1,2})/(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4}|[0-9]{2})\s*$"
 )
 _BARE_NUMBER = re.compile(r"^\s*(?P<no>[0-9]{1,2})\.?\s*$")
+# "Closed Session" (or "Private/Confidential Session") between items: the items after it were
+# discussed in private, until an "Open Session" line.
+_SESSION = re.compile(r"^\s*(?P<kind>open|closed|private|confidential)\s+session\b", re.I)
 _PAGE_FURNITURE = re.compile(
     r"^\s*(?:page\s+[0-9]+(?:\s+of\s+[0-9]+)?|(?:open|closed|private|confidential)\s+session\b.*)$",
     re.I,
@@ -157,6 +160,7 @@ class Row:
 class Item:
     number: str
     rows: list[Row] = field(default_factory=list)
+    closed_session: bool = False
 
     @property
     def paragraphs(self) -> list[Paragraph]:
@@ -169,6 +173,7 @@ class ItemTable:
     stamps: list[date] = field(default_factory=list)  # dates written in the item numbers
     loose: list[Paragraph] = field(default_factory=list)  # lines outside any row
     after_header = False  # the "No. | Item. | Action" row has been read: bare numbers count
+    closed_session = False  # a "Closed Session" line came last: the items that follow are private
 
 
 @dataclass
@@ -448,7 +453,7 @@ def _start_item(table: ItemTable, number: str, warn: Warn) -> None:
         return  # the same number again on the next row: a continuation written out in full
     if any(item.number == number for item in table.items):
         warn(f"Item {number} appears twice in the table; its rows were read as separate items.")
-    table.items.append(Item(number))
+    table.items.append(Item(number, closed_session=table.closed_session))
 
 
 def _note_stamp(cell: str, table: ItemTable) -> None:
@@ -466,6 +471,10 @@ def _note_stamp(cell: str, table: ItemTable) -> None:
 def read_loose_line(line: str, marking: str | None, table: ItemTable, warn: Warn) -> None:
     text = normalise_space(line)
     # Page headers and footers repeat through the table wherever the document broke a page.
+    session = _SESSION.match(text)
+    if session:
+        table.closed_session = session["kind"].lower() != "open"
+        return
     if text == marking or _MARKING.match(line) or _PAGE_FURNITURE.match(text):
         return
     if _NEXT_MEETING.match(text):
@@ -491,7 +500,7 @@ def _all_paragraphs(items: Iterable[Item]) -> list[Paragraph]:
 
 def _all_actions(items: Iterable[Item], warn: Warn) -> list[MinutedAction]:
     return [
-        action
+        replace(action, closed_session=item.closed_session)
         for item in items
         for row in item.rows
         for action in actions_in_row(item.number, row.body, row.owners, warn)
