@@ -326,7 +326,8 @@ def without_owner_opening(text: str, owners: Sequence[str]) -> str:
     return text[match.end() :] if named <= {o.upper() for o in owners} else text
 
 
-_NOT_A_PERSON = re.compile(r"agenda\s+item|item\s+[0-9]|see\s+|tbc|n/?a\b", re.I)
+# A middle part that names no one: "agenda item 3", "see item 5", "TBC", "n/a".
+_NOT_A_PERSON = re.compile(r"\bagenda\s+item|\bitem\s+[0-9]|\bsee\s|\btbc\b|\bn/?a\b", re.I)
 _RAG = re.compile(r"\b(?:red|amber|green)\b", re.I)
 _JOINT_NAMES = re.compile(r"\s*(?:/|,|&|\band\b)\s*", re.I)
 OWNER_AGREES, OWNER_DIFFERS = 0.25, -0.15

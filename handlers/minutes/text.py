@@ -89,7 +89,7 @@ _BARE_NUMBER = re.compile(r"^\s*(?P<no>[0-9]{1,2})\.?\s*$")
 # discussed in private, until an "Open Session" line.
 _SESSION = re.compile(r"^\s*(?P<kind>open|closed|private|confidential)\s+session\b", re.I)
 _PAGE_FURNITURE = re.compile(
-    r"^\s*(?:page\s+[0-9]+(?:\s+of\s+[0-9]+)?|(?:open|closed|private|confidential)\s+session\b.*)$",
+    r"^\s*page\s+[0-9]+(?:\s+of\s+[0-9]+)?\s*$",
     re.I,
 )
 
@@ -172,8 +172,8 @@ class ItemTable:
     items: list[Item] = field(default_factory=list)
     stamps: list[date] = field(default_factory=list)  # dates written in the item numbers
     loose: list[Paragraph] = field(default_factory=list)  # lines outside any row
-    after_header = False  # the "No. | Item. | Action" row has been read: bare numbers count
-    closed_session = False  # a "Closed Session" line came last: the items that follow are private
+    after_header: bool = False  # the "No. | Item. | Action" row was read: bare numbers count
+    closed_session: bool = False  # a "Closed Session" line came last: what follows is private
 
 
 @dataclass
