@@ -17,7 +17,7 @@ from handlers.errors import MinutesError
 from handlers.minutes.model import ActionUpdate, Attendance, MinutedAction, NextMeeting, Person
 from handlers.minutes.read import parse_minutes, read_minutes
 from handlers.minutes.text import parse_text
-from tests.conftest import AFTER_MEETING, make_runtime
+from tests.conftest import AFTER_MEETING, make_runtime, say
 from tests.databases import fresh_sqlite
 from tests.docx_fixtures import (
     MARKING,
@@ -384,3 +384,28 @@ def test_content_controls_and_tracked_changes_read_as_word_shows_them() -> None:
     minutes = read(document)
     assert minutes.meeting_date == date(2021, 2, 24)
     assert minutes.actions == (MinutedAction("01", "CR to send the final", ("CR",)),)
+
+
+def test_reimporting_after_an_owners_newer_update_changes_nothing(runtime: Runtime) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    run_import(runtime, read(later_minutes()), FEBRUARY)
+    say(runtime, "DP", "note 04-DP red still waiting on two CSPs", FEBRUARY + timedelta(days=1))
+    again = run_import(runtime, read(later_minutes()), FEBRUARY + timedelta(days=2))
+    assert again.created == [] and again.changed == []
+    with runtime.sessions() as session:
+        board = queries.default_board(session)
+        paper = next(a for a in queries.actions(session, board) if a.text.startswith("DP will c"))
+        latest = queries.latest_updates(session, [paper.id])[paper.id]
+        assert (latest.note, latest.rag) == ("still waiting on two CSPs", "red")
+
+
+def test_reimporting_does_not_close_again_what_its_owner_reopened(runtime: Runtime) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    run_import(runtime, read(later_minutes()), FEBRUARY)
+    say(runtime, "CR", "reopen 04-CR.1 IP has not replied yet", FEBRUARY + timedelta(days=1))
+    again = run_import(runtime, read(later_minutes()), FEBRUARY + timedelta(days=2))
+    assert again.created == [] and again.changed == []
+    with runtime.sessions() as session:
+        board = queries.default_board(session)
+        climb = next(a for a in queries.actions(session, board) if "CLIMB" in a.text)
+        assert climb.status == ActionStatus.OPEN

@@ -20,6 +20,7 @@ from db.models import (
     Action,
     ActionOwner,
     ActionStatus,
+    AuditEvent,
     EventKind,
     Meeting,
     MeetingStatus,
@@ -386,7 +387,11 @@ def _apply_update(
 ) -> None:
     ref = format_ref(action.item, action.owner_initials)
     where = f"action {ref} of {action.meeting.date}"
-    if update.done and action.status == ActionStatus.OPEN:
+    if update.done and _recorded_from(
+        ctx, action, meeting, update.status, EventKind.STATUS_FROM_MINUTES
+    ):
+        _note(report, "unchanged", where)  # closed by these minutes before, and reopened since
+    elif update.done and action.status == ActionStatus.OPEN:
         action.status = ActionStatus.DONE
         action.done_at = meeting_start(meeting.date, meeting.time, ctx.board.timezone)
         record(
@@ -404,8 +409,7 @@ def _apply_update(
         _note(report, "unchanged", where)
     elif not update.done and update.status:
         said = update.note or update.status
-        already = queries.latest_updates(ctx.session, [action.id]).get(action.id)
-        if already is None or already.note != said:
+        if not _recorded_from(ctx, action, meeting, said):
             rag = _RAG.search(update.status)
             record(
                 ctx,
@@ -420,6 +424,24 @@ def _apply_update(
             _note(report, "unchanged", where)
     else:
         _note(report, "unchanged", where)
+
+
+def _recorded_from(
+    ctx: Ctx, action: Action, meeting: Meeting, said: str, kind: EventKind = EventKind.NOTE
+) -> bool:
+    """These minutes already gave this update: re-importing them must not give it again, even
+    when the owner has written a newer update, or reopened the action, since."""
+    found = ctx.session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.action_id == action.id,
+            AuditEvent.meeting_id == meeting.id,
+            AuditEvent.kind == kind,
+            AuditEvent.note == said,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def _upsert_next_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting | None:
