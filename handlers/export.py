@@ -212,9 +212,11 @@ def latest_said(ctx: Ctx, action_ids: Sequence[int]) -> dict[int, AuditEvent]:
 
 
 def _line(board: Board, index: int, action: Action, update: AuditEvent | None) -> PaperLine:
+    done = action.status == ActionStatus.DONE
+    if done and update is not None and action.done_at and update.at < action.done_at:
+        update = None  # written while it was open: the completion has overtaken it
     # One line each: a note typed over several lines in chat is joined up.
     said = " ".join(update.note.split()) if update and update.note else None
-    done = action.status == ActionStatus.DONE
     return PaperLine(
         letter=letter(index),
         ref=format_ref(action.item, action.owner_initials),

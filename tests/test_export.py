@@ -122,6 +122,8 @@ def test_the_paper_covers_what_was_open_at_the_last_meeting_and_what_it_raised(
         ("k", "05-?", 2, "Ongoing"),
     ]
     assert paper.lines[0].completed == date(2021, 2, 24)
+    # CR's amber note of December was overtaken by the completion: it is not shown.
+    assert paper.lines[0].state == "Complete, 24 February 2021"
     assert paper.lines[-1].owners == "owner to be confirmed"
     # The minutes said only "Ongoing" for DP's paper: DP's own red update still stands.
     assert (paper.lines[1].update, paper.lines[1].rag) == (
