@@ -309,7 +309,7 @@ def meeting_add(
 
 @app.command("import")
 def import_command(
-    file: Annotated[Path, typer.Argument(help="Minutes as .txt.")],
+    file: Annotated[Path, typer.Argument(help="Minutes as .docx, .html or .txt.")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
     ] = False,
@@ -343,14 +343,18 @@ def import_command(
 
 
 def print_import_report(report: Any, dry_run: bool) -> None:
+    """Everything the import did (or would do), one line each: created, changed, left alone."""
     verb = "would be" if dry_run else "were"
     meeting = f"{report.meeting.date:%-d %B %Y}"
     out.print(f"Minutes of {meeting}: {len(report.actions)} actions, {len(report.members)} people.")
-    for label, items in (("created", report.created), ("changed", report.changed)):
+    for label, mark, items in (
+        ("created", "+", report.created),
+        ("changed", "~", report.changed),
+        ("left alone", "=", report.unchanged),
+    ):
         out.print(f"{len(items)} {verb} {label}:" if items else f"Nothing {verb} {label}.")
         for item in items:
-            out.print(f"  + {item}" if label == "created" else f"  ~ {item}")
-    out.print(f"{len(report.unchanged)} {'would be' if dry_run else 'were'} left alone.")
+            out.print(f"  {mark} {item}")
     for warning in report.warnings:
         err.print(f"warning: {warning}")
     if dry_run:
@@ -503,6 +507,47 @@ def meeting_cancel(
     with operator(parse_instant(when)) as ctx:
         meeting = cancel_meeting(ctx, parse_day(day))
         out.print(f"Cancelled the meeting of {meeting.date:%A %-d %B %Y}.")
+
+
+# ---------------------------------------------------------------- export (issue 5)
+
+
+class ExportFormat(StrEnum):
+    MD = "md"
+    CSV = "csv"
+    DOCX = "docx"
+    ICS = "ics"
+
+
+@app.command("export")
+def export_command(
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="md, csv or docx: the paper; ics: meetings.")
+    ] = ExportFormat.MD,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file, not stdout.")
+    ] = None,
+    at: AtOption = None,
+) -> None:
+    """The "Actions from the previous meeting" paper for the next meeting, or the meetings as
+    an iCalendar feed."""
+    from handlers.export import render as render_export
+
+    if fmt == ExportFormat.DOCX and output is None and sys.stdout.isatty():
+        err.print("A Word document can't be shown here: give -o FILE, e.g. -o actions.docx.")
+        raise typer.Exit(ExitCode.USAGE)
+    with operator(parse_instant(at), commit=False) as ctx:
+        document = render_export(ctx, fmt.value)
+    data = document.encode("utf-8") if isinstance(document, str) else document
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as error:
+        raise UserError(f"Could not write {output}: {error.strerror or error}.") from error
+    err.print(f"Wrote {output} ({len(data):,} bytes).")
 
 
 def main() -> None:

@@ -103,6 +103,9 @@ UPDATES = (
         "Complete",
         True,
         "Andy Champness",
+        "The Safeguarding Boards’ work is looking at the governance of prevention. JSNAs will "
+        "inform this. CSPs data analysis provision is being reviewed - how analytical products "
+        "and profiles can be better used and streamlined.",
     ),
 )
 
@@ -395,3 +398,11 @@ def test_fragments_of_plain_text_and_entities() -> None:
 
 def test_deeply_nested_unclosed_lists_do_not_recurse() -> None:
     assert paragraphs("<ul> - x." * 3000)[-1] == Paragraph("x.", bullet=True)
+
+
+def test_items_after_a_closed_session_line_are_closed_session_until_an_open_one() -> None:
+    text = edited("06/25/11/20\t", "Closed Session\n06/25/11/20\t")
+    text = edited("07/25/11/20\t", "Open Session\n07/25/11/20\t", text)
+    closed = [(a.item, a.closed_session) for a in parse_text(text).actions]
+    assert closed == [("04", False)] * 4 + [("05", False)] * 2 + [("06", True)] * 2
+    assert parse_text(text).warnings == ()

@@ -69,6 +69,14 @@ def paragraphs(fragment: str) -> list[Paragraph]:
     return result
 
 
+def text_paragraphs(
+    text: str, *, in_list: bool = False, emphasised: bool = False
+) -> list[Paragraph]:
+    """The paragraphs of one plain-text paragraph (a Word paragraph, say), marked as a list
+    item or a sub-heading by its formatting. Inline " - " bullets split it, as in a fragment."""
+    return _finish(text, in_list=in_list, list_item=False, emphasised=emphasised)
+
+
 def plain_paragraphs(fragment: str) -> list[str]:
     """Just the texts of :func:`paragraphs`."""
     return [p.text for p in paragraphs(fragment)]

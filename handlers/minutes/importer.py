@@ -6,8 +6,11 @@ changes nothing. A dry run is the same import rolled back by the caller, so its 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import time
 from difflib import SequenceMatcher
 
 from sqlalchemy import func, select
@@ -17,10 +20,12 @@ from db.models import (
     Action,
     ActionOwner,
     ActionStatus,
+    AuditEvent,
     EventKind,
     Meeting,
     MeetingStatus,
     Member,
+    Rag,
     Role,
 )
 from handlers.audit import record
@@ -85,6 +90,7 @@ def _upsert_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting
         "notes_taker_name": minutes.notes_taker.name if minutes.notes_taker else None,
         "status": MeetingStatus.HELD,
     }
+    said = _what_changed(meeting, wanted)
     changed = _fill(meeting, wanted)
     ctx.session.flush()
     if created:
@@ -93,7 +99,7 @@ def _upsert_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting
     elif changed:
         details = {k: str(v) for k, v in changed.items()}
         record(ctx, EventKind.MEETING_CHANGED, meeting=meeting, details=details)
-        _note(report, "changed", f"meeting {meeting.date}: {', '.join(changed)}")
+        _note(report, "changed", f"meeting {meeting.date}: {said}")
     else:
         _note(report, "unchanged", f"meeting {meeting.date}")
     if ctx.board.name == queries.DEFAULT_BOARD_NAME and minutes.board_name:
@@ -110,6 +116,23 @@ def _fill(meeting: Meeting, wanted: dict[str, object]) -> dict[str, object]:
             changed[name] = value
             setattr(meeting, name, value)
     return changed
+
+
+def _what_changed(meeting: Meeting, wanted: dict[str, object]) -> str:
+    """ "venue Zoom → Hindlip Hall, status tentative → held": said before :func:`_fill`."""
+    return "; ".join(
+        f"{name.replace('_', ' ')} {_shown(getattr(meeting, name))} → {_shown(value)}"
+        for name, value in wanted.items()
+        if value is not None and getattr(meeting, name) != value
+    )
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, time):
+        return f"{value:%H:%M}"
+    return str(value)
 
 
 def _people(minutes: Minutes) -> list[tuple[Person, Role]]:
@@ -211,6 +234,7 @@ def _upsert_actions(
                 item=minuted.item,
                 position=position,
                 text=minuted.text,
+                closed_session=minuted.closed_session,
                 created_at=ctx.now,
             )
             action.owner_links = [ActionOwner(member=m, position=n) for n, m in enumerate(owners)]
@@ -272,45 +296,152 @@ def _apply_previous_updates(
             f"meeting of {when}, which is not in the database; they were not applied."
         )
         return
+    matches = match_updates(previous.actions, minutes.previous_updates)
     for update in minutes.previous_updates:
-        action = _match_update(previous.actions, update)
+        action = matches.get(update.label)
         if action is None:
             report.warnings.append(
-                f"Update {update.label}. “{update.text}” matched no action of {previous.date}."
+                f"Update {update.label}. “{update.text}” matched no action of "
+                f"{previous.date:%-d %B %Y}; apply it by hand."
             )
         else:
             _apply_update(ctx, action, update, meeting, report)
 
 
-def _match_update(candidates: list[Action], update: ActionUpdate) -> Action | None:
-    def score(action: Action) -> float:
-        ratio = SequenceMatcher(None, _normal(update.text), _normal(action.text)).ratio()
-        names = " ".join(m.name for m in action.owners).casefold()
-        named = bool(update.detail) and update.detail.casefold() in names
-        return ratio + (0.2 if named else 0.0)
+# "CR to ...", "DP/RT will ...": the owners' initials that open an action's text. An update
+# restates the action without them ("Co-ordinate discussion of ..."), so they are left out.
+_OWNER_OPENING = re.compile(
+    r"^\s*(?P<who>[A-Za-z]{1,4}(?:\s*/\s*[A-Za-z]{1,4})*)\s+(?:is\s+to|are\s+to|to|will)\s+"
+)
 
-    best = max(candidates, key=score, default=None)
-    return best if best is not None and score(best) >= MATCH_THRESHOLD else None
+
+def without_owner_opening(text: str, owners: Sequence[str]) -> str:
+    """ "CR to co-ordinate discussion ..." -> "co-ordinate discussion ...", when CR is an owner.
+
+    Only the owners' own initials are taken off, so "Data will be shared" keeps its subject.
+    """
+    match = _OWNER_OPENING.match(text)
+    if match is None:
+        return text
+    named = {part.strip().upper() for part in match["who"].split("/")}
+    return text[match.end() :] if named <= {o.upper() for o in owners} else text
+
+
+# A middle part that names no one: "agenda item 3", "see item 5", "TBC", "n/a".
+_NOT_A_PERSON = re.compile(r"\bagenda\s+item|\bitem\s+[0-9]|\bsee\s|\btbc\b|\bn/?a\b", re.I)
+_RAG = re.compile(r"\b(?:red|amber|green)\b", re.I)
+_JOINT_NAMES = re.compile(r"\s*(?:/|,|&|\band\b)\s*", re.I)
+OWNER_AGREES, OWNER_DIFFERS = 0.25, -0.15
+
+
+def match_updates(
+    candidates: Sequence[Action], updates: Sequence[ActionUpdate]
+) -> dict[str, Action]:
+    """Each update's action (by label), matched by text and owner, one action per update.
+
+    The owner in an update's middle part ("– CR –", "– Claire Richardson –") counts for the
+    action it names and against others. The best-scoring pairs are taken first, so two updates
+    never claim the same action; an update whose best score is too low matches nothing.
+    """
+    scored = sorted(
+        (
+            (_score(update, action), n, update.label, action)
+            for n, update in enumerate(updates)
+            for action in candidates
+        ),
+        key=lambda entry: (-entry[0], entry[1], entry[3].position),
+    )
+    matched: dict[str, Action] = {}
+    taken: set[int] = set()
+    for score, _n, label, action in scored:
+        if score < MATCH_THRESHOLD:
+            break
+        if label in matched or action.id in taken:
+            continue
+        matched[label] = action
+        taken.add(action.id)
+    return matched
+
+
+def _score(update: ActionUpdate, action: Action) -> float:
+    text = _normal(without_owner_opening(action.text, action.owner_initials)).rstrip(".")
+    similarity = SequenceMatcher(None, _normal(update.text).rstrip("."), text).ratio()
+    return similarity + _owner_agreement(update.detail, action)
+
+
+def _owner_agreement(detail: str | None, action: Action) -> float:
+    if not detail or _NOT_A_PERSON.search(detail):
+        return 0.0
+    # "Damian Pettit and Rachael Thorold", "DP/RT": any one of the owners named will do.
+    for named in filter(None, map(_normal, _JOINT_NAMES.split(detail))):
+        for owner in action.owners:
+            if named in (_normal(owner.name), owner.initials.casefold()):
+                return OWNER_AGREES
+            if named.upper() == derive_initials(owner.name):
+                return OWNER_AGREES
+    return OWNER_DIFFERS if action.owners else 0.0
 
 
 def _apply_update(
     ctx: Ctx, action: Action, update: ActionUpdate, meeting: Meeting, report: ImportReport
 ) -> None:
     ref = format_ref(action.item, action.owner_initials)
-    if update.done and action.status == ActionStatus.OPEN:
+    where = f"action {ref} of {action.meeting.date}"
+    if update.done and _recorded_from(
+        ctx, action, meeting, update.status, EventKind.STATUS_FROM_MINUTES
+    ):
+        _note(report, "unchanged", where)  # closed by these minutes before, and reopened since
+    elif update.done and action.status == ActionStatus.OPEN:
         action.status = ActionStatus.DONE
         action.done_at = meeting_start(meeting.date, meeting.time, ctx.board.timezone)
         record(
             ctx, EventKind.STATUS_FROM_MINUTES, action=action, meeting=meeting, note=update.status
         )
-        _note(report, "changed", f"action {ref} of {action.meeting.date}: {update.status}")
-    elif not update.done and update.status and action.status == ActionStatus.OPEN:
-        already = queries.latest_updates(ctx.session, [action.id]).get(action.id)
-        if already is None or already.note != update.status:
-            record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=update.status)
-            _note(report, "changed", f"action {ref} of {action.meeting.date}: {update.status}")
+        if update.note:  # the commentary after "Complete" becomes the action's latest update
+            record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=update.note)
+        _note(report, "changed", f"{where}: open → {update.status} (update {update.label}.)")
+    elif not update.done and action.status == ActionStatus.DONE:
+        closed = f"{action.done_at:%-d %B %Y}" if action.done_at else "earlier"
+        report.warnings.append(
+            f"Update {update.label}. says {ref} is “{update.status or 'not done'}”, but it was "
+            f"closed on {closed}; it was left closed: reopen it if it isn't done."
+        )
+        _note(report, "unchanged", where)
+    elif not update.done and update.status:
+        said = update.note or update.status
+        if not _recorded_from(ctx, action, meeting, said):
+            rag = _RAG.search(update.status)
+            record(
+                ctx,
+                EventKind.NOTE,
+                action=action,
+                meeting=meeting,
+                note=said,
+                rag=Rag(rag[0].lower()) if rag else None,
+            )
+            _note(report, "changed", f"{where}: update “{said}” (update {update.label}.)")
+        else:
+            _note(report, "unchanged", where)
     else:
-        _note(report, "unchanged", f"action {ref} of {action.meeting.date}")
+        _note(report, "unchanged", where)
+
+
+def _recorded_from(
+    ctx: Ctx, action: Action, meeting: Meeting, said: str, kind: EventKind = EventKind.NOTE
+) -> bool:
+    """These minutes already gave this update: re-importing them must not give it again, even
+    when the owner has written a newer update, or reopened the action, since."""
+    found = ctx.session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.action_id == action.id,
+            AuditEvent.meeting_id == meeting.id,
+            AuditEvent.kind == kind,
+            AuditEvent.note == said,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def _upsert_next_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting | None:
@@ -334,7 +465,9 @@ def _upsert_next_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Me
         record(ctx, EventKind.MEETING_ADDED, meeting=meeting)
         _note(report, "created", f"meeting {upcoming.date} (next meeting)")
         return meeting
-    changed = _fill(meeting, {"time": upcoming.time, "venue": meeting.venue or upcoming.venue})
+    wanted = {"time": upcoming.time, "venue": meeting.venue or upcoming.venue}
+    said = _what_changed(meeting, wanted)
+    changed = _fill(meeting, wanted)
     if changed:
         record(
             ctx,
@@ -342,7 +475,7 @@ def _upsert_next_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Me
             meeting=meeting,
             details={k: str(v) for k, v in changed.items()},
         )
-        _note(report, "changed", f"meeting {upcoming.date}: {', '.join(changed)}")
+        _note(report, "changed", f"meeting {upcoming.date}: {said}")
     else:
         _note(report, "unchanged", f"meeting {upcoming.date}")
     return meeting

@@ -29,6 +29,7 @@ class MinutedAction:
     item: str  # agenda item number, two digits: "04"
     text: str  # the sentence after "Action:", whitespace normalised, no markup
     owners: tuple[str, ...]  # upper-case initials in order: ("DP", "RT"); () if none paired
+    closed_session: bool = False  # minuted after a "Closed Session" line: never posted
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ActionUpdate:
     status: str  # as written: "Complete", "Ongoing", "Complete, agenda item 5"
     done: bool  # the status says the action is complete
     detail: str | None = None  # the middle part: "agenda item 3", "Sean Paley"
+    note: str | None = None  # commentary after the status: "The Safeguarding Boards' work ..."
 
 
 @dataclass(frozen=True)

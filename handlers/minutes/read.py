@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from handlers.errors import MinutesError
+from handlers.minutes.docx import parse_docx
+from handlers.minutes.html import parse_html
 from handlers.minutes.model import Minutes
 from handlers.minutes.text import parse_text
 
@@ -27,8 +29,17 @@ def parse_minutes(filename: str, data: bytes) -> Minutes:
         raise MinutesError(f"{filename} is over {MAX_BYTES // 2**20} MB: is it really minutes?")
     if suffix == ".txt":
         return parse_text(_decode(filename, data))
+    if suffix in (".html", ".htm"):
+        return parse_html(_decode(filename, data))
+    if suffix == ".docx":
+        return parse_docx(data)
+    if suffix == ".doc":
+        raise MinutesError(
+            f"{filename} is an old Word .doc file: open it in Word, save it as .docx and try again."
+        )
     raise MinutesError(
-        f"I can't read {suffix or 'extensionless'} files: give me the minutes as .txt."
+        f"I can't read {suffix or 'extensionless'} files: give me the minutes as .docx, .html "
+        "or .txt."
     )
 
 

@@ -17,8 +17,8 @@ Decisions worth knowing:
   row's Action cell. Leftovers on either side are kept or dropped with a warning, never guessed.
 - An update on a previous action reads "a. text – detail – status": the status is the first part
   after the text that is a known status word ("Complete", "Ongoing", "Complete, agenda item 5"...).
-  Commentary written after the status ("Complete - The Safeguarding Boards' work ...") is dropped:
-  it is not part of the status and the model has nowhere else to keep it.
+  Commentary written after the status ("Complete - The Safeguarding Boards' work ...") is kept
+  apart from the status, as the update's ``note``.
 - Anything read with doubt (a date that does not parse, an unknown status, an owner that is not
   initials) is reported in ``Minutes.warnings`` as a sentence for the person importing.
 """
@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
 from dateutil import parser as dateparser
@@ -85,8 +85,11 @@ _STAMPED_NUMBER = re.compile(
     r"^\s*(?P<no>[0-9]{1,2})/(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4}|[0-9]{2})\s*$"
 )
 _BARE_NUMBER = re.compile(r"^\s*(?P<no>[0-9]{1,2})\.?\s*$")
+# "Closed Session" (or "Private/Confidential Session") between items: the items after it were
+# discussed in private, until an "Open Session" line.
+_SESSION = re.compile(r"^\s*(?P<kind>open|closed|private|confidential)\s+session\b", re.I)
 _PAGE_FURNITURE = re.compile(
-    r"^\s*(?:page\s+[0-9]+(?:\s+of\s+[0-9]+)?|(?:open|closed|private|confidential)\s+session\b.*)$",
+    r"^\s*page\s+[0-9]+(?:\s+of\s+[0-9]+)?\s*$",
     re.I,
 )
 
@@ -108,9 +111,16 @@ _UPDATES_MARKER = re.compile(r"^\s*(?:action\s+updates?|updates?\s+on\s+actions)
 _FIRST_LABEL = re.compile(r"^\s*(?P<label>a|1)[.)]\s+")
 _STATUS_SEPARATOR = re.compile(r"(\s+[–—-]\s+)")
 _DONE_WORDS = frozenset({"complete", "completed", "closed", "done", "finished"})
+# What may qualify a status: the agenda item that covers it, a RAG rating, or the date it was
+# completed ("Complete, agenda item 5", "Ongoing (amber)", "Complete, 1 December 2020").
+_STATUS_QUALIFIER = (
+    r"(?:(?:see\s+)?agenda\s+item\s*[0-9]+[a-z]?|red|amber|green"
+    r"|(?:on\s+)?[0-9]{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?\s+[0-9]{4}"
+    r"|(?:on\s+)?[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4})"
+)
 _STATUS = re.compile(
     r"^(?P<word>completed?|closed|done|finished|ongoing|on-going|open|in\s+progress|outstanding)"
-    r"(?:\s*[,;]\s*agenda\s+item\s*[0-9]+[a-z]?|\s*\((?:see\s+)?agenda\s+item\s*[0-9]+[a-z]?\))?"
+    rf"(?:\s*[,;]\s*{_STATUS_QUALIFIER}|\s*\({_STATUS_QUALIFIER}\))*"
     r"\s*\.?$",
     re.I,
 )
@@ -141,15 +151,16 @@ _NEXT_MEETING = re.compile(
 
 
 @dataclass
-class _Row:
+class Row:
     body: list[Paragraph]
     owners: list[Paragraph]
 
 
 @dataclass
-class _Item:
+class Item:
     number: str
-    rows: list[_Row] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    closed_session: bool = False
 
     @property
     def paragraphs(self) -> list[Paragraph]:
@@ -157,14 +168,16 @@ class _Item:
 
 
 @dataclass
-class _Table:
-    items: list[_Item] = field(default_factory=list)
+class ItemTable:
+    items: list[Item] = field(default_factory=list)
     stamps: list[date] = field(default_factory=list)  # dates written in the item numbers
     loose: list[Paragraph] = field(default_factory=list)  # lines outside any row
+    after_header: bool = False  # the "No. | Item. | Action" row was read: bare numbers count
+    closed_session: bool = False  # a "Closed Session" line came last: what follows is private
 
 
 @dataclass
-class _Header:
+class Header:
     fields: dict[str, str] = field(default_factory=dict)
     board_name: str | None = None
     protective_marking: str | None = None
@@ -177,8 +190,18 @@ def parse_text(text: str) -> Minutes:
     warnings: list[str] = []
     warn = warnings.append
     start = _table_start(lines)
-    header = _read_header(lines[:start], warn)
+    header = read_header(lines[:start], warn)
     table = _read_table(lines[start:], header.protective_marking, warn)
+    return assemble(header, table, warnings)
+
+
+def assemble(header: Header, table: ItemTable, warnings: list[str]) -> Minutes:
+    """The minutes from a read header and item table, whatever the document's format.
+
+    ``warnings`` holds the doubts met while reading; those met here are added after them.
+    Raises MinutesError if there is neither a meeting date nor a single item: not minutes.
+    """
+    warn = warnings.append
     meeting_date = _meeting_date(header.fields.get("date"), table.stamps, warn)
     if meeting_date is None and not table.items:
         raise MinutesError(
@@ -248,8 +271,8 @@ def _table_start(lines: Sequence[str]) -> int:
 # --- header and attendance ----------------------------------------------------------------------
 
 
-def _read_header(lines: Sequence[str], warn: Warn) -> _Header:
-    header = _Header()
+def read_header(lines: Sequence[str], warn: Warn) -> Header:
+    header = Header()
     attendance: Attendance | None = None
     for line in lines:
         if not line.strip() or _read_field(line, header):
@@ -275,7 +298,7 @@ def _read_header(lines: Sequence[str], warn: Warn) -> _Header:
     return header
 
 
-def _read_field(line: str, header: _Header) -> bool:
+def _read_field(line: str, header: Header) -> bool:
     for name, pattern in _FIELDS.items():
         match = pattern.match(line)
         if match:
@@ -285,7 +308,7 @@ def _read_field(line: str, header: _Header) -> bool:
     return False
 
 
-def _read_title(line: str, header: _Header) -> None:
+def _read_title(line: str, header: Header) -> None:
     if header.protective_marking is None and _MARKING.match(line):
         header.protective_marking = line.strip()
         return
@@ -350,29 +373,74 @@ def _split_name_capacity(value: str) -> tuple[str, str | None]:
 # --- item table ---------------------------------------------------------------------------------
 
 
-def _read_table(lines: Sequence[str], marking: str | None, warn: Warn) -> _Table:
-    table = _Table()
-    after_header = False
+def _read_table(lines: Sequence[str], marking: str | None, warn: Warn) -> ItemTable:
+    table = ItemTable()
     for line in lines:
         if not line.strip():
             continue
-        if _TABLE_HEADER.match(line):
-            after_header = True
-            continue
         cells = line.split("\t")
-        number = _item_number(cells[0], after_header) if len(cells) > 1 else None
-        if number is not None:
-            _start_item(table, number, warn)
-            _note_stamp(cells[0], table)
-        elif len(cells) > 1 and not cells[0].strip():
-            if not table.items:
-                warn(f"Ignored a table row that comes before any numbered item: “{_short(line)}”.")
-                continue
-        else:
-            _read_loose_line(line, marking, table, warn)
+        if is_table_header(cells):
+            table.after_header = True
             continue
-        table.items[-1].rows.append(_read_row(table.items[-1].number, cells, warn))
+        if len(cells) > 1:
+            number = cells[0]
+            extra = [cell for cell in cells[3:] if cell.strip()]
+            if extra:
+                warn(f"Ignored text beyond the Action column: “{_short(' '.join(extra))}”.")
+            body = paragraphs(cells[1])
+            owners = paragraphs(cells[2]) if len(cells) > 2 else []
+            if add_row(table, number, body, owners, warn):
+                continue
+        read_loose_line(line, marking, table, warn)
     return table
+
+
+def is_table_header(cells: Sequence[str]) -> bool:
+    """The item table's heading row: "No. | Item. | Action"."""
+    return bool(_TABLE_HEADER.match("\t".join(cells[:2])))
+
+
+def add_row(
+    table: ItemTable,
+    number_cell: str,
+    body: list[Paragraph],
+    owners: list[Paragraph],
+    warn: Warn,
+) -> bool:
+    """Add one row of the item table. False when the row is not an item's (a loose line).
+
+    A row numbered like "04/25/11/20" (or "4" after the heading row) starts item 04; a row with an
+    empty number cell continues the item above.
+    """
+    number = _item_number(number_cell, table.after_header)
+    if number is not None:
+        _start_item(table, number, warn)
+        _note_stamp(number_cell, table)
+    elif number_cell.strip():
+        return False
+    elif not table.items:
+        if body or owners:
+            text = " ".join(p.text for p in [*body, *owners])
+            warn(f"Ignored a table row that comes before any numbered item: “{_short(text)}”.")
+        return True
+    table.items[-1].rows.append(Row(body, owners))
+    return True
+
+
+def is_item_number(cell: str) -> bool:
+    """A cell numbered like an item of these minutes: "04/25/11/20"."""
+    return bool(_STAMPED_NUMBER.match(cell))
+
+
+def protective_marking(line: str) -> str | None:
+    """The protective marking a page header or footer carries ("PROTECT – MANAGEMENT"), or None."""
+    return normalise_space(line) if _MARKING.match(line) else None
+
+
+def bare_attendance_marker(text: str) -> bool:
+    """ "Attendees:" or "Apologies:" with nothing after it."""
+    match = _ATTENDANCE_MARKER.match(text)
+    return bool(match) and not match["rest"].strip()
 
 
 def _item_number(cell: str, after_header: bool) -> str | None:
@@ -380,15 +448,15 @@ def _item_number(cell: str, after_header: bool) -> str | None:
     return f"{int(match['no']):02d}" if match else None
 
 
-def _start_item(table: _Table, number: str, warn: Warn) -> None:
+def _start_item(table: ItemTable, number: str, warn: Warn) -> None:
     if table.items and table.items[-1].number == number:
         return  # the same number again on the next row: a continuation written out in full
     if any(item.number == number for item in table.items):
         warn(f"Item {number} appears twice in the table; its rows were read as separate items.")
-    table.items.append(_Item(number))
+    table.items.append(Item(number, closed_session=table.closed_session))
 
 
-def _note_stamp(cell: str, table: _Table) -> None:
+def _note_stamp(cell: str, table: ItemTable) -> None:
     match = _STAMPED_NUMBER.match(cell)
     if not match:
         return
@@ -400,18 +468,13 @@ def _note_stamp(cell: str, table: _Table) -> None:
     table.stamps.append(stamp)
 
 
-def _read_row(number: str, cells: list[str], warn: Warn) -> _Row:
-    extra = [cell for cell in cells[3:] if cell.strip()]
-    if extra:
-        warn(f"Item {number}: ignored text beyond the Action column: “{_short(' '.join(extra))}”.")
-    body = paragraphs(cells[1]) if len(cells) > 1 else []
-    owners = paragraphs(cells[2]) if len(cells) > 2 else []
-    return _Row(body, owners)
-
-
-def _read_loose_line(line: str, marking: str | None, table: _Table, warn: Warn) -> None:
+def read_loose_line(line: str, marking: str | None, table: ItemTable, warn: Warn) -> None:
     text = normalise_space(line)
     # Page headers and footers repeat through the table wherever the document broke a page.
+    session = _SESSION.match(text)
+    if session:
+        table.closed_session = session["kind"].lower() != "open"
+        return
     if text == marking or _MARKING.match(line) or _PAGE_FURNITURE.match(text):
         return
     if _NEXT_MEETING.match(text):
@@ -420,7 +483,7 @@ def _read_loose_line(line: str, marking: str | None, table: _Table, warn: Warn) 
     warn(f"Ignored a line in the table of items that belongs to no item: “{_short(text)}”.")
 
 
-def _previous_meeting(items: Iterable[_Item], warn: Warn) -> tuple[date | None, list[ActionUpdate]]:
+def _previous_meeting(items: Iterable[Item], warn: Warn) -> tuple[date | None, list[ActionUpdate]]:
     for item in items:
         found = read_previous_meeting(item.paragraphs, warn)
         if found is not None:
@@ -428,16 +491,16 @@ def _previous_meeting(items: Iterable[_Item], warn: Warn) -> tuple[date | None, 
     return None, []
 
 
-def _all_paragraphs(items: Iterable[_Item]) -> list[Paragraph]:
+def _all_paragraphs(items: Iterable[Item]) -> list[Paragraph]:
     return [p for item in items for p in item.paragraphs]
 
 
 # --- actions ------------------------------------------------------------------------------------
 
 
-def _all_actions(items: Iterable[_Item], warn: Warn) -> list[MinutedAction]:
+def _all_actions(items: Iterable[Item], warn: Warn) -> list[MinutedAction]:
     return [
-        action
+        replace(action, closed_session=item.closed_session)
         for item in items
         for row in item.rows
         for action in actions_in_row(item.number, row.body, row.owners, warn)
@@ -591,7 +654,9 @@ def _read_update(label: str, body: str, warn: Warn) -> ActionUpdate:
     status = parts[at].rstrip(".").strip()
     done = status_match["word"].lower() in _DONE_WORDS
     text, detail = _text_and_detail(pieces, at)
-    return ActionUpdate(label, text, status, done, detail)
+    # What follows the status is commentary: "Complete - The Safeguarding Boards' work ...".
+    commentary = normalise_space("".join(pieces[2 * at + 2 :])) or None
+    return ActionUpdate(label, text, status, done, detail, commentary)
 
 
 def _text_and_detail(pieces: list[str], status_at: int) -> tuple[str, str | None]:
