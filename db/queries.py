@@ -102,6 +102,26 @@ def actions(
     return session.scalars(query).all()
 
 
+def open_action_owners(session: Session, board: Board) -> list[tuple[int, tuple[int, ...]]]:
+    """Each open action's id with its owners' ids, in owner order: what planning needs, no more.
+
+    Reminder planning reads every open action each minute; whole ORM objects for 100,000 actions
+    cost seconds, these rows a fraction of one.
+    """
+    rows = session.execute(
+        select(Action.id, ActionOwner.member_id)
+        .outerjoin(ActionOwner, ActionOwner.action_id == Action.id)
+        .where(Action.board_id == board.id, Action.status == ActionStatus.OPEN)
+        .order_by(Action.id, ActionOwner.position)
+    )
+    owners: dict[int, list[int]] = {}
+    for action_id, member_id in rows:
+        listed = owners.setdefault(action_id, [])
+        if member_id is not None:
+            listed.append(member_id)
+    return [(action_id, tuple(ids)) for action_id, ids in owners.items()]
+
+
 def meetings(session: Session, board: Board) -> Sequence[Meeting]:
     return session.scalars(
         select(Meeting).where(Meeting.board_id == board.id).order_by(Meeting.date)

@@ -109,7 +109,6 @@ def load_world(
 ) -> plan.World:
     meetings = queries.meetings(session, board)
     people = queries.members(session, board)
-    open_actions = queries.actions(session, board, status=ActionStatus.OPEN)
     today = local_date(now, board.timezone)
     current = [m.id for m in meetings if m.date >= today]
     snoozes = session.scalars(select(Snooze).where(Snooze.meeting_id.in_(current))).all()
@@ -118,7 +117,8 @@ def load_world(
         meetings=tuple(plan.MeetingFact.of(m) for m in meetings),
         people=tuple(plan.Person(p.id, p.initials, p.is_officer, p.active) for p in people),
         open_actions=tuple(
-            plan.OpenAction(a.id, tuple(o.id for o in a.owners)) for a in open_actions
+            plan.OpenAction(action_id, owner_ids)
+            for action_id, owner_ids in queries.open_action_owners(session, board)
         ),
         ledger=tuple(ledger.facts_for(session, board.id, current)),
         snoozes=tuple(
