@@ -423,5 +423,71 @@ def db_upgrade() -> None:
     out.print("The database is up to date.")
 
 
+# ---------------------------------------------------------------- backup and restore (issue 7)
+
+
+@app.command("backup")
+def backup_command(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="File to write the backup to ('-': stdout).")
+    ],
+) -> None:
+    """Write the whole board (every table, every row) to one JSON file."""
+    from db import backup
+
+    rt = Runtime(config_module.load())
+    if rt.engine.dialect.name == "sqlite":
+        migrate.upgrade(rt.engine)
+    document = backup.dump(rt.engine, wall_clock())
+    text = backup.to_json(document)
+    if str(output) == "-":
+        sys.stdout.write(text)
+        return
+    write_private(output, text)
+    rows = sum(len(rows) for rows in document["tables"].values())
+    out.print(f"Backed up {rows} rows of {len(document['tables'])} tables to {output}.")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` readable by its owner only: a backup holds the board's restricted data."""
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        temporary.touch(mode=0o600, exist_ok=False)
+    except FileExistsError:
+        temporary.unlink()
+        temporary.touch(mode=0o600)
+    except OSError as error:
+        raise UserError(f"I can't write {path}: {error.strerror}.") from error
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)  # a crash never leaves a half-written backup under the real name
+
+
+@app.command("restore")
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="A file written by `crb backup`.")],
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="Delete everything in this database first (one transaction)."
+        ),
+    ] = False,
+) -> None:
+    """Load a backup into an empty database, keeping every id."""
+    from db import backup
+
+    if not file.is_file():
+        raise UserError(f"There is no file at {file}.")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(f"{file.name} is not a crb backup: it is not UTF-8 text.") from error
+    document = backup.parse(text)
+    counts = backup.restore(Runtime(config_module.load()).engine, document, replace=replace)
+    out.print(
+        f"Restored {sum(counts.values())} rows of {len(counts)} tables from {file.name} "
+        f"(made {document.get('created_at')})."
+    )
+
+
 def main() -> None:
     app(prog_name="crb")
