@@ -26,6 +26,7 @@ from handlers.audit import record
 from handlers.context import Caller, Ctx
 from handlers.errors import UserError
 from handlers.members import add_member, find_member, link_member
+from handlers.plain import plain_line, plain_or_none
 from handlers.records import action_record, meeting_record, member_record
 from handlers.reply import Tone
 from handlers.views import display_refs
@@ -47,9 +48,10 @@ class CrbGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except UserError as error:
-            err.print(f"crb: {error.message}")
+            # The message may quote what was typed: shown as plain text, never as escapes.
+            err.print(f"crb: {plain_line(error.message)}")
             for hint in error.hints:
-                err.print(f"  {hint}")
+                err.print(f"  {plain_line(hint)}")
             raise typer.Exit(ExitCode.BAD_INPUT) from error
 
 
@@ -125,7 +127,7 @@ def table(title: str, columns: list[str], rows: list[list[str | None]]) -> Table
     for column in columns:
         result.add_column(column, overflow="fold")
     for row in rows:
-        result.add_row(*(Text(cell or "") for cell in row))
+        result.add_row(*(Text(plain_line(cell or "")) for cell in row))
     return result
 
 
@@ -251,7 +253,8 @@ def member_link(
     with operator(wall_clock()) as ctx:
         member = find_member(ctx, initials)
         changed = link_member(ctx, member, **given)
-        ((field, value),) = given.items()
+        field = next(iter(given))
+        value = getattr(member, field)  # as stored: cleaned, never the raw argument
         what = field.replace("_", " ")
         out.print(
             f"Linked {member.initials} to {what} {value}."
@@ -294,7 +297,7 @@ def meeting_add(
             board_id=ctx.board.id,
             date=meeting_day,
             time=start,
-            venue=venue,
+            venue=plain_or_none(venue),
             status=MeetingStatus.SCHEDULED,
             created_at=ctx.now,
         )

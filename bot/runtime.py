@@ -24,6 +24,7 @@ from handlers.audit import record
 from handlers.context import Caller, Ctx
 from handlers.dispatch import handle
 from handlers.errors import UserError
+from handlers.plain import plain_line
 from handlers.reply import Reply
 
 T = TypeVar("T")
@@ -92,7 +93,8 @@ class Runtime:
 
 def by_initials(initials: str | None, label: str) -> Callable[[Session, Board], Caller]:
     def identify(session: Session, board: Board) -> Caller:
-        member = queries.member_by_initials(session, board, initials) if initials else None
+        typed = plain_line(initials) if initials else None
+        member = queries.member_by_initials(session, board, typed) if typed else None
         return Caller(member, label)
 
     return identify
