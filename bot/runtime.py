@@ -44,8 +44,18 @@ class Runtime:
         elif not migrate.is_current(self.engine):
             raise UserError("The database schema is out of date: run `crb db upgrade` first.")
         with self.sessions() as session, session.begin():
+            new = queries.default_board(session) is None
             board = queries.ensure_board(session, now, **self.config.board_settings())
-            self._apply_settings(Ctx(session, board, SYSTEM, now))
+            ctx = Ctx(session, board, SYSTEM, now)
+            if new:  # the board's first audit event: when it came to be, and with what settings
+                record(ctx, EventKind.BOARD_CHANGED, details=self._creation_details(board))
+            self._apply_settings(ctx)
+
+    @staticmethod
+    def _creation_details(board: Board) -> dict[str, str]:
+        settings = ("name", "timezone", "recurrence", "reminder_days", "digest_days")
+        details = {name: str(getattr(board, name)) for name in settings}
+        return {"created": "board", **details, "reminder_time": f"{board.reminder_time}"}
 
     def _apply_settings(self, ctx: Ctx) -> None:
         changed = {}
