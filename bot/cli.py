@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from bot import config as config_module
@@ -52,6 +53,12 @@ class CrbGroup(TyperGroup):
             err.print(f"crb: {plain_line(error.message)}")
             for hint in error.hints:
                 err.print(f"  {plain_line(hint)}")
+            raise typer.Exit(ExitCode.BAD_INPUT) from error
+        except OperationalError as error:
+            # An unreachable database is the operator's to fix: say so, without the password.
+            url = config_module.hide_password(config_module.load().database_url)
+            reason = plain_line(str(error.orig or error).splitlines()[0])
+            err.print(f"crb: I can't reach the database at {url}: {reason}")
             raise typer.Exit(ExitCode.BAD_INPUT) from error
 
 
@@ -406,7 +413,9 @@ def demo_command(
 
 @app.command("serve")
 def serve_command(
-    port: Annotated[int | None, typer.Option(help="Port (default $PORT or 3000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default $PORT or 3000; 0: any free port).")
+    ] = None,
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="Do not run reminders here.")
     ] = False,
@@ -415,7 +424,7 @@ def serve_command(
     from bot.server import serve
 
     config = config_module.load()
-    serve(config, port or config.port, scheduler=not no_scheduler)
+    serve(config, config.port if port is None else port, scheduler=not no_scheduler)
 
 
 @db_app.command("upgrade")

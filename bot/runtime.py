@@ -8,7 +8,7 @@ database work stays off the event loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
@@ -36,6 +36,12 @@ class Runtime:
         self.config = config
         self.engine = engine or make_engine(config.database_url)
         self.sessions = make_session_factory(self.engine)
+        # The reminder scheduler reports here, and /healthz reads it.
+        self.scheduler_running: bool = False
+        self.last_tick: datetime | None = None
+        # Awaited in order when `crb serve` shuts down (SIGTERM), after the server stops taking
+        # new requests and before the process exits: the place to finish in-flight sends.
+        self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
 
     def prepare(self, now: datetime) -> None:
         """Bring the schema up to date (SQLite: automatically) and the board in line with config."""
