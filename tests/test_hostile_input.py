@@ -371,7 +371,8 @@ def test_cli_commands_survive_the_nasty_corpus(crb_sample: CliRunner, command: l
 def test_cli_import_of_nasty_minutes_is_refused_or_safe(crb_sample: CliRunner) -> None:
     for n, text in enumerate(CLI_NASTY):
         path = Path(f"nasty-{n}.txt")
-        path.write_bytes(sample_with(f"04/25/11/20\t{text}\tCR", 40 + n % 30))
+        row = f"07/25/11/20\tA new item: {text}. Action: CR to {text} by March.\tCR"
+        path.write_bytes(sample_with(row, 40 + n % 30))
         result = crb_sample.invoke(app, ["import", str(path)])
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise AssertionError(f"importing with {text[:60]!r} crashed") from result.exception
