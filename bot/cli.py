@@ -358,11 +358,11 @@ def print_import_report(report: Any, dry_run: bool) -> None:
     out.print(f"Minutes of {meeting}: {len(report.actions)} actions, {len(report.members)} people.")
     for label, items in (("created", report.created), ("changed", report.changed)):
         out.print(f"{len(items)} {verb} {label}:" if items else f"Nothing {verb} {label}.")
-        for item in items:
+        for item in map(plain_line, items):
             out.print(f"  + {item}" if label == "created" else f"  ~ {item}")
     out.print(f"{len(report.unchanged)} {'would be' if dry_run else 'were'} left alone.")
     for warning in report.warnings:
-        err.print(f"warning: {warning}")
+        err.print(f"warning: {plain_line(warning)}")
     if dry_run:
         out.print("Dry run: nothing was changed.")
 

@@ -33,3 +33,13 @@ def plain_or_none(text: str | None) -> str | None:
     if text is None:
         return None
     return plain_line(text) or None
+
+
+# A document keeps its tabs and line breaks (its structure); every other control goes.
+_DOCUMENT_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain_document(text: str) -> str:
+    """A whole document cleaned as ``plain_line`` cleans a line, keeping tabs and newlines."""
+    text = _SURROGATE.sub("\ufffd", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _INVISIBLE.sub("", _DOCUMENT_CONTROL.sub(" ", text))
