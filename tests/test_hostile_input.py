@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console as RichConsole
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli import table as cli_table
 from bot.config import Config
 from bot.render_text import render
 from bot.runtime import Runtime
@@ -383,6 +385,15 @@ def test_cli_import_of_nasty_minutes_is_refused_or_safe(crb_sample: CliRunner) -
         result = crb_sample.invoke(app, listing)
         assert result.exit_code == 0
         assert_plain_text(result.stdout.replace("\n", " "))
+    runtime = make_runtime_from_env()
+    assert_board_is_plain(runtime)
+    runtime.engine.dispose()
+
+
+def test_cli_tables_print_any_cell_as_plain_words() -> None:
+    screen = RichConsole(file=io.StringIO(), width=100, highlight=False, markup=False, emoji=False)
+    screen.print(cli_table("Nasty", ["Cell", "Again"], [[text, text] for text in NASTY_STRINGS]))
+    assert_plain_text(screen.file.getvalue().replace("\n", " "))
 
 
 def test_meetings_and_members_from_the_cli_are_stored_plain(crb_sample: CliRunner) -> None:
