@@ -20,11 +20,12 @@ from bot.cli import app
 from bot.config import Config
 from bot.runtime import Runtime, by_initials
 from db import backup, queries
-from db.models import Action, Base, Member
+from db.models import Action, AuditEvent, Base, Member
 from db.session import make_engine
 from handlers.context import Caller
 from handlers.errors import UserError
 from handlers.members import find_member, link_member
+from handlers.records import action_record, meeting_record, member_record
 from tests.conftest import AFTER_MEETING, import_sample, say
 from tests.databases import PG_ADMIN, empty_tables, pg_url
 
@@ -90,11 +91,33 @@ def test_the_backup_holds_every_table_in_dependency_order(runtime: Runtime) -> N
 def test_backup_then_restore_then_backup_is_byte_for_byte_the_same(runtime: Runtime) -> None:
     use_the_board(runtime)
     first = backup_text(runtime.engine)
+    seen_before = as_the_board_sees_it(runtime.engine)
     target = fresh_database_like(runtime.engine)
     counts = backup.restore(target, backup.parse(first))
     assert counts["actions"] == 9 and counts["members"] == 25
     assert backup_text(target) == first
+    # Not only the same document: the same board, read through the models, to the microsecond.
+    assert as_the_board_sees_it(target) == seen_before
     target.dispose()
+
+
+def as_the_board_sees_it(engine: Engine) -> dict[str, list[object]]:
+    runtime = Runtime(Config(database_url=str(engine.url)), engine=engine)
+    with runtime.sessions() as session:
+        board = queries.default_board(session)
+        return {
+            "board": [board.name, board.timezone, board.reminder_time, board.created_at],
+            "actions": [
+                (action_record(a), a.created_at, a.closed_session)
+                for a in queries.actions(session, board)
+            ],
+            "members": [member_record(m) for m in queries.members(session, board)],
+            "meetings": [meeting_record(m) for m in queries.meetings(session, board)],
+            "audit": [
+                (e.at, e.kind, e.actor_label, e.action_id, e.note, e.rag, e.details)
+                for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+            ],
+        }
 
 
 def test_a_sqlite_board_moves_to_a_blank_postgresql_database(sqlite_url: str) -> None:
