@@ -42,13 +42,13 @@ def use_the_board(runtime: Runtime) -> None:
         action = ctx.session.scalars(select(Action).where(Action.text.contains("Cookson"))).one()
         action.closed_session = True
         ctx.session.commit()
-    for hours, initials, text in [
-        (1, "DP", "done 04-DP circulated"),
-        (2, "CR", "note 04-CR.1 amber “CLIMB” <b>dates</b> & 'quotes' — Zoë ✓"),
-        (3, "AC", "add 07 JS Circulate the revised terms of reference"),
-        (4, "RT", "reassign 06-JS SG"),
+    for later, initials, text in [
+        (timedelta(hours=1, seconds=7, microseconds=123456), "DP", "done 04-DP circulated"),
+        (timedelta(hours=2), "CR", "note 04-CR.1 amber “CLIMB” <b>dates</b> & 'quotes' — Zoë ✓"),
+        (timedelta(hours=3), "AC", "add 07 JS Circulate the revised terms of reference"),
+        (timedelta(hours=4, microseconds=1), "RT", "reassign 06-JS SG"),
     ]:
-        assert say(runtime, initials, text, AFTER_MEETING + timedelta(hours=hours)).changed
+        assert say(runtime, initials, text, AFTER_MEETING + later).changed
 
 
 def backup_text(engine: Engine) -> str:
@@ -83,7 +83,7 @@ def test_the_backup_holds_every_table_in_dependency_order(runtime: Runtime) -> N
     assert document["schema_revision"] and document["created_at"] == BACKED_UP_AT.isoformat()
     assert list(document["tables"]) == [t.name for t in Base.metadata.sorted_tables]
     action = next(a for a in document["tables"]["actions"] if a["status"] == "done")
-    assert action["done_at"] == (AFTER_MEETING + timedelta(hours=1)).isoformat()
+    assert action["done_at"] == "2020-11-26T10:30:07.123456+00:00"
     assert document["tables"]["boards"][0]["reminder_time"] == "09:00:00"
     assert document["tables"]["meetings"][0]["date"] == "2020-11-25"
 
