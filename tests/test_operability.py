@@ -179,12 +179,12 @@ def test_shutdown_finishes_requests_in_flight_and_runs_the_shutdown_hooks(
     finished: list[str] = []
 
     async def slow(request: web.Request) -> web.Response:
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)  # still going when the shutdown hooks have finished
         finished.append("request")
         return web.json_response({"sent": True})
 
     async def finish_sends() -> None:
-        await asyncio.sleep(0.2)  # an in-flight send completing
+        await asyncio.sleep(0.1)  # an in-flight send completing
         finished.append("sends")
 
     async def failing_hook() -> None:
