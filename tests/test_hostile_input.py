@@ -28,7 +28,7 @@ from bot.render_text import render
 from bot.runtime import Runtime
 from db import queries
 from db.models import Action, AuditEvent, Meeting, Member
-from handlers.commands import parse_command
+from handlers.commands import USAGE, parse_command
 from handlers.context import Caller, Ctx
 from handlers.dispatch import handle
 from handlers.errors import MinutesError, UserError
@@ -62,6 +62,8 @@ TEMPLATES = [
     "reassign 04-CR.1 {}",
     "reassign {} CR",
 ]
+# Every verb there is, including any added later, gets the hostile text as its argument.
+TEMPLATES += [f"{verb} {{}}" for verb in USAGE if f"{verb} {{}}" not in TEMPLATES]
 # The ones that store the text: PostgreSQL runs these, where storage is what differs.
 STORING = ["done 04-CR.1 {}", "reopen 04-DP {}", "note 04-CR.1 red {}", "add 07 CR {}"]
 CALLERS = ["AC", "CR", None]  # the chair, an owner, a stranger
