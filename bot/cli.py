@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from bot import config as config_module
@@ -26,6 +27,7 @@ from handlers.audit import record
 from handlers.context import Caller, Ctx
 from handlers.errors import UserError
 from handlers.members import add_member, find_member, link_member
+from handlers.plain import plain_line, plain_or_none
 from handlers.records import action_record, meeting_record, member_record
 from handlers.reply import Tone
 from handlers.views import display_refs
@@ -47,9 +49,16 @@ class CrbGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except UserError as error:
-            err.print(f"crb: {error.message}")
+            # The message may quote what was typed: shown as plain text, never as escapes.
+            err.print(f"crb: {plain_line(error.message)}")
             for hint in error.hints:
-                err.print(f"  {hint}")
+                err.print(f"  {plain_line(hint)}")
+            raise typer.Exit(ExitCode.BAD_INPUT) from error
+        except OperationalError as error:
+            # An unreachable database is the operator's to fix: say so, without the password.
+            url = config_module.hide_password(config_module.load().database_url)
+            reason = plain_line(str(error.orig or error).splitlines()[0])
+            err.print(f"crb: I can't reach the database at {url}: {reason}")
             raise typer.Exit(ExitCode.BAD_INPUT) from error
 
 
@@ -125,7 +134,7 @@ def table(title: str, columns: list[str], rows: list[list[str | None]]) -> Table
     for column in columns:
         result.add_column(column, overflow="fold")
     for row in rows:
-        result.add_row(*(Text(cell or "") for cell in row))
+        result.add_row(*(Text(plain_line(cell or "")) for cell in row))
     return result
 
 
@@ -251,7 +260,8 @@ def member_link(
     with operator(wall_clock()) as ctx:
         member = find_member(ctx, initials)
         changed = link_member(ctx, member, **given)
-        ((field, value),) = given.items()
+        field = next(iter(given))
+        value = getattr(member, field)  # as stored: cleaned, never the raw argument
         what = field.replace("_", " ")
         out.print(
             f"Linked {member.initials} to {what} {value}."
@@ -294,7 +304,7 @@ def meeting_add(
             board_id=ctx.board.id,
             date=meeting_day,
             time=start,
-            venue=venue,
+            venue=plain_or_none(venue),
             status=MeetingStatus.SCHEDULED,
             created_at=ctx.now,
         )
@@ -353,10 +363,10 @@ def print_import_report(report: Any, dry_run: bool) -> None:
         ("left alone", "=", report.unchanged),
     ):
         out.print(f"{len(items)} {verb} {label}:" if items else f"Nothing {verb} {label}.")
-        for item in items:
+        for item in map(plain_line, items):
             out.print(f"  {mark} {item}")
     for warning in report.warnings:
-        err.print(f"warning: {warning}")
+        err.print(f"warning: {plain_line(warning)}")
     if dry_run:
         out.print("Dry run: nothing was changed.")
 
@@ -407,7 +417,9 @@ def demo_command(
 
 @app.command("serve")
 def serve_command(
-    port: Annotated[int | None, typer.Option(help="Port (default $PORT or 3000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default $PORT or 3000; 0: any free port).")
+    ] = None,
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="Do not run reminders here.")
     ] = False,
@@ -548,6 +560,72 @@ def export_command(
     except OSError as error:
         raise UserError(f"Could not write {output}: {error.strerror or error}.") from error
     err.print(f"Wrote {output} ({len(data):,} bytes).")
+
+
+# ---------------------------------------------------------------- backup and restore (issue 7)
+
+
+@app.command("backup")
+def backup_command(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="File to write the backup to ('-': stdout).")
+    ],
+) -> None:
+    """Write the whole board (every table, every row) to one JSON file."""
+    from db import backup
+
+    rt = Runtime(config_module.load())
+    if rt.engine.dialect.name == "sqlite":
+        migrate.upgrade(rt.engine)
+    document = backup.dump(rt.engine, wall_clock())
+    text = backup.to_json(document)
+    if str(output) == "-":
+        sys.stdout.write(text)
+        return
+    write_private(output, text)
+    rows = sum(len(rows) for rows in document["tables"].values())
+    out.print(f"Backed up {rows} rows of {len(document['tables'])} tables to {output}.")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` readable by its owner only: a backup holds the board's restricted data."""
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        temporary.touch(mode=0o600, exist_ok=False)
+    except FileExistsError:
+        temporary.unlink()
+        temporary.touch(mode=0o600)
+    except OSError as error:
+        raise UserError(f"I can't write {path}: {error.strerror}.") from error
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)  # a crash never leaves a half-written backup under the real name
+
+
+@app.command("restore")
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="A file written by `crb backup`.")],
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="Delete everything in this database first (one transaction)."
+        ),
+    ] = False,
+) -> None:
+    """Load a backup into an empty database, keeping every id."""
+    from db import backup
+
+    if not file.is_file():
+        raise UserError(f"There is no file at {file}.")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(f"{file.name} is not a crb backup: it is not UTF-8 text.") from error
+    document = backup.parse(text)
+    counts = backup.restore(Runtime(config_module.load()).engine, document, replace=replace)
+    out.print(
+        f"Restored {sum(counts.values())} rows of {len(counts)} tables from {file.name} "
+        f"(made {document.get('created_at')})."
+    )
 
 
 def main() -> None:

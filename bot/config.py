@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
+from urllib.parse import unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from db.models import parse_day_list
@@ -38,10 +39,25 @@ class Config:
     teams_sdk_env: dict[str, str] = field(default_factory=dict, compare=False)
 
     def __repr__(self) -> str:
-        # Secrets never reach a log line through a repr.
-        hidden = ("token", "secret", "sdk_env")
-        shown = {k: v for k, v in self.__dict__.items() if not any(h in k for h in hidden)}
+        # Secrets never reach a log line through a repr: they show as set or not, URLs lose
+        # their passwords.
+        shown = {
+            name: ("[set]" if value else None)
+            if is_secret_field(name)
+            else (hide_password(value) if isinstance(value, str) else value)
+            for name, value in self.__dict__.items()
+        }
         return f"Config({shown})"
+
+    __str__ = __repr__
+
+    def secrets(self) -> list[str]:
+        """Every secret value in this configuration, for the logs to redact."""
+        found = [v for k, v in self.__dict__.items() if is_secret_field(k) and isinstance(v, str)]
+        found += [v for k, v in self.teams_sdk_env.items() if is_secret_field(k)]
+        found += [p for v in self.__dict__.values() if isinstance(v, str) and (p := password(v))]
+        found += [unquote(value) for value in found]  # a URL's password, percent-decoded
+        return sorted({value for value in found if value})
 
     @property
     def teams_enabled(self) -> bool:
@@ -56,6 +72,32 @@ class Config:
             "reminder_time": self.reminder_time,
         }
         return {k: v for k, v in settings.items() if v is not None}
+
+
+# "sdk_env" holds the Agents SDK's own variables, the Teams client secret among them.
+_SECRET_WORDS = ("token", "secret", "password", "credential", "private_key", "sdk_env")
+
+
+def is_secret_field(name: str) -> bool:
+    return any(word in name.lower() for word in _SECRET_WORDS)
+
+
+def password(url: str) -> str | None:
+    """The password in a URL such as ``postgresql://user:pw@host/db``, if it has one."""
+    try:
+        return urlsplit(url).password if "://" in url else None
+    except ValueError:
+        return None
+
+
+def hide_password(url: str) -> str:
+    """The URL with its password replaced by ``***``; any other text unchanged."""
+    secret = password(url)
+    if not secret:
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc.replace(f":{secret}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _timezone(value: str) -> str:

@@ -1,17 +1,23 @@
-"""Reply -> plain text, for the console, the CLI and every platform's fallback text."""
+"""Reply -> plain text, for the console, the CLI and every platform's fallback text.
+
+Every string taken from the reply passes through ``plain_line``: whatever it holds, it comes out
+on its own line with no control characters, so stored text can never forge a line or send a
+terminal escape.
+"""
 
 from __future__ import annotations
 
+from handlers.plain import plain_line as _p
 from handlers.reply import ActionView, Reply, Tone
 
 _MARK = {Tone.SUCCESS: "✓ ", Tone.WARNING: "! ", Tone.ERROR: "✗ ", Tone.INFO: ""}
 
 
 def action_line(view: ActionView) -> str:
-    owners = "/".join(view.owners) or "no owner"
-    line = f"{view.ref}  {view.text}  [{owners}, raised {view.meeting}]"
+    owners = _p("/".join(view.owners)) or "no owner"
+    line = f"{_p(view.ref)}  {_p(view.text)}  [{owners}, raised {_p(view.meeting)}]"
     if view.status == "done":
-        by = f" by {view.done_by}" if view.done_by else ""
+        by = f" by {_p(view.done_by)}" if view.done_by else ""
         when = f" {view.done_at:%Y-%m-%d}" if view.done_at else ""
         line += f"  DONE{when}{by}"
     return line
@@ -20,21 +26,21 @@ def action_line(view: ActionView) -> str:
 def update_line(view: ActionView) -> str | None:
     if not view.latest_update:
         return None
-    rag = f"[{view.rag.upper()}] " if view.rag else ""
-    return f"      latest update: {rag}{view.latest_update}"
+    rag = f"[{_p(view.rag).upper()}] " if view.rag else ""
+    return f"      latest update: {rag}{_p(view.latest_update)}"
 
 
 def render(reply: Reply) -> str:
-    lines = [_MARK[reply.tone] + reply.title]
-    lines += [f"  {line}" for line in reply.lines]
+    lines = [_MARK[reply.tone] + _p(reply.title)]
+    lines += [f"  {_p(line)}" for line in reply.lines]
     for section in reply.sections:
         if section.heading:
-            lines.append(f"\n{section.heading}")
-        lines += [f"  {line}" for line in section.lines]
+            lines.append(f"\n{_p(section.heading)}")
+        lines += [f"  {_p(line)}" for line in section.lines]
         for view in section.actions:
             lines.append(f"  • {action_line(view)}")
             if (update := update_line(view)) is not None:
                 lines.append(update)
     if reply.buttons:
-        lines.append("  " + "   ".join(f"[{b.label}: {b.command}]" for b in reply.buttons))
+        lines.append("  " + "   ".join(f"[{_p(b.label)}: {_p(b.command)}]" for b in reply.buttons))
     return "\n".join(lines)

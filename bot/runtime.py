@@ -8,7 +8,7 @@ database work stays off the event loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
@@ -24,6 +24,7 @@ from handlers.audit import record
 from handlers.context import Caller, Ctx
 from handlers.dispatch import handle
 from handlers.errors import UserError
+from handlers.plain import plain_line
 from handlers.reply import Reply
 
 T = TypeVar("T")
@@ -35,6 +36,9 @@ class Runtime:
         self.config = config
         self.engine = engine or make_engine(config.database_url)
         self.sessions = make_session_factory(self.engine)
+        # Awaited in order when `crb serve` shuts down (SIGTERM), after the server stops taking
+        # new requests and before the process exits: the place to finish in-flight sends.
+        self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
 
     def prepare(self, now: datetime) -> None:
         """Bring the schema up to date (SQLite: automatically) and the board in line with config."""
@@ -43,8 +47,18 @@ class Runtime:
         elif not migrate.is_current(self.engine):
             raise UserError("The database schema is out of date: run `crb db upgrade` first.")
         with self.sessions() as session, session.begin():
+            new = queries.default_board(session) is None
             board = queries.ensure_board(session, now, **self.config.board_settings())
-            self._apply_settings(Ctx(session, board, SYSTEM, now))
+            ctx = Ctx(session, board, SYSTEM, now)
+            if new:  # the board's first audit event: when it came to be, and with what settings
+                record(ctx, EventKind.BOARD_CHANGED, details=self._creation_details(board))
+            self._apply_settings(ctx)
+
+    @staticmethod
+    def _creation_details(board: Board) -> dict[str, str]:
+        settings = ("name", "timezone", "recurrence", "reminder_days", "digest_days")
+        details = {name: str(getattr(board, name)) for name in settings}
+        return {"created": "board", **details, "reminder_time": f"{board.reminder_time}"}
 
     def _apply_settings(self, ctx: Ctx) -> None:
         changed = {}
@@ -92,7 +106,8 @@ class Runtime:
 
 def by_initials(initials: str | None, label: str) -> Callable[[Session, Board], Caller]:
     def identify(session: Session, board: Board) -> Caller:
-        member = queries.member_by_initials(session, board, initials) if initials else None
+        typed = plain_line(initials) if initials else None
+        member = queries.member_by_initials(session, board, typed) if typed else None
         return Caller(member, label)
 
     return identify

@@ -1,16 +1,25 @@
-"""`crb serve`: one aiohttp application for Slack, Teams and /healthz."""
+"""`crb serve`: one aiohttp application for Slack, Teams and /healthz.
+
+The process logs JSON lines with a request id (``bot.logs``). SIGTERM and SIGINT shut it down
+gracefully: it stops listening, runs ``Runtime.on_shutdown`` (where the scheduler and the adapters
+finish their in-flight sends), lets requests in progress finish within ``SHUTDOWN_TIMEOUT``
+seconds, then exits 0.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.config import Config
 from bot.delivery import build_channels
+from bot.logs import configure, request_id_middleware
 from bot.runtime import Runtime
 from scheduler.jobs import Ticker
 
@@ -21,17 +30,42 @@ log = logging.getLogger("crb.server")
 RUNTIME = web.AppKey("runtime", Runtime)
 TICKER = web.AppKey("ticker", Ticker)
 EVENTS = "/slack/events"
+SHUTDOWN_TIMEOUT = 30.0  # seconds for requests in progress to finish after SIGTERM
+TICK_STALE_AFTER = timedelta(minutes=3)  # the scheduler ticks each minute
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def scheduler_health(ticker: Ticker | None, now: datetime) -> dict[str, object]:
+    """The reminder clock as /healthz reports it: stale when a running clock has not ticked."""
+    if ticker is None:
+        return {"running": False, "last_tick": None, "stale": False}
+    health = ticker.health()
+    last = ticker.last_tick
+    health["stale"] = bool(health["running"]) and (last is None or now - last > TICK_STALE_AFTER)
+    return health
 
 
 async def healthz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    ticker = request.app.get(TICKER)
-    scheduler = {"scheduler": ticker.health()} if ticker is not None else {}
-    if await runtime.run_in_thread(runtime.healthy):
-        return web.json_response({"status": "ok", "database": "ok", **scheduler})
-    return web.json_response(
-        {"status": "unavailable", "database": "unreachable", **scheduler}, status=503
-    )
+    database_ok = await runtime.run_in_thread(runtime.healthy)
+    body = {
+        "status": "ok" if database_ok else "unavailable",
+        "database": "ok" if database_ok else "unreachable",
+        "scheduler": scheduler_health(request.app.get(TICKER), wall_clock()),
+    }
+    return web.json_response(body, status=200 if database_ok else 503)
+
+
+async def run_shutdown_hooks(app: web.Application) -> None:
+    """Runtime.on_shutdown, in order; one failing hook does not stop the others."""
+    for hook in app[RUNTIME].on_shutdown:
+        try:
+            await hook()
+        except Exception:
+            log.exception("a shutdown hook failed", extra={"hook": getattr(hook, "__name__", "")})
 
 
 def make_app(
@@ -41,13 +75,14 @@ def make_app(
     slack: SlackBot | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[request_id_middleware])
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
+    app.on_shutdown.append(run_shutdown_hooks)
     if ticker is not None:
         app[TICKER] = ticker
         app.on_startup.append(_start_ticker)
-        app.on_cleanup.append(_stop_ticker)
+        runtime.on_shutdown.append(ticker.drain)  # SIGTERM lets a tick in flight finish its sends
     # Slack: POST /slack/events over HTTP, or a Socket Mode connection when SLACK_APP_TOKEN is set.
     from bot.slack import slack_bot_from_config
 
@@ -66,20 +101,45 @@ async def _start_ticker(app: web.Application) -> None:
     app[TICKER].start()  # needs the running loop: AsyncIOScheduler ticks on it
 
 
-async def _stop_ticker(app: web.Application) -> None:
-    app[TICKER].stop()
+async def serve_until(
+    app: web.Application,
+    port: int,
+    stop: asyncio.Event,
+    *,
+    host: str = "0.0.0.0",
+    listening: asyncio.Future[int] | None = None,
+) -> None:
+    """Serve ``app`` until ``stop`` is set, then shut down gracefully."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1]
+    log.info("listening on http://%s:%d", host, bound, extra={"port": bound})
+    if listening is not None:
+        listening.set_result(bound)
+    try:
+        await stop.wait()
+        log.info("shutting down: finishing work in progress")
+    finally:
+        await runner.cleanup()
+    log.info("stopped")
 
 
 def serve(config: Config, port: int, *, scheduler: bool = True) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure(logging.INFO, secrets=config.secrets())
+    log.info("starting", extra={"config": repr(config), "scheduler": scheduler})
     runtime = Runtime(config)
-    runtime.prepare(datetime.now(UTC))
+    runtime.prepare(wall_clock())
     ticker = Ticker(runtime.sessions, build_channels(config)) if scheduler else None
     if ticker is None:
         log.info("reminders are off in this process (--no-scheduler)")
-    web.run_app(make_app(runtime, ticker), host="0.0.0.0", port=port, print=_announce)
+    asyncio.run(_serve_with_signals(make_app(runtime, ticker), port))
 
 
-def _announce(message: str) -> None:
-    """aiohttp's start-up line, with the real port (``--port 0`` picks a free one)."""
-    log.info("crb serve: %s", message.splitlines()[0].strip("= "))
+async def _serve_with_signals(app: web.Application, port: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await serve_until(app, port, stop)

@@ -8,12 +8,12 @@ from difflib import get_close_matches
 
 from db.models import Rag, SnoozeChoice
 from handlers.errors import UserError
+from handlers.plain import plain_line
 from handlers.refs import Ref, normalise_item, split_ref
 
 MAX_TEXT = 2000
 _INITIALS = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}(?:[/+&][A-Za-z][A-Za-z0-9]{0,9})*$")
-_ITEM = re.compile(r"^\d{1,3}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_ITEM = re.compile(r"^\d{1,3}$", re.ASCII)
 _RAG_WORDS = {"red": Rag.RED, "amber": Rag.AMBER, "green": Rag.GREEN}
 _RAG_WORDS |= {f"[{word}]": rag for word, rag in list(_RAG_WORDS.items())}
 _RAG_WORDS |= {f"{word}:": rag for word, rag in list(_RAG_WORDS.items()) if "[" not in word}
@@ -134,7 +134,7 @@ ALIASES = {
 
 def clean_text(text: str) -> str:
     """Control characters out, white space folded: what we store and show is one plain line."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return plain_line(text)
 
 
 def parse_command(text: str, prefix: str = "crb") -> Command:

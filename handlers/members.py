@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from db import queries
 from db.models import EventKind, Member, Role
@@ -10,6 +11,7 @@ from handlers.audit import record
 from handlers.commands import Link
 from handlers.context import Ctx
 from handlers.errors import Forbidden, NotFound, UserError
+from handlers.plain import plain_line, plain_or_none
 from handlers.reply import Reply, Tone
 
 _TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "cllr", "sir", "dame", "rev"}
@@ -28,10 +30,17 @@ def derive_initials(name: str) -> str:
     words = name_words(name)
     if not words:
         raise UserError(f"“{name}” has no letters to make initials from.")
-    letters = (
-        [w.lstrip("'’-")[0] for w in (words[0], words[-1])] if len(words) > 1 else [words[0][0]]
-    )
-    return "".join(letters).upper()
+    chosen = (words[0], words[-1]) if len(words) > 1 else (words[0],)
+    return "".join(_first_letter(word) for word in chosen).upper()
+
+
+def _first_letter(word: str) -> str:
+    """The word's first letter, its accent dropped ("Émile" -> "E"); punctuation skipped."""
+    for char in word:
+        base = unicodedata.normalize("NFKD", char)[0]
+        if base.isascii() and base.isalpha():
+            return base
+    return word[0]
 
 
 def longer_initials(name: str) -> str:
@@ -49,9 +58,10 @@ def check_initials(initials: str) -> str:
 
 
 def check_email(email: str) -> str:
-    if not _EMAIL.match(email.strip()):
-        raise UserError(f"“{email[:60]}” is not an email address.")
-    return email.strip()
+    email = email.strip()
+    if not _EMAIL.match(email) or plain_line(email) != email:
+        raise UserError(f"“{plain_line(email)[:60]}” is not an email address.")
+    return email
 
 
 def add_member(
@@ -64,14 +74,15 @@ def add_member(
     **identities: str | None,
 ) -> Member:
     initials = check_initials(initials)
-    if not name.strip():
+    name, capacity = plain_line(name), plain_or_none(capacity)
+    if not name:
         raise UserError("A member needs a name.")
     if queries.member_by_initials(ctx.session, ctx.board, initials):
         raise UserError(f"{initials} is already a member. Choose other initials.")
     member = Member(
         board_id=ctx.board.id,
         initials=initials,
-        name=" ".join(name.split()),
+        name=name,
         capacity=capacity,
         role=role,
         created_at=ctx.now,
@@ -90,7 +101,7 @@ def link_member(ctx: Ctx, member: Member, **identity: str) -> bool:
     ((field, value),) = identity.items()
     if field not in IDENTITIES:
         raise UserError(f"I can't link a {field}.")
-    value = check_email(value) if field == "email" else value.strip()
+    value = check_email(value) if field == "email" else plain_line(value)
     if not value:
         raise UserError(f"The {field.replace('_', ' ')} is empty.")
     holder = queries.member_by_identity(ctx.session, ctx.board, **{field: value})
@@ -111,6 +122,7 @@ def link_member(ctx: Ctx, member: Member, **identity: str) -> bool:
 
 
 def find_member(ctx: Ctx, initials: str) -> Member:
+    initials = plain_line(initials)
     member = queries.member_by_initials(ctx.session, ctx.board, initials)
     if member is None:
         raise NotFound(f"No member has the initials {initials.upper()[:10]}.")

@@ -8,6 +8,7 @@ database: the ledger decides what is sent, so any number of `crb serve` processe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -43,10 +44,12 @@ class Ticker:
         self.last_result: TickResult | None = None
         self.last_error: str | None = None
         self.scheduler: AsyncIOScheduler | None = None
+        self._in_flight: asyncio.Task[object] | None = None
 
     async def run_once(self) -> TickResult | None:
         """One tick at the clock's time. An error is logged and kept; the next minute retries."""
         now = self.clock()
+        self._in_flight = asyncio.current_task()
         try:
             result = await tick(self.sessions, self.channels, now)
         except Exception as error:
@@ -78,6 +81,16 @@ class Ticker:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None
+
+    async def drain(self, timeout: float = 25.0) -> None:
+        """Stop ticking, and let a tick in flight finish its sends (SIGTERM's shutdown hook)."""
+        self.stop()
+        running = self._in_flight
+        if running is not None and not running.done() and running is not asyncio.current_task():
+            try:
+                await asyncio.wait_for(asyncio.shield(running), timeout)
+            except TimeoutError:
+                log.warning("a tick was still sending after %.0f s; the ledger retries it", timeout)
 
     def health(self) -> dict[str, object]:
         return {

@@ -56,7 +56,7 @@ class ServeProcess:
                 log = "".join(self.log)
                 raise AssertionError(f"crb serve never said where it listens:\n{log}") from None
             self.log.append(line)
-            if match := re.search(r"Running on http://[\d.]+:(\d+)", line):
+            if match := re.search(r"listening on http://[\d.]+:(\d+)", line):
                 return int(match[1])
 
     def stop(self) -> None:

@@ -37,8 +37,12 @@ from handlers.minutes.layout import Block, Cell, TableBlock, TextBlock, minutes_
 from handlers.minutes.model import Minutes
 
 # What a damaged package raises while python-docx unzips and parses it. NotImplementedError is
-# zipfile's answer to a compression method it doesn't know.
+# zipfile's answer to a compression method it doesn't know. python-docx trusts each part to be
+# the XML it names: a part of the wrong shape (a bare <Types/>) fails deep inside it as an
+# AttributeError or TypeError.
 _DAMAGED = (
+    AttributeError,
+    TypeError,
     zipfile.BadZipFile,
     zlib.error,
     EOFError,

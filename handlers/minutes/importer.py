@@ -104,6 +104,7 @@ def _upsert_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting
         _note(report, "unchanged", f"meeting {meeting.date}")
     if ctx.board.name == queries.DEFAULT_BOARD_NAME and minutes.board_name:
         ctx.board.name = minutes.board_name
+        record(ctx, EventKind.BOARD_CHANGED, details={"name": minutes.board_name})
     ctx.session.flush()
     return meeting
 

@@ -43,6 +43,7 @@ from handlers.minutes.model import (
     NextMeeting,
     Person,
 )
+from handlers.plain import plain_document
 
 Warn = Callable[[str], None]
 
@@ -245,7 +246,7 @@ def _clean(text: str) -> str:
             "This isn't readable text: it looks like binary data (a Word or PDF file saved as "
             ".txt?). Save the minutes as plain text and try again."
         )
-    return text
+    return plain_document(text)  # no control or bidi characters reach the board
 
 
 def _looks_binary(text: str) -> bool:
