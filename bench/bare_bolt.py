@@ -1,0 +1,42 @@
+"""The floor: a bare Bolt AsyncApp on the same aiohttp stack as `crb serve`, that only acks.
+
+Run as `python -m bench.bare_bolt --port N`; it serves POST /slack/events and GET /healthz.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+
+def make_app() -> web.Application:
+    client = AsyncWebClient(
+        token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"]
+    )
+    bolt = AsyncApp(client=client, signing_secret=os.environ["SLACK_SIGNING_SECRET"])
+
+    @bolt.command("/crb")
+    async def only_ack(ack) -> None:
+        await ack()
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_post("/slack/events", events)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    web.run_app(make_app(), host="127.0.0.1", port=parser.parse_args().port, print=None)
