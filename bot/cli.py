@@ -22,8 +22,7 @@ from bot import config as config_module
 from bot.render_text import render
 from bot.runtime import Runtime
 from db import migrate, queries
-from db.models import ActionStatus, EventKind, Meeting, MeetingStatus, Role
-from handlers.audit import record
+from db.models import ActionStatus, Role
 from handlers.context import Caller, Ctx
 from handlers.errors import UserError
 from handlers.members import add_member, find_member, link_member
@@ -295,23 +294,14 @@ def meeting_add(
     at: Annotated[str | None, typer.Option("--time", help="Local start time, HH:MM.")] = None,
     venue: Annotated[str | None, typer.Option(help="Where it is held.")] = None,
 ) -> None:
-    """Record a meeting in the board's diary."""
+    """Record a meeting in the board's diary (or confirm one pencilled in as tentative)."""
+    from handlers.diary import add_meeting
+
     meeting_day, start = parse_day(day), parse_time(at)
     with operator(wall_clock()) as ctx:
-        if queries.meeting_on(ctx.session, ctx.board, meeting_day):
-            raise UserError(f"A meeting on {meeting_day} is already recorded.")
-        meeting = Meeting(
-            board_id=ctx.board.id,
-            date=meeting_day,
-            time=start,
-            venue=plain_or_none(venue),
-            status=MeetingStatus.SCHEDULED,
-            created_at=ctx.now,
-        )
-        ctx.session.add(meeting)
-        ctx.session.flush()
-        record(ctx, EventKind.MEETING_ADDED, meeting=meeting)
-        out.print(f"Recorded the meeting on {meeting_day:%A %-d %B %Y}.")
+        meeting, created = add_meeting(ctx, meeting_day, start, plain_or_none(venue))
+        what = "Recorded" if created else "Confirmed"
+        out.print(f"{what} the meeting on {meeting.date:%A %-d %B %Y}.")
 
 
 # ---------------------------------------------------------------- import

@@ -1,4 +1,4 @@
-"""Moving and cancelling meetings. The reminders follow: they are planned from the diary.
+"""Adding, moving and cancelling meetings. The reminders follow: they are planned from the diary.
 
 A moved meeting keeps its id, so the ledger still knows which of its reminders went out: those
 are not sent again, and the rest are planned from the new date. A cancelled meeting gets no
@@ -30,6 +30,46 @@ def _starts(ctx: Ctx, day: date, at: time | None) -> datetime:
 
 def _started(ctx: Ctx, meeting: Meeting) -> bool:
     return _starts(ctx, meeting.date, meeting.time) <= ctx.now
+
+
+def add_meeting(
+    ctx: Ctx,
+    day: date,
+    at: time | None = None,
+    venue: str | None = None,
+    *,
+    status: MeetingStatus = MeetingStatus.SCHEDULED,
+) -> tuple[Meeting, bool]:
+    """Record a meeting, with an audit event. Returns the meeting and whether it is new.
+
+    A tentative meeting already on that date (minutes said "TBC", or the reminders pencilled it
+    in from the quarterly cycle) is confirmed rather than refused: that is what the secretariat
+    means by adding it.
+    """
+    existing = queries.meeting_on(ctx.session, ctx.board, day)
+    if existing is None:
+        meeting = Meeting(
+            board_id=ctx.board.id,
+            date=day,
+            time=at,
+            venue=venue,
+            status=status,
+            created_at=ctx.now,
+        )
+        ctx.session.add(meeting)
+        ctx.session.flush()
+        record(ctx, EventKind.MEETING_ADDED, meeting=meeting)
+        return meeting, True
+    if existing.status != MeetingStatus.TENTATIVE or status == MeetingStatus.TENTATIVE:
+        raise UserError(f"A meeting on {day:%A %-d %B %Y} is already recorded.")
+    before = {"status": existing.status, "time": existing.time, "venue": existing.venue}
+    existing.status = status
+    existing.time = at or existing.time
+    existing.venue = venue or existing.venue
+    after = {"status": existing.status, "time": existing.time, "venue": existing.venue}
+    changed = {k: str(v) for k, v in after.items() if before[k] != v}
+    record(ctx, EventKind.MEETING_CHANGED, meeting=existing, details=changed)
+    return existing, False
 
 
 def move_meeting(ctx: Ctx, day: date, new_day: date, new_time: time | None = None) -> Meeting:

@@ -170,3 +170,18 @@ def test_demo_without_a_terminal_prints_the_board_and_exits(crb, tmp_path: Path)
     assert "Reminders planned" in result.stdout
     assert "Wed 10 Feb 2021 09:00" in result.stdout  # the 14-day nudge
     assert (tmp_path / "crb-demo.db").exists()
+
+
+def test_adding_a_tentative_meeting_confirms_it(imported) -> None:  # noqa: ANN001
+    # The minutes gave 24 February 2021 as "TBC": adding it confirms it, with its time.
+    confirmed = imported("meeting", "add", "2021-02-24", "--time", "10:00")
+    assert "Confirmed the meeting on Wednesday 24 February 2021." in confirmed.stdout
+    meetings = json.loads(imported("meetings", "--json").stdout)["meetings"]
+    assert meetings[-1] == {
+        "date": "2021-02-24",
+        "time": "10:00",
+        "venue": "Allsop Rm, Hindlip Hall/Zoom",
+        "status": "scheduled",
+    }
+    again = imported("meeting", "add", "2021-02-24", code=1)
+    assert "is already recorded" in again.stderr

@@ -30,6 +30,7 @@ from db.models import (
 )
 from handlers.audit import record
 from handlers.context import Ctx
+from handlers.diary import add_meeting
 from handlers.errors import MinutesError
 from handlers.members import add_member, derive_initials, longer_initials
 from handlers.minutes.model import ActionUpdate, Minutes, Person
@@ -453,17 +454,9 @@ def _upsert_next_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Me
     meeting = queries.meeting_on(ctx.session, ctx.board, upcoming.date)
     status = MeetingStatus.TENTATIVE if upcoming.tentative else MeetingStatus.SCHEDULED
     if meeting is None:
-        meeting = Meeting(
-            board_id=ctx.board.id,
-            date=upcoming.date,
-            time=upcoming.time,
-            venue=upcoming.venue,
-            status=status,
-            created_at=ctx.now,
+        meeting, _created = add_meeting(
+            ctx, upcoming.date, upcoming.time, upcoming.venue, status=status
         )
-        ctx.session.add(meeting)
-        ctx.session.flush()
-        record(ctx, EventKind.MEETING_ADDED, meeting=meeting)
         _note(report, "created", f"meeting {upcoming.date} (next meeting)")
         return meeting
     wanted = {"time": upcoming.time, "venue": meeting.venue or upcoming.venue}
