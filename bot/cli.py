@@ -33,7 +33,7 @@ from handlers.views import display_refs
 from scheduler.calendar import zone
 
 out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
 class ExitCode:

@@ -41,7 +41,7 @@ def wall_clock() -> datetime:
 def scheduler_health(ticker: Ticker | None, now: datetime) -> dict[str, object]:
     """The reminder clock as /healthz reports it: stale when a running clock has not ticked."""
     if ticker is None:
-        return {"running": False, "last_tick": None, "stale": False}
+        return {"running": False, "last_tick": None, "last_error": None, "stale": False}
     health = ticker.health()
     last = ticker.last_tick
     health["stale"] = bool(health["running"]) and (last is None or now - last > TICK_STALE_AFTER)

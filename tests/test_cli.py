@@ -172,7 +172,7 @@ def test_demo_without_a_terminal_prints_the_board_and_exits(crb, tmp_path: Path)
     assert (tmp_path / "crb-demo.db").exists()
 
 
-def test_adding_a_tentative_meeting_confirms_it(imported) -> None:  # noqa: ANN001
+def test_adding_a_tentative_meeting_confirms_it(imported) -> None:
     # The minutes gave 24 February 2021 as "TBC": adding it confirms it, with its time.
     confirmed = imported("meeting", "add", "2021-02-24", "--time", "10:00")
     assert "Confirmed the meeting on Wednesday 24 February 2021." in confirmed.stdout

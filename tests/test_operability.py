@@ -78,7 +78,7 @@ def test_healthz_reports_the_database_and_the_scheduler(runtime: Runtime) -> Non
         {
             "status": "ok",
             "database": "ok",
-            "scheduler": {"running": False, "last_tick": None, "stale": False},
+            "scheduler": {"running": False, "last_tick": None, "last_error": None, "stale": False},
         },
     )
     ticker = Ticker(runtime.sessions, [])
