@@ -629,15 +629,54 @@ class SlackChannel:
     async def send(self, member: Member, message: Reply) -> None:
         if not member.slack_id:
             raise DeliveryError(f"{member.initials} has no Slack account linked", permanent=True)
+        key = message.extras.get("message_key")
         try:
             opened = await self.client.conversations_open(users=member.slack_id)
+            channel = opened["channel"]["id"]
+            if key and message.extras.get("attempt", 1) > 1 and await self._posted(channel, key):
+                # An earlier attempt did go out (its process died, or its answer was lost,
+                # before the ledger heard): posting again would nudge this person twice.
+                log.info("%s already has reminder %s; not posting it again", channel, key)
+                return
+            metadata = {"metadata": reminder_metadata(key)} if key else {}
             await self.client.chat_postMessage(
-                channel=opened["channel"]["id"], **render_slack.message(message)
+                channel=channel, **render_slack.message(message), **metadata
             )
         except SlackApiError as error:
             raise delivery_error(error) from error
         except (aiohttp.ClientError, TimeoutError) as error:
             raise DeliveryError(f"Slack could not be reached: {type(error).__name__}") from error
+
+    async def _posted(self, channel: str, key: str) -> bool:
+        """Whether the DM's recent history holds the bot's message for this ledger row.
+
+        Needs the im:history scope. When the history cannot be read, the message is posted
+        (at least once beats never).
+        """
+        try:
+            history = await self.client.conversations_history(
+                channel=channel, include_all_metadata=True, limit=HISTORY_LOOKBACK
+            )
+        except SlackApiError as error:
+            log.warning("could not read %s to check for %s: %s", channel, key, error)
+            return False
+        return any(reminder_key(posted) == key for posted in history.get("messages") or [])
+
+
+REMINDER_EVENT = "crb_reminder"  # the metadata event_type on every nudge and digest
+HISTORY_LOOKBACK = 100  # messages: a resend comes minutes after the first attempt, not days
+
+
+def reminder_metadata(key: str) -> dict[str, Any]:
+    """Slack message metadata naming the ledger row a reminder was sent for."""
+    return {"event_type": REMINDER_EVENT, "event_payload": {"key": key}}
+
+
+def reminder_key(posted: dict[str, Any]) -> str | None:
+    metadata = posted.get("metadata") or {}
+    if metadata.get("event_type") != REMINDER_EVENT:
+        return None
+    return (metadata.get("event_payload") or {}).get("key")
 
 
 def delivery_error(error: SlackApiError) -> DeliveryError:
