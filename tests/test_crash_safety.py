@@ -18,10 +18,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import config
 from db.models import DeliveryState, LedgerEntry, Member
+from handlers.errors import UserError
 from tests.conftest import make_runtime
 from tests.crowd import crowd_board, dm_of, serve_env, serving, simulate
 from tests.slack_standin import SlackStandIn
@@ -95,3 +98,11 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.02)
     return condition()
+
+
+def test_the_claim_lease_is_five_minutes_unless_the_environment_says_otherwise() -> None:
+    assert config.load({}).claim_lease == timedelta(minutes=5)
+    assert config.load({"CRB_CLAIM_LEASE_SECONDS": "45"}).claim_lease == timedelta(seconds=45)
+    for wrong in ("0", "-5", "1.5", "five", str(8 * 24 * 3600)):
+        with pytest.raises(UserError, match="CRB_CLAIM_LEASE_SECONDS"):
+            config.load({"CRB_CLAIM_LEASE_SECONDS": wrong})

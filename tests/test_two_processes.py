@@ -18,13 +18,17 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.config import Config
 from bot.runtime import Runtime
+from bot.server import refuse_simulation
 from db import queries
 from db.models import DeliveryState, LedgerEntry, Meeting, MeetingStatus, Member
 from db.session import make_engine
+from handlers.errors import UserError
 from scheduler import plan
 from scheduler.dispatch import load_world
 from scheduler.simulated import SimulatedClock
@@ -62,7 +66,7 @@ def test_two_serve_processes_send_a_quarters_reminders_exactly_once(postgres_url
         args = simulate(QUARTER_START, QUARTER_END, step=int(STEP.total_seconds()))
         # Both clocks read QUARTER_START at the same real moment, a few seconds from now (time
         # for both to start), and run the quarter in about five seconds.
-        args += ["--simulate-speed", str(SPEED), "--simulate-wall-start", str(time.time() + 3)]
+        args += ["--simulate-speed", str(SPEED), "--simulate-wall-start", str(time.time() + 4)]
         with serving(env, *args) as first, serving(env, *args) as second:
             first.wait_for("simulated clock finished")
             second.wait_for("simulated clock finished")
@@ -123,3 +127,16 @@ def ledger(session: Session) -> list[tuple[str, Message]]:
         .join(Meeting, LedgerEntry.meeting_id == Meeting.id)
     )
     return [(state, (who, kind, day, slot)) for state, who, kind, day, slot in rows]
+
+
+def test_the_simulated_clock_is_refused_where_it_could_reach_real_people() -> None:
+    local = Config(slack_bot_token="xoxb-test", slack_api_url="http://127.0.0.1:9/api/")
+    refuse_simulation(local, scheduler=True)  # every target a stand-in: allowed
+    real_slack = replace(local, slack_api_url="https://slack.com/api/")
+    teams = replace(local, teams_client_id="00000000-0000-0000-0000-000000000001")
+    mail = replace(local, smtp_url="smtp://mail.example.org:587")
+    for config in (real_slack, teams, mail):
+        with pytest.raises(UserError, match="for tests only"):
+            refuse_simulation(config, scheduler=True)
+    with pytest.raises(UserError, match="--no-scheduler"):
+        refuse_simulation(local, scheduler=False)
