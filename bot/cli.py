@@ -413,12 +413,72 @@ def serve_command(
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="Do not run reminders here.")
     ] = False,
+    simulate_from: Annotated[
+        str | None,
+        typer.Option(hidden=True, help="TEST ONLY: tick on a simulated clock from this instant."),
+    ] = None,
+    simulate_until: Annotated[
+        str | None, typer.Option(hidden=True, help="TEST ONLY: the simulated clock's last tick.")
+    ] = None,
+    simulate_step: Annotated[
+        int, typer.Option(hidden=True, help="TEST ONLY: simulated seconds between ticks.")
+    ] = 3600,
+    simulate_speed: Annotated[
+        float | None,
+        typer.Option(hidden=True, help="TEST ONLY: simulated seconds per real second."),
+    ] = None,
+    simulate_wall_start: Annotated[
+        float | None,
+        typer.Option(hidden=True, help="TEST ONLY: Unix time at which the simulation starts."),
+    ] = None,
 ) -> None:
     """Run the bot: Slack, Teams and /healthz on one aiohttp server."""
     from bot.server import serve
 
     config = config_module.load()
-    serve(config, config.port if port is None else port, scheduler=not no_scheduler)
+    simulation = _simulation(
+        config,
+        simulate_from,
+        simulate_until,
+        simulate_step,
+        speed=simulate_speed,
+        wall_start=simulate_wall_start,
+    )
+    serve(
+        config,
+        config.port if port is None else port,
+        scheduler=not no_scheduler,
+        simulation=simulation,
+    )
+
+
+def _simulation(
+    config: config_module.Config,
+    start: str | None,
+    until: str | None,
+    step: int,
+    *,
+    speed: float | None = None,
+    wall_start: float | None = None,
+) -> Any:
+    """The test-only simulated clock `crb serve --simulate-from` asks for, else None."""
+    from datetime import timedelta
+
+    from scheduler.simulated import SimulatedClock
+
+    if start is None:
+        if until is not None:
+            raise UserError("--simulate-until needs --simulate-from.")
+        return None
+    tz = config.timezone or "Europe/London"
+    first = parse_instant(start, tz)
+    last = parse_instant(until, tz) if until else first
+    try:
+        return SimulatedClock(
+            first, last, timedelta(seconds=step), speed=speed, wall_start=wall_start
+        )
+    except ValueError as error:
+        raise UserError(f"--simulate-*: {error}.") from error
 
 
 @db_app.command("upgrade")
@@ -450,7 +510,7 @@ def tick_command(at: AtOption = None, as_json: JsonOption = False) -> None:
     channels = build_channels(config)
     rt = runtime(now)
     try:
-        result = asyncio.run(tick(rt.sessions, channels, now))
+        result = asyncio.run(tick(rt.sessions, channels, now, lease=config.claim_lease))
     finally:
         rt.engine.dispose()
     if as_json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from urllib.parse import unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,6 +31,9 @@ class Config:
     smtp_url: str | None = None
     mail_from: str | None = None
     port: int = 3000
+    # How long a claimed reminder stays with the process that claimed it before another may
+    # retry it (a claim left by a process that died). Shorter only in tests.
+    claim_lease_seconds: int = 300
     teams_client_id: str | None = None
     teams_tenant_id: str | None = None
     teams_anonymous_allowed: bool = False
@@ -58,6 +61,10 @@ class Config:
         found += [p for v in self.__dict__.values() if isinstance(v, str) and (p := password(v))]
         found += [unquote(value) for value in found]  # a URL's password, percent-decoded
         return sorted({value for value in found if value})
+
+    @property
+    def claim_lease(self) -> timedelta:
+        return timedelta(seconds=self.claim_lease_seconds)
 
     @property
     def teams_enabled(self) -> bool:
@@ -133,6 +140,18 @@ def _port(value: str) -> int:
     return int(value)
 
 
+WEEK_SECONDS = 7 * 24 * 3600
+
+
+def _lease(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= WEEK_SECONDS:
+        raise UserError(
+            f"CRB_CLAIM_LEASE_SECONDS={value!r}: give whole seconds from 1 to {WEEK_SECONDS} "
+            "(default 300)."
+        )
+    return int(value)
+
+
 def _flag(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("true", "1", "yes", "on"):
@@ -176,6 +195,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         smtp_url=get("SMTP_URL"),
         mail_from=get("CRB_MAIL_FROM"),
         port=_port(port) if (port := get("PORT")) else 3000,
+        claim_lease_seconds=_lease(lease) if (lease := get("CRB_CLAIM_LEASE_SECONDS")) else 300,
         teams_client_id=get(TEAMS_SETTINGS + "CLIENTID"),
         teams_tenant_id=get(TEAMS_SETTINGS + "TENANTID"),
         teams_anonymous_allowed=_teams_anonymous(env),

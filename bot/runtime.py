@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, delete, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Config
 from db import migrate, queries
-from db.models import Board, EventKind
+from db.models import Board, EventKind, ProcessedEvent
 from db.session import make_engine, make_session_factory
 from handlers.audit import record
 from handlers.context import Caller, Ctx
@@ -29,6 +30,7 @@ from handlers.reply import Reply
 
 T = TypeVar("T")
 SYSTEM = Caller(None, "system")
+REQUEST_MEMORY = timedelta(days=1)  # longer than any platform retries or accepts a signature
 
 
 class Runtime:
@@ -91,6 +93,21 @@ class Runtime:
             if reply.changed:
                 ctx.session.commit()
             return reply
+
+    def first_time(self, platform: str, key: str, now: datetime) -> bool:
+        """Whether this platform's request or event ``key`` is new (then it is remembered).
+
+        A duplicate delivery, or a request sent again byte for byte, finds its key here and is
+        not run a second time. Keys are forgotten after ``REQUEST_MEMORY``.
+        """
+        try:
+            with self.sessions() as session, session.begin():
+                forgotten = ProcessedEvent.received_at < now - REQUEST_MEMORY
+                session.execute(delete(ProcessedEvent).where(forgotten))
+                session.add(ProcessedEvent(platform=platform, event_id=key, received_at=now))
+        except IntegrityError:
+            return False
+        return True
 
     def healthy(self) -> bool:
         try:

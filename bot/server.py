@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -21,7 +22,9 @@ from bot.config import Config
 from bot.delivery import build_channels
 from bot.logs import configure, request_id_middleware
 from bot.runtime import Runtime
+from handlers.errors import UserError
 from scheduler.jobs import Ticker
+from scheduler.simulated import SimulatedClock
 
 if TYPE_CHECKING:
     from bot.slack import SlackBot
@@ -126,15 +129,63 @@ async def serve_until(
     log.info("stopped")
 
 
-def serve(config: Config, port: int, *, scheduler: bool = True) -> None:
+def serve(
+    config: Config,
+    port: int,
+    *,
+    scheduler: bool = True,
+    simulation: SimulatedClock | None = None,
+) -> None:
     configure(logging.INFO, secrets=config.secrets())
     log.info("starting", extra={"config": repr(config), "scheduler": scheduler})
+    if simulation is not None:
+        refuse_simulation(config, scheduler=scheduler)
+        log.warning(
+            "TEST ONLY: reminders tick on a simulated clock",
+            extra={"from": simulation.start.isoformat(), "until": simulation.until.isoformat()},
+        )
     runtime = Runtime(config)
     runtime.prepare(wall_clock())
-    ticker = Ticker(runtime.sessions, build_channels(config)) if scheduler else None
+    ticker = (
+        Ticker(
+            runtime.sessions,
+            build_channels(config),
+            lease=config.claim_lease,
+            simulation=simulation,
+        )
+        if scheduler
+        else None
+    )
     if ticker is None:
         log.info("reminders are off in this process (--no-scheduler)")
     asyncio.run(_serve_with_signals(make_app(runtime, ticker), port))
+
+
+def refuse_simulation(config: Config, *, scheduler: bool) -> None:
+    """A simulated clock sends a quarter's reminders in seconds: only ever to local stand-ins."""
+    if not scheduler:
+        raise UserError("--simulate-from drives the reminder ticker: drop --no-scheduler.")
+    real = []
+    if config.slack_bot_token and not _is_loopback(config.slack_api_url):
+        real.append("Slack (SLACK_API_URL is not a local stand-in)")
+    if config.teams_client_id:
+        real.append("Teams (a bot registration is configured)")
+    if config.smtp_url and not _is_loopback(config.smtp_url):
+        real.append("email (SMTP_URL is not a local server)")
+    if real:
+        raise UserError(
+            "The simulated clock is for tests only and would message real people through "
+            + ", ".join(real)
+            + ". Point every platform at a local stand-in, or drop --simulate-from."
+        )
+
+
+def _is_loopback(url: str) -> bool:
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    return host in ("127.0.0.1", "::1", "localhost")
 
 
 async def _serve_with_signals(app: web.Application, port: int) -> None:

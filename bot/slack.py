@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -26,6 +26,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -34,15 +35,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import render_slack
 from bot.config import Config
 from bot.runtime import Runtime
 from db import queries
-from db.models import Board, Member, ProcessedEvent, Rag
+from db.models import Board, Member, Rag
 from handlers import dispatch, uploads
 from handlers.commands import Command, Note, clean_text
 from handlers.context import Caller
@@ -59,9 +58,10 @@ log = logging.getLogger("crb.slack")
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 QUICK_SECONDS = 2.0  # answer in the ack when the work is done by then; Slack allows 3
-EVENT_MEMORY = timedelta(days=1)  # Slack retries an event for about an hour at most
 ASK_AGAIN_AFTER = 600.0  # seconds before asking Slack again for an unknown user's email
 WORKING = "Working on it…"
+REPLAYED = "This exact request was already received and handled, so nothing was changed again."
+REPLAY_PLATFORM = "slack-signature"  # processed_events rows for signatures already seen
 FAILED = (
     "Something went wrong on my side, so nothing was changed. "
     "Please try again; if it keeps happening, tell the secretariat."
@@ -156,6 +156,7 @@ class SlackBot:
     # ------------------------------------------------------------------ wiring
 
     def _register(self) -> None:
+        self.app.middleware(self._refuse_replays)
         self.app.middleware(self._dedupe_events)
         self.app.command(re.compile(r"^/crb"))(self.on_command)
         self.app.action(re.compile(f"^{render_slack.COMMAND_ACTION_PREFIX}"))(self.on_button)
@@ -262,6 +263,9 @@ class SlackBot:
         work: Awaitable[Reply],
         ack: Callable[..., Awaitable[Any]],
         respond: Callable[..., Awaitable[Any]],
+        *,
+        user_id: str,
+        channel: str | None = None,
     ) -> None:
         """Answer in the ack if the work is quick; otherwise ack now and respond() later."""
         task = asyncio.ensure_future(self._safely(work))
@@ -271,17 +275,49 @@ class SlackBot:
             await ack(response_type="ephemeral", text=WORKING)
             reply = await task
             # The answer takes the place of "Working on it…", unless it is a post for everyone.
-            await self._respond(respond, reply, replace=reply.visibility == Visibility.EPHEMERAL)
+            replace = reply.visibility == Visibility.EPHEMERAL
+            await self._respond(respond, reply, user_id, channel, replace=replace)
             return
         await ack(**response_payload(reply))
 
     async def _respond(
-        self, respond: Callable[..., Awaitable[Any]], reply: Reply, *, replace: bool = False
+        self,
+        respond: Callable[..., Awaitable[Any]],
+        reply: Reply,
+        user_id: str,
+        channel: str | None,
+        *,
+        replace: bool = False,
     ) -> None:
+        """Answer through the response_url; when Slack refuses it, find another way to say it.
+
+        A webhook answer that fails does not raise: its status code says so, and is checked.
+        """
         try:
-            await respond(**response_payload(reply), replace_original=replace)
-        except Exception:
-            log.exception("Could not answer through the response_url")
+            answer = await respond(**response_payload(reply), replace_original=replace)
+            status = getattr(answer, "status_code", 200)
+            if status < 300:
+                return
+            problem = f"HTTP {status}"
+        except Exception as error:
+            problem = f"{type(error).__name__}: {error}"
+        log.error("Could not answer through the response_url (%s); trying another way", problem)
+        await self._answer_another_way(user_id, channel, reply)
+
+    async def _answer_another_way(self, user_id: str, channel: str | None, reply: Reply) -> None:
+        """The answer, privately: ephemeral in the channel the request came from, else in a DM."""
+        if channel:
+            try:
+                await self.client.chat_postEphemeral(
+                    channel=channel, user=user_id, **render_slack.message(reply)
+                )
+                return
+            except SlackApiError as error:
+                problem = slack_error_text(error)
+            except (aiohttp.ClientError, TimeoutError) as error:
+                problem = type(error).__name__
+            log.error("chat.postEphemeral to %s in %s failed: %s", user_id, channel, problem)
+        await self.send_dm(user_id, reply)
 
     # ------------------------------------------------------------------ linking
 
@@ -365,18 +401,34 @@ class SlackBot:
             return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
         return await next()
 
-    def claim_event(self, event_id: str) -> bool:
-        """True the first time this event id is seen."""
-        now = self.now()
-        try:
-            with self.runtime.sessions() as session, session.begin():
-                session.execute(
-                    delete(ProcessedEvent).where(ProcessedEvent.received_at < now - EVENT_MEMORY)
+    async def _refuse_replays(
+        self, req: AsyncBoltRequest, body: dict[str, Any], next: Callable[[], Awaitable[Any]]
+    ) -> BoltResponse | None:
+        """A signed request seen before, byte for byte, is a replay: answered, never run again.
+
+        Its signature is genuine and fresh (Bolt checked both before this runs), so only memory
+        can tell: each request's signature is unique to its timestamp and body, and is kept
+        longer than the 5 minutes a signature is accepted. Slack itself never repeats one (its
+        event retries are signed anew and deduplicated by event id). Socket Mode requests carry
+        no signature and come over the bot's own authenticated connection.
+        """
+        signature = (req.headers.get("x-slack-signature") or [""])[0]
+        if signature and not await self.runtime.run_in_thread(
+            self.claim_event, signature, REPLAY_PLATFORM
+        ):
+            log.warning("a Slack request was sent again with the same signature: not run again")
+            if body.get("command"):
+                return BoltResponse(
+                    status=200,
+                    body=json.dumps({"response_type": "ephemeral", "text": REPLAYED}),
+                    headers={"Content-Type": "application/json"},
                 )
-                session.add(ProcessedEvent(platform=PLATFORM, event_id=event_id, received_at=now))
-        except IntegrityError:
-            return False
-        return True
+            return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
+        return await next()
+
+    def claim_event(self, event_id: str, platform: str = PLATFORM) -> bool:
+        """True the first time this event id (or request signature) is seen."""
+        return self.runtime.first_time(platform, event_id, self.now())
 
     # ------------------------------------------------------------------ listeners
 
@@ -387,8 +439,11 @@ class SlackBot:
         respond: Callable[..., Awaitable[Any]],
     ) -> None:
         """`/crb …`: every chat command, answered ephemerally unless the chair posts a list."""
-        work = self.run_text(command["user_id"], command.get("text") or "help")
-        await self.answer_quickly(work, ack, respond)
+        user_id = command["user_id"]
+        work = self.run_text(user_id, command.get("text") or "help")
+        await self.answer_quickly(
+            work, ack, respond, user_id=user_id, channel=command.get("channel_id")
+        )
 
     async def on_button(
         self,
@@ -410,7 +465,7 @@ class SlackBot:
         if on_home:
             await self.publish_home(user_id, banner=reply)
         elif body.get("response_url"):
-            await self._respond(respond, reply)
+            await self._respond(respond, reply, user_id, (body.get("channel") or {}).get("id"))
         else:
             await self.send_dm(user_id, reply)
 
@@ -432,10 +487,11 @@ class SlackBot:
                 f"I couldn't open the update form (Slack said: {slack_error_text(error)}).",
                 f"Type the update instead: /crb note {ref} amber TEXT",
             )
+            user_id = body["user"]["id"]
             if on_home:
-                await self.publish_home(body["user"]["id"], banner=reply)
+                await self.publish_home(user_id, banner=reply)
             else:
-                await self._respond(respond, reply)
+                await self._respond(respond, reply, user_id, (body.get("channel") or {}).get("id"))
 
     async def on_note_submitted(
         self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any], view: dict[str, Any]
@@ -629,15 +685,54 @@ class SlackChannel:
     async def send(self, member: Member, message: Reply) -> None:
         if not member.slack_id:
             raise DeliveryError(f"{member.initials} has no Slack account linked", permanent=True)
+        key = message.extras.get("message_key")
         try:
             opened = await self.client.conversations_open(users=member.slack_id)
+            channel = opened["channel"]["id"]
+            if key and message.extras.get("attempt", 1) > 1 and await self._posted(channel, key):
+                # An earlier attempt did go out (its process died, or its answer was lost,
+                # before the ledger heard): posting again would nudge this person twice.
+                log.info("%s already has reminder %s; not posting it again", channel, key)
+                return
+            metadata = {"metadata": reminder_metadata(key)} if key else {}
             await self.client.chat_postMessage(
-                channel=opened["channel"]["id"], **render_slack.message(message)
+                channel=channel, **render_slack.message(message), **metadata
             )
         except SlackApiError as error:
             raise delivery_error(error) from error
         except (aiohttp.ClientError, TimeoutError) as error:
             raise DeliveryError(f"Slack could not be reached: {type(error).__name__}") from error
+
+    async def _posted(self, channel: str, key: str) -> bool:
+        """Whether the DM's recent history holds the bot's message for this ledger row.
+
+        Needs the im:history scope. When the history cannot be read, the message is posted
+        (at least once beats never).
+        """
+        try:
+            history = await self.client.conversations_history(
+                channel=channel, include_all_metadata=True, limit=HISTORY_LOOKBACK
+            )
+        except SlackApiError as error:
+            log.warning("could not read %s to check for %s: %s", channel, key, error)
+            return False
+        return any(reminder_key(posted) == key for posted in history.get("messages") or [])
+
+
+REMINDER_EVENT = "crb_reminder"  # the metadata event_type on every nudge and digest
+HISTORY_LOOKBACK = 100  # messages: a resend comes minutes after the first attempt, not days
+
+
+def reminder_metadata(key: str) -> dict[str, Any]:
+    """Slack message metadata naming the ledger row a reminder was sent for."""
+    return {"event_type": REMINDER_EVENT, "event_payload": {"key": key}}
+
+
+def reminder_key(posted: dict[str, Any]) -> str | None:
+    metadata = posted.get("metadata") or {}
+    if metadata.get("event_type") != REMINDER_EVENT:
+        return None
+    return (metadata.get("event_payload") or {}).get("key")
 
 
 def delivery_error(error: SlackApiError) -> DeliveryError:

@@ -12,6 +12,7 @@ Every SDK import lives here and in ``bot/render_teams.py``: the handlers never s
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import warnings
 from collections.abc import Callable, Sequence
@@ -301,10 +302,18 @@ class TeamsBot:
         await self._send(context, await self.run(context, text))
 
     async def run(self, context: TurnContext, text: str) -> Reply:
-        """Run one chat command as the Teams user behind this activity."""
+        """Run one chat command as the Teams user behind this activity, once per activity."""
         account = context.activity.from_property
         aad_object_id = account.aad_object_id if account else None
         label = f"teams:{aad_object_id or (account.id if account else 'unknown')}"
+        key = activity_key(context.activity)
+        if key and not await self.runtime.run_in_thread(
+            self.runtime.first_time, "teams", key, self.clock()
+        ):
+            # The same activity again (Teams redelivering it, or a repeated request): a note
+            # or an add must not be recorded twice.
+            log.info("Teams: activity %s was already handled: not run again", key)
+            return Reply(REPEATED)
         return await self.runtime.run_in_thread(
             self.runtime.execute, teams_caller(aad_object_id, label), text, self.clock()
         )
@@ -507,6 +516,17 @@ class TeamsChannel:
             remember_conversation(
                 session, member_id, reference, claims, personal=True, now=datetime.now(UTC)
             )
+
+
+REPEATED = "This exact request was already received and handled, so nothing was changed again."
+
+
+def activity_key(activity: Activity) -> str | None:
+    """An activity's identity: its id is unique within its conversation."""
+    conversation = activity.conversation.id if activity.conversation else ""
+    if not activity.id:
+        return None
+    return hashlib.sha256(f"{conversation}\n{activity.id}".encode()).hexdigest()
 
 
 async def _reraise(_context: TurnContext, error: Exception) -> None:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -185,6 +185,7 @@ def compose(
     planned: Planned,
     entry_id: int,
     now: datetime,
+    attempt: int = 1,
 ) -> Composed | None:
     """The message as it stands now (actions closed since planning drop out); None: nothing left."""
     with sessions() as session:
@@ -201,7 +202,11 @@ def compose(
             message = nudge_reply(ctx, meeting, owned, snoozed=planned.due.follows_a_snooze)
         else:
             message = _digest(ctx, meeting, channels)
-        message = replace(message, extras={**message.extras, "message_key": f"crb-{entry_id}"})
+        # The key names this ledger row on the platform; from the second attempt on, a channel
+        # that can look up what it already posted checks for it before posting again (a send
+        # that went out just before its process died, or before an answer that never came).
+        extras = {**message.extras, "message_key": f"crb-{entry_id}", "attempt": attempt}
+        message = replace(message, extras=extras)
         refs = tuple(dict.fromkeys(view.ref for view in message.actions))
         return Composed(member, message, refs, member.initials)
 
@@ -240,15 +245,19 @@ async def deliver(
     board_id: int,
     planned: Planned,
     now: datetime,
+    *,
+    lease: timedelta = ledger.LEASE,
 ) -> Outcome | None:
     """Claim, compose, send and record one message. None when another ticker has it."""
     due = planned.due
     claimed = await asyncio.to_thread(
-        ledger.claim, sessions, board_id, due, planned.meeting_id, now
+        partial(ledger.claim, sessions, board_id, due, planned.meeting_id, now, lease=lease)
     )
     if claimed is None:
         return None
-    composed = await asyncio.to_thread(compose, sessions, channels, planned, claimed.entry_id, now)
+    composed = await asyncio.to_thread(
+        compose, sessions, channels, planned, claimed.entry_id, now, claimed.attempts
+    )
     if composed is None:
         await asyncio.to_thread(ledger.mark_skipped, sessions, claimed, now)
         return None
@@ -306,15 +315,22 @@ def _as_delivery_error(error: Exception) -> DeliveryError:
 
 
 async def tick(
-    sessions: sessionmaker[Session], channels: Sequence[Channel], now: datetime
+    sessions: sessionmaker[Session],
+    channels: Sequence[Channel],
+    now: datetime,
+    *,
+    lease: timedelta = ledger.LEASE,
 ) -> TickResult:
-    """Send everything due at ``now`` that has not been sent: nudges first, then digests."""
+    """Send everything due at ``now`` that has not been sent: nudges first, then digests.
+
+    ``lease``: how long each claim taken here keeps other tickers off the message.
+    """
     result = TickResult(now)
     board_id, planned = await asyncio.to_thread(prepare, sessions, channels, now)
     if board_id is None:
         return result
     for item in planned:
-        done = await deliver(sessions, channels, board_id, item, now)
+        done = await deliver(sessions, channels, board_id, item, now, lease=lease)
         if done is None:
             continue
         (result.failed if done.error is not None else result.sent).append(done)

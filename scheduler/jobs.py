@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler import ledger
 from scheduler.channels import Channel
 from scheduler.dispatch import TickResult, tick
+from scheduler.simulated import SimulatedClock
 
 log = logging.getLogger("crb.scheduler")
 JOB_ID = "crb-reminder-tick"
@@ -36,10 +39,17 @@ class Ticker:
         sessions: sessionmaker[Session],
         channels: Sequence[Channel],
         clock: Callable[[], datetime] = wall_clock,
+        *,
+        lease: timedelta = ledger.LEASE,
+        simulation: SimulatedClock | None = None,
     ) -> None:
         self.sessions = sessions
         self.channels = list(channels)
-        self.clock = clock
+        self.clock: Callable[[], datetime] = simulation or clock
+        self.lease = lease
+        self.simulation = simulation
+        self._simulating: asyncio.Task[None] | None = None
+        self._stopping = False
         self.last_tick: datetime | None = None
         self.last_result: TickResult | None = None
         self.last_error: str | None = None
@@ -51,7 +61,7 @@ class Ticker:
         now = self.clock()
         self._in_flight = asyncio.current_task()
         try:
-            result = await tick(self.sessions, self.channels, now)
+            result = await tick(self.sessions, self.channels, now, lease=self.lease)
         except Exception as error:
             log.exception("reminder tick at %s failed", now.isoformat())
             self.last_error = f"{type(error).__name__}: {error}"
@@ -61,8 +71,11 @@ class Ticker:
             log.info("tick %s: %s", now.isoformat(), outcome.record())
         return result
 
-    def start(self) -> AsyncIOScheduler:
+    def start(self) -> AsyncIOScheduler | None:
         """Start ticking on the running event loop: now (to catch up), then each minute at :00."""
+        if self.simulation is not None:
+            self._simulating = asyncio.get_running_loop().create_task(self._simulate())
+            return None
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
             self.run_once,
@@ -77,7 +90,23 @@ class Ticker:
         self.scheduler = scheduler
         return scheduler
 
+    async def _simulate(self) -> None:
+        """Tick at each simulated instant in turn (tests only: see scheduler.simulated)."""
+        assert self.simulation is not None
+        ticks = 0
+        for at in self.simulation.instants():  # each sets the clock
+            await asyncio.sleep(self.simulation.seconds_until(at, time.time()))
+            if self._stopping:
+                break
+            await self.run_once()
+            ticks += 1
+        log.info(
+            "simulated clock finished",
+            extra={"ticks": ticks, "until": self.simulation.now.isoformat()},
+        )
+
     def stop(self) -> None:
+        self._stopping = True  # a simulation ends after the tick in flight
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None
@@ -94,7 +123,8 @@ class Ticker:
 
     def health(self) -> dict[str, object]:
         return {
-            "running": self.scheduler is not None and self.scheduler.running,
+            "running": (self.scheduler is not None and self.scheduler.running)
+            or (self._simulating is not None and not self._simulating.done()),
             "last_tick": self.last_tick.isoformat() if self.last_tick else None,
             "last_error": self.last_error,
         }

@@ -10,7 +10,8 @@
         call.params["channel"], call.params["blocks"]
 
 It serves the Web API methods the bot uses under ``/api/`` (auth.test, chat.postMessage,
-chat.postEphemeral, chat.update, conversations.open, views.open, views.publish,
+chat.postEphemeral, chat.update, conversations.open, conversations.history (of the messages
+it accepted: ``posted``), views.open, views.publish,
 users.lookupByEmail, users.info, files.info, apps.connections.open and its Socket Mode
 websocket, driven with ``socket_send``), every ``response_url`` it
 hands out (``response_url()``; recorded as method "response_url"), and files for download
@@ -79,6 +80,10 @@ class SlackStandIn:
         app.router.add_get("/files/{name}", self._file)
         app.router.add_get("/socket", self._socket)
         self._sockets: set[web.WebSocketResponse] = set()
+        # The messages Slack accepted, by channel: a chat.postMessage is here once it has been
+        # answered ok (a call that hangs is here after its delay, whether or not the caller is
+        # still waiting). conversations.history reads them, newest first, as Slack does.
+        self.posted: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.server = LoopbackServer(app)
 
     # ------------------------------------------------------------------ lifecycle
@@ -290,7 +295,26 @@ class SlackStandIn:
         }
 
     def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"channel": params.get("channel"), "ts": f"{time.time():.6f}", "message": {}}
+        channel = str(params.get("channel"))
+        message: dict[str, Any] = {"type": "message", "ts": f"{time.time():.6f}"}
+        message |= {"text": params.get("text", ""), "bot_id": "BCRB0001"}
+        if metadata := params.get("metadata"):
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+        with self._changed:
+            self.posted[channel].append(message)
+            self._changed.notify_all()
+        return {"channel": channel, "ts": message["ts"], "message": message}
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = int(params.get("limit") or 100)
+        with self._changed:
+            newest_first = list(reversed(self.posted.get(str(params.get("channel")), [])))
+        shown = [
+            m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+            for m in newest_first[:limit]
+        ]
+        return {"messages": shown, "has_more": len(newest_first) > limit}
 
     def _chat_postEphemeral(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {"message_ts": f"{time.time():.6f}"}

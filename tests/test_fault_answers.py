@@ -1,0 +1,163 @@
+"""Faults tell the user: when the database or Slack misbehaves during a command, the person is
+told (with the answer, or that it could not complete) and nothing is left half-done. And a
+repeated Teams invoke changes the board once.
+
+Already covered elsewhere, not repeated here: Slack 429s and 500s on the Web API
+(tests/test_slack_failures.py), a modal that cannot open (tests/test_slack.py), a slow Slack API
+never delaying the acknowledgement (tests/test_slack_failures.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from bot.runtime import Runtime
+from bot.slack import FAILED
+from bot.teams import REPEATED
+from db.models import ActionStatus, EventKind
+from tests.conftest import AFTER_MEETING
+from tests.slack_harness import SlackHarness
+from tests.slack_standin import SlackStandIn
+from tests.teams_standin import BotConnectorStandIn
+from tests.test_slack import DP, LINKED, action, block_text, events_of, link_members
+from tests.test_teams import DP as DP_ON_TEAMS
+from tests.test_teams import TestClient, card_press, card_text, post, run_teams, teams  # noqa: F401
+
+# ---------------------------------------------------------------- the database fails
+
+
+@contextmanager
+def audit_writes_fail(runtime: Runtime) -> Iterator[None]:
+    """A real database fault: every insert into the audit trail is refused by a trigger."""
+    postgres = runtime.engine.dialect.name == "postgresql"
+    with runtime.engine.begin() as connection:
+        if postgres:
+            connection.execute(
+                text(
+                    "CREATE FUNCTION crb_test_refuse() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'could not extend file: No space left on device'; "
+                    "END $$ LANGUAGE plpgsql"
+                )
+            )
+            connection.execute(
+                text(
+                    "CREATE TRIGGER crb_test_disk_full BEFORE INSERT ON audit_events "
+                    "FOR EACH ROW EXECUTE FUNCTION crb_test_refuse()"
+                )
+            )
+        else:
+            connection.execute(
+                text(
+                    "CREATE TRIGGER crb_test_disk_full BEFORE INSERT ON audit_events BEGIN "
+                    "SELECT RAISE(ABORT, 'database or disk is full'); END"
+                )
+            )
+    try:
+        yield
+    finally:
+        with runtime.engine.begin() as connection:
+            if postgres:
+                connection.execute(text("DROP TRIGGER crb_test_disk_full ON audit_events"))
+                connection.execute(text("DROP FUNCTION crb_test_refuse()"))
+            else:
+                connection.execute(text("DROP TRIGGER crb_test_disk_full"))
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def linked(board: Runtime) -> Runtime:
+    link_members(board, LINKED)
+    return board
+
+
+def test_a_database_fault_during_done_is_told_and_leaves_the_action_open(
+    linked: Runtime, slack: SlackStandIn
+) -> None:
+    with SlackHarness(linked, slack, AFTER_MEETING) as bot:
+        with audit_writes_fail(linked):
+            failed = bot.slash(DP, "done 04-DP")
+            # The status change came first and was rolled back with the refused audit event.
+            assert action(linked, "draft paper").status == ActionStatus.OPEN
+        assert failed.status == 200
+        assert FAILED in block_text(failed.json()["blocks"])
+        assert events_of(linked, EventKind.DONE) == []
+        again = bot.slash(DP, "done 04-DP")  # nothing half-done stands in the way of a retry
+    assert "Done: 04-DP" in block_text(again.json()["blocks"])
+    assert len(events_of(linked, EventKind.DONE)) == 1
+
+
+# ---------------------------------------------------------------- Slack fails to take the answer
+
+
+@pytest.fixture
+def slow_bot(linked: Runtime, slack: SlackStandIn) -> Iterator[SlackHarness]:
+    """Every command counts as slow: acknowledged at once, answered through the response_url."""
+    with SlackHarness(linked, slack, AFTER_MEETING, quick_seconds=0.0) as harness:
+        yield harness
+
+
+def test_when_the_response_url_fails_the_answer_comes_as_an_ephemeral_message(
+    slow_bot: SlackHarness, slack: SlackStandIn, linked: Runtime
+) -> None:
+    slack.fail("response_url", status=500)
+    acknowledged = slow_bot.slash(DP, "done 04-DP")
+    assert acknowledged.json()["text"] == "Working on it…"
+    (told,) = slack.wait_for("chat.postEphemeral", timeout=8)
+    assert (told.params["channel"], told.params["user"]) == ("C0BOARD01", DP)
+    assert "Done: 04-DP" in block_text(told.blocks)
+    assert len(events_of(linked, EventKind.DONE)) == 1
+
+
+def test_when_slack_refuses_every_way_back_into_the_channel_the_answer_comes_in_a_dm(
+    slow_bot: SlackHarness, slack: SlackStandIn, linked: Runtime
+) -> None:
+    slack.fail("response_url", status=500)
+    slack.fail("chat.postEphemeral", status=200, error="user_not_in_channel")
+    slow_bot.slash(DP, "done 04-DP")
+    (told,) = slack.wait_for("chat.postMessage", timeout=8)
+    assert told.params["channel"] == "D" + DP.removeprefix("U")
+    assert "Done: 04-DP" in block_text(told.blocks)
+    assert action(linked, "draft paper").status == ActionStatus.DONE
+
+
+def test_a_database_fault_in_slow_work_is_told_through_the_response_url(
+    slow_bot: SlackHarness, slack: SlackStandIn, linked: Runtime
+) -> None:
+    with audit_writes_fail(linked):
+        slow_bot.slash(DP, "note 04-DP green circulated")
+        (told,) = slack.wait_for("response_url", timeout=8)
+    assert FAILED in block_text(told.blocks)
+    assert events_of(linked, EventKind.NOTE) == []
+
+
+# ---------------------------------------------------------------- Teams: the same invoke twice
+
+
+def test_a_repeated_teams_invoke_changes_the_board_once(teams: Runtime) -> None:  # noqa: F811
+    answers: list[dict[str, Any]] = []
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        pressed = card_press(standin.url, DP_ON_TEAMS, {"verb": "crb", "command": "note 04-DP"})
+        pressed["value"]["action"]["data"] |= {"update": "partners agreed", "rag": "green"}
+        for _ in range(2):  # the very same activity, id and all
+            answers.append(await post(client, pressed, 200))
+        done = card_press(standin.url, DP_ON_TEAMS, {"verb": "crb", "command": "done 04-DP"})
+        for _ in range(2):
+            answers.append(await post(client, done, 200))
+
+    run_teams(teams, scenario)
+    noted, noted_again, closed, closed_again = (card_text(a["value"]) for a in answers)
+    assert "Update recorded on 04-DP" in noted and REPEATED in noted_again
+    assert "Done: 04-DP" in closed and REPEATED in closed_again
+    assert len(events_of(teams, EventKind.NOTE)) == 1
+    assert len(events_of(teams, EventKind.DONE)) == 1
