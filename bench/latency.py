@@ -140,7 +140,8 @@ def scenario_results(
     ]
 
 
-def measure(database_url: str, label: str, *, requests: int, warmup: int = 10) -> list[Result]:
+def measure(database_url: str, label: str, *, requests: int) -> list[Result]:
+    warmup = min(10, requests)
     chair, refs = chair_and_refs(database_url)
     if len(refs) < warmup + 2 * requests:
         raise RuntimeError(f"the bench board has {len(refs)} open actions: too few")
