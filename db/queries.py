@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from db.models import (
@@ -100,6 +100,30 @@ def actions(
             Action.id.in_(select(ActionOwner.action_id).where(ActionOwner.member_id == owner.id))
         )
     return session.scalars(query).all()
+
+
+def open_rivals(
+    session: Session, board: Board, items: Collection[str], owner_ids: Collection[int]
+) -> Sequence[Action]:
+    """The board's open actions under ``items`` owned by any of ``owner_ids``, or by nobody.
+
+    A REF is the item and the owners' initials, so only these can share one with actions under
+    those items owned by those members: naming a few actions needs a few rows, not the board.
+    """
+    shares_an_owner = Action.id.in_(
+        select(ActionOwner.action_id).where(ActionOwner.member_id.in_(list(owner_ids)))
+    )
+    unowned = ~Action.owner_links.any()
+    return session.scalars(
+        select(Action)
+        .where(
+            Action.board_id == board.id,
+            Action.status == ActionStatus.OPEN,
+            Action.item.in_(list(items)),
+            or_(shares_an_owner, unowned),
+        )
+        .options(selectinload(Action.meeting), selectinload(Action.done_by))
+    ).all()
 
 
 def open_action_owners(session: Session, board: Board) -> list[tuple[int, tuple[int, ...]]]:
