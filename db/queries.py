@@ -130,9 +130,10 @@ def open_action_owners(session: Session, board: Board) -> list[tuple[int, tuple[
     """Each open action's id with its owners' ids, in owner order: what planning needs, no more.
 
     Reminder planning reads every open action each minute; whole ORM objects for 100,000 actions
-    cost seconds, these rows a fraction of one.
+    cost seconds, these rows a fraction of one. They are read through the Core connection: the
+    ORM's per-row processing of 100,000 plain tuples alone took half the tick's time.
     """
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Action.id, ActionOwner.member_id)
         .outerjoin(ActionOwner, ActionOwner.action_id == Action.id)
         .where(Action.board_id == board.id, Action.status == ActionStatus.OPEN)
