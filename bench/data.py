@@ -35,8 +35,14 @@ def _initials(n: int) -> str:
     return letters[n % len(letters)] + letters[(n // len(letters)) % len(letters)] + str(n)
 
 
-def populate(engine: Engine, scale: Scale, *, seed: int = 7, chunk: int = 5000) -> None:
-    """Fill an empty, migrated database with ``scale``; the first board is the bot's."""
+def populate(
+    engine: Engine, scale: Scale, *, seed: int = 7, chunk: int = 5000, round_robin: bool = False
+) -> None:
+    """Fill an empty, migrated database with ``scale``; the first board is the bot's.
+
+    ``round_robin`` gives action n to member n (mod the board's members) alone, so that with as
+    many actions as members every member owns exactly one: a nudge each.
+    """
     rng = random.Random(seed)
     per_board_members = max(3, scale.members // scale.boards)
     per_board_actions = scale.actions // scale.boards
@@ -94,7 +100,12 @@ def populate(engine: Engine, scale: Scale, *, seed: int = 7, chunk: int = 5000) 
                         "created_at": CREATED,
                     }
                 )
-                owner_ids = rng.sample(range(per_board_members), 2 if rng.random() < 0.1 else 1)
+                joint = rng.random() < 0.1
+                owner_ids = (
+                    [a % per_board_members]
+                    if round_robin
+                    else rng.sample(range(per_board_members), 2 if joint else 1)
+                )
                 owners += [
                     {"action_id": action_id, "member_id": first_member + o, "position": n}
                     for n, o in enumerate(owner_ids)

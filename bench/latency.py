@@ -113,6 +113,15 @@ async def drive(url: str, bodies: list[str], concurrency: int) -> Timing:
     return Timing(latencies, errors)
 
 
+def bare_results(label: str, baseline: Timing, concurrency: int) -> list[Result]:
+    """The floor itself: the bare Bolt app acking the same signed requests."""
+    where = f"bare Bolt ack, c={concurrency}, beside {label}"
+    return [
+        Result("latency", f"{where}: p50", baseline.quantile(0.5) * 1000, "ms"),
+        Result("latency", f"{where}: p99", baseline.quantile(0.99) * 1000, "ms"),
+    ]
+
+
 def scenario_results(
     label: str, name: str, target: Timing, baseline: Timing, concurrency: int
 ) -> list[Result]:
@@ -140,7 +149,8 @@ def scenario_results(
     ]
 
 
-def measure(database_url: str, label: str, *, requests: int, warmup: int = 10) -> list[Result]:
+def measure(database_url: str, label: str, *, requests: int) -> list[Result]:
+    warmup = min(10, requests)
     chair, refs = chair_and_refs(database_url)
     if len(refs) < warmup + 2 * requests:
         raise RuntimeError(f"the bench board has {len(refs)} open actions: too few")
@@ -165,6 +175,7 @@ def measure(database_url: str, label: str, *, requests: int, warmup: int = 10) -
                 floor = asyncio.run(drive(bare_url, done, concurrency))
                 ours_done = asyncio.run(drive(ours_url, done, concurrency))
                 ours_list = asyncio.run(drive(ours_url, outstanding, concurrency))
+                results += bare_results(label, floor, concurrency)
                 results += scenario_results(label, "/crb done", ours_done, floor, concurrency)
                 results += scenario_results(
                     label, "/crb outstanding", ours_list, floor, concurrency

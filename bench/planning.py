@@ -66,14 +66,22 @@ def pure(sizes: list[int]) -> list[Result]:
     return results
 
 
-def from_database(sessions: sessionmaker, label: str) -> Result:
-    """One tick's planning on the bot's board: load the world from the database, then plan."""
-    started = clock.perf_counter()
-    dispatch.prepare(sessions, [], DUE)
-    elapsed = clock.perf_counter() - started
+def from_database(sessions: sessionmaker, label: str, *, runs: int = 3) -> Result:
+    """One tick's planning on the bot's board: load the world from the database, then plan.
+
+    The median of ``runs`` ticks: the ticker runs every minute, so its database is warm, and the
+    median keeps one tick slowed by other work on the machine from deciding the figure.
+    """
+    timings = []
+    for _ in range(runs):
+        started = clock.perf_counter()
+        _board_id, planned = dispatch.prepare(sessions, [], DUE)
+        timings.append(clock.perf_counter() - started)
+        assert planned, "the bench database must have messages due"
+    elapsed = sorted(timings)[len(timings) // 2]
     return Result(
         "planning",
-        f"tick planning from the database, {label}",
+        f"tick planning from the database (median of {runs}), {label}",
         elapsed * 1000,
         "ms",
         "< 1000 ms",

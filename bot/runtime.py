@@ -45,7 +45,7 @@ class Runtime:
     def prepare(self, now: datetime) -> None:
         """Bring the schema up to date (SQLite: automatically) and the board in line with config."""
         if self.engine.dialect.name == "sqlite":
-            migrate.upgrade(self.engine)
+            migrate.upgrade_if_behind(self.engine)
         elif not migrate.is_current(self.engine):
             raise UserError("The database schema is out of date: run `crb db upgrade` first.")
         with self.sessions() as session, session.begin():

@@ -188,6 +188,7 @@ class Action(Base):
     __table_args__ = (
         UniqueConstraint("meeting_id", "position"),
         Index("ix_actions_board_status", "board_id", "status"),
+        Index("ix_actions_board_item", "board_id", "item"),  # resolving and naming REFs
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -66,12 +66,13 @@ def outstanding(ctx: Ctx, command: Outstanding) -> Reply:
         if owner is None:
             raise NotFound(f"No member has the initials {command.owner}.")
     open_actions = queries.actions(ctx.session, ctx.board, status=ActionStatus.OPEN, owner=owner)
+    board_open = open_actions if owner is None else None  # all of them: REFs need no second load
     if command.post:
         open_actions = [a for a in open_actions if not a.closed_session]
     if not open_actions:
         who = f" for {owner.name}" if owner else ""
         return Reply(f"Nothing is outstanding{who}.", lines=(_next_line(ctx),), tone=Tone.SUCCESS)
-    shown = action_views(ctx, open_actions, with_buttons=not command.post)
+    shown = action_views(ctx, open_actions, with_buttons=not command.post, board_open=board_open)
     view_of = {a.id: view for a, view in zip(open_actions, shown, strict=True)}
     sections = []
     for person, owned in by_owner(open_actions).items():

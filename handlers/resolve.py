@@ -10,7 +10,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from db import queries
-from db.models import Action, ActionStatus
+from db.models import Action, ActionOwner, ActionStatus, Member
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
 from handlers.refs import Ref, format_ref
@@ -30,15 +30,23 @@ def owner_key(action: Action) -> tuple[str, ...]:
     return tuple(action.owner_initials)
 
 
+# What an ordinal depends on: (action id, meeting id, position in the minutes, item, owners).
+OrdinalKey = tuple[int, int, int, str, tuple[str, ...]]
+
+
 def ordinals(actions: Sequence[Action]) -> dict[int, int]:
     """Each action's place among the same meeting's actions with the same item and owners.
 
     It counts closed actions too, so an action's ordinal never changes as others are closed.
     """
-    groups: dict[tuple[int, str, tuple[str, ...]], list[Action]] = defaultdict(list)
-    for action in sorted(actions, key=lambda a: (a.meeting_id, a.position)):
-        groups[(action.meeting_id, action.item, owner_key(action))].append(action)
-    return {a.id: n for group in groups.values() for n, a in enumerate(group, start=1)}
+    return _ordinals([(a.id, a.meeting_id, a.position, a.item, owner_key(a)) for a in actions])
+
+
+def _ordinals(keys: Sequence[OrdinalKey]) -> dict[int, int]:
+    groups: dict[tuple[int, str, tuple[str, ...]], list[int]] = defaultdict(list)
+    for action_id, meeting_id, _position, item, owners in sorted(keys, key=lambda k: k[1:3]):
+        groups[(meeting_id, item, owners)].append(action_id)
+    return {a: n for group in groups.values() for n, a in enumerate(group, start=1)}
 
 
 def unique_refs(
@@ -55,7 +63,7 @@ def unique_refs(
             refs[action.id] = format_ref(action.item, owner_key(action))
         else:
             crowded.append((action, rivals))
-    places = ordinals(siblings(session, [a for a, _ in crowded])) if crowded else {}
+    places = _ordinals(sibling_keys(session, [a for a, _ in crowded])) if crowded else {}
     for action, rivals in crowded:
         one_meeting = all(r.meeting_id == action.meeting_id for r in rivals)
         alone_in_meeting = sum(r.meeting_id == action.meeting_id for r in rivals) == 1
@@ -65,12 +73,23 @@ def unique_refs(
     return refs
 
 
-def siblings(session: Session, actions: Sequence[Action]) -> Sequence[Action]:
-    """Every action, of any status, raised at the same meeting under the same item as these."""
+def sibling_keys(session: Session, actions: Sequence[Action]) -> list[OrdinalKey]:
+    """The ordinal keys of every action, of any status, raised at the same meeting under the
+    same item as these: plain rows in one query, since a long list may need hundreds of them."""
     pairs = {(a.meeting_id, a.item) for a in actions}
-    return session.scalars(
-        select(Action).where(tuple_(Action.meeting_id, Action.item).in_(list(pairs)))
-    ).all()
+    rows = session.execute(
+        select(Action.id, Action.meeting_id, Action.position, Action.item, Member.initials)
+        .outerjoin(ActionOwner, ActionOwner.action_id == Action.id)
+        .outerjoin(Member, Member.id == ActionOwner.member_id)
+        .where(tuple_(Action.meeting_id, Action.item).in_(list(pairs)))
+        .order_by(Action.id, ActionOwner.position)
+    )
+    keys: dict[int, tuple[int, int, str, list[str]]] = {}
+    for action_id, meeting_id, position, item, initials in rows:
+        owners = keys.setdefault(action_id, (meeting_id, position, item, []))[3]
+        if initials is not None:
+            owners.append(initials)
+    return [(a, m, p, i, tuple(owners)) for a, (m, p, i, owners) in keys.items()]
 
 
 def _matches(action: Action, ref: Ref) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 
@@ -17,9 +18,10 @@ from db.models import Member, PendingImport, PendingImportStatus
 from handlers.commands import ImportUpload
 from handlers.context import Ctx
 from handlers.errors import Forbidden, NotFound
-from handlers.minutes.importer import ImportReport, import_minutes
-from handlers.minutes.read import parse_minutes
 from handlers.reply import Button, Reply, Section, Tone
+
+if TYPE_CHECKING:
+    from handlers.minutes.importer import ImportReport
 
 UPLOAD_LIFETIME = timedelta(hours=24)
 _HOURS = int(UPLOAD_LIFETIME.total_seconds() // 3600)
@@ -55,7 +57,7 @@ def require_importer(ctx: Ctx) -> Member:
 def dry_run(ctx: Ctx, filename: str, data: bytes) -> Preview:
     """Import ``data`` into the session and report. The caller MUST roll the session back."""
     require_importer(ctx)
-    report = import_minutes(ctx, parse_minutes(filename, data))
+    report = _import(ctx, filename, data)
     assert report.meeting is not None
     return Preview(
         filename=filename,
@@ -124,8 +126,17 @@ def apply_upload(ctx: Ctx, command: ImportUpload) -> Reply:
         return Reply(
             f"Cancelled: {upload.filename} was not imported.", tone=Tone.SUCCESS, changed=True
         )
-    report = import_minutes(ctx, parse_minutes(upload.filename, upload.data))
+    report = _import(ctx, upload.filename, upload.data)
     return _imported_reply(upload.filename, report)
+
+
+def _import(ctx: Ctx, filename: str, data: bytes) -> ImportReport:
+    # Imported here, not at the top: the Word and HTML readers (python-docx, BeautifulSoup) take
+    # about half a second to import, which `crb serve` would otherwise pay before /healthz.
+    from handlers.minutes.importer import import_minutes
+    from handlers.minutes.read import parse_minutes
+
+    return import_minutes(ctx, parse_minutes(filename, data))
 
 
 def _claim(ctx: Ctx, upload: PendingImport, status: PendingImportStatus) -> bool:

@@ -28,17 +28,36 @@ def buttons_for(member: Member | None, action: Action, ref: str) -> tuple[Button
     return (Button("Mark done", f"done {ref}", "primary"), Button("Add update", f"note {ref}"))
 
 
-def display_refs(session: Session, board: Board, shown: Sequence[Action]) -> dict[int, str]:
-    """REFs to show: each names its action alone among the board's open actions and ``shown``."""
-    open_actions = queries.actions(session, board, status=ActionStatus.OPEN)
-    return unique_refs(session, shown, [*open_actions, *shown])
+def display_refs(
+    session: Session,
+    board: Board,
+    shown: Sequence[Action],
+    *,
+    board_open: Sequence[Action] | None = None,
+) -> dict[int, str]:
+    """REFs to show: each names its action alone among the board's open actions and ``shown``.
+
+    Only open actions under the same items with the same owners can share a REF: those are
+    all that is loaded, not the whole board's (a tick's nudges would otherwise each read every
+    open action). ``board_open``: every open action of the board, when the caller has already
+    loaded them.
+    """
+    if board_open is None:
+        items = {action.item for action in shown}
+        owner_ids = {owner.id for action in shown for owner in action.owners}
+        board_open = queries.open_rivals(session, board, items, owner_ids) if items else []
+    return unique_refs(session, shown, [*board_open, *shown])
 
 
 def action_views(
-    ctx: Ctx, shown: Sequence[Action], *, with_buttons: bool = True
+    ctx: Ctx,
+    shown: Sequence[Action],
+    *,
+    with_buttons: bool = True,
+    board_open: Sequence[Action] | None = None,
 ) -> list[ActionView]:
     """Views of ``shown``, each with the REF that names it alone among the board's open actions."""
-    refs = display_refs(ctx.session, ctx.board, shown)
+    refs = display_refs(ctx.session, ctx.board, shown, board_open=board_open)
     updates = queries.latest_updates(ctx.session, (a.id for a in shown))
     member = ctx.caller.member if with_buttons else None
     views = []
