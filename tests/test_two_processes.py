@@ -36,18 +36,20 @@ from tests.conftest import make_runtime
 from tests.crowd import crowd_board, dm_of, serve_env, serving, simulate
 from tests.databases import empty_tables
 from tests.doubles import RecordingChannel
+from tests.slack_fixtures import link_members
 from tests.slack_standin import SlackStandIn
-from tests.test_slack import link_members
 
 QUARTER_START = datetime(2020, 11, 26, 0, 0, tzinfo=UTC)
 QUARTER_END = datetime(2021, 2, 25, 0, 0, tzinfo=UTC)  # the day after the 24 Feb meeting
 STEP = timedelta(hours=6)
-SPEED = (QUARTER_END - QUARTER_START).total_seconds() / 5  # simulated seconds per real second
+SPEED = (QUARTER_END - QUARTER_START).total_seconds() / 15  # simulated seconds per real second
 # The lease, in simulated time, must outlast how far one process's clock can run ahead while
-# the other still has a message in flight: at this speed, 3 days is about 165 ms of real time,
-# an order of magnitude more than one send. (In production: clock skew plus one send, against 5
-# minutes.) A shorter lease lets the process ahead take over a live claim and send it twice.
-LEASE_SECONDS = 3 * 24 * 3600
+# the other still has a message in flight: at this speed, 7 days (the longest lease allowed) is
+# about 1.2 s of real time, far more than one send even on a loaded machine. (In production:
+# clock skew plus one send, against 5 minutes.) A lease shorter than a stall lets the process
+# ahead take over a live claim and send it twice: with a 3-day lease and a 5-second quarter this
+# test failed once on a machine running two test suites at once.
+LEASE_SECONDS = 7 * 24 * 3600
 OWNERS = 36
 
 Message = tuple[str, str, date, str]  # recipient's initials, kind, meeting date, slot
@@ -65,7 +67,7 @@ def test_two_serve_processes_send_a_quarters_reminders_exactly_once(postgres_url
         env = serve_env(postgres_url, slack, CRB_CLAIM_LEASE_SECONDS=str(LEASE_SECONDS))
         args = simulate(QUARTER_START, QUARTER_END, step=int(STEP.total_seconds()))
         # Both clocks read QUARTER_START at the same real moment, a few seconds from now (time
-        # for both to start), and run the quarter in about five seconds.
+        # for both to start), and run the quarter in about fifteen seconds.
         args += ["--simulate-speed", str(SPEED), "--simulate-wall-start", str(time.time() + 4)]
         with serving(env, *args) as first, serving(env, *args) as second:
             first.wait_for("simulated clock finished")
