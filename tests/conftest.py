@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from bot.cli import app
 from bot.config import Config
 from bot.demo import sample_text
 from bot.runtime import Runtime, by_initials
@@ -16,6 +18,8 @@ from handlers.minutes.importer import import_minutes
 from handlers.minutes.text import parse_text
 from handlers.reply import Reply
 from tests.databases import empty_tables, fresh_sqlite, postgres_database, sqlite_template
+
+pytest_plugins = ["tests.slack_fixtures"]
 
 # The morning after the sample meeting: the board as the minutes left it.
 AFTER_MEETING = datetime(2020, 11, 26, 9, 30, tzinfo=UTC)
@@ -73,6 +77,21 @@ def board(runtime: Runtime) -> Runtime:
     """The runtime with the sample minutes imported."""
     import_sample(runtime)
     return runtime
+
+
+@pytest.fixture
+def crb(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run the `crb` CLI in-process on a fresh SQLite board; assert its exit status."""
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0):
+        result = runner.invoke(app, list(args), catch_exceptions=False)
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        return result
+
+    return run
 
 
 def say(runtime: Runtime, initials: str | None, text: str, now: datetime = AFTER_MEETING) -> Reply:

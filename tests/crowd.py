@@ -23,8 +23,8 @@ from bot.runtime import Runtime
 from db import queries
 from db.models import Action, ActionOwner, Member
 from tests.conftest import AFTER_MEETING, import_sample
+from tests.slack_fixtures import link_members
 from tests.slack_standin import SlackStandIn
-from tests.test_slack import link_members
 
 CRB = Path(sys.executable).with_name("crb")
 SAMPLE_OWNERS = ("CJ", "CR", "DP", "JS", "RT", "SG")

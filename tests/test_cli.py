@@ -6,28 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from bot.cli import app
 
 SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 ACTION_KEYS = {"ref", "item", "meeting", "owners", "text", "status", "done_at", "done_by"}
 MEMBER_KEYS = {"initials", "name", "role", "slack_id", "email"}
 MEETING_KEYS = {"date", "time", "venue"}
-
-
-@pytest.fixture
-def crb(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0):
-        result = runner.invoke(app, list(args), catch_exceptions=False)
-        assert result.exit_code == code, (result.stdout, result.stderr)
-        return result
-
-    return run
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli import app
 from bot.config import Config
 from bot.delivery import build_channels
 from bot.email import EmailChannel, parse_smtp_url
@@ -77,20 +75,6 @@ def test_email_settings_are_checked() -> None:
     assert [
         c.platform for c in build_channels(Config(smtp_url="smtp://h", mail_from="a@b.org"))
     ] == ["email"]
-
-
-@pytest.fixture
-def crb(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0):
-        result = runner.invoke(app, list(args), catch_exceptions=False)
-        assert result.exit_code == code, (result.stdout, result.stderr)
-        return result
-
-    return run
 
 
 def test_crb_tick_sends_each_owner_one_nudge_once(crb, monkeypatch: pytest.MonkeyPatch) -> None:

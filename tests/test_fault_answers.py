@@ -24,7 +24,7 @@ from tests.conftest import AFTER_MEETING
 from tests.slack_harness import SlackHarness
 from tests.slack_standin import SlackStandIn
 from tests.teams_standin import BotConnectorStandIn
-from tests.test_slack import DP, LINKED, action, block_text, events_of, link_members
+from tests.test_slack import DP, action, block_text, events_of
 from tests.test_teams import DP as DP_ON_TEAMS
 from tests.test_teams import TestClient, card_press, card_text, post, run_teams, teams  # noqa: F401
 
@@ -66,18 +66,6 @@ def audit_writes_fail(runtime: Runtime) -> Iterator[None]:
                 connection.execute(text("DROP FUNCTION crb_test_refuse()"))
             else:
                 connection.execute(text("DROP TRIGGER crb_test_disk_full"))
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-def linked(board: Runtime) -> Runtime:
-    link_members(board, LINKED)
-    return board
 
 
 def test_a_database_fault_during_done_is_told_and_leaves_the_action_open(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -23,30 +22,11 @@ from sqlalchemy import func, select
 from bot.runtime import Runtime
 from bot.slack import REPLAYED
 from db.models import Action, ActionStatus, EventKind, ProcessedEvent
-from tests.conftest import AFTER_MEETING
 from tests.slack_harness import SlackHarness, sign
 from tests.slack_standin import TEAM_ID, SlackStandIn
-from tests.test_slack import CHAIR, DP, LINKED, action, block_text, events_of, link_members
+from tests.test_slack import CHAIR, DP, action, block_text, events_of
 
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-def linked(board: Runtime) -> Runtime:
-    link_members(board, LINKED)
-    return board
-
-
-@pytest.fixture
-def bot(linked: Runtime, slack: SlackStandIn) -> Iterator[SlackHarness]:
-    with SlackHarness(linked, slack, AFTER_MEETING) as harness:
-        yield harness
 
 
 def replay(bot: SlackHarness, body: str, content_type: str, times: int = 2) -> list:

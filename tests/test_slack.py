@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,17 +32,8 @@ from tests.conftest import AFTER_MEETING
 from tests.slack_harness import SlackHarness, sign
 from tests.slack_standin import BOT_USER_ID, SlackStandIn
 
-LINKED = {"DP": "U0DP", "CR": "U0CR", "JS": "U0JS", "SG": "U0SG", "AC": "U0AC", "RT": "U0RT"}
 DP, CR, JS, CHAIR, SECRETARIAT = "U0DP", "U0CR", "U0JS", "U0AC", "U0RT"
 STRANGER = "U0STRANGER"
-
-
-def link_members(runtime: Runtime, links: dict[str, str]) -> None:
-    with runtime.unit(lambda _s, _b: Caller(None, "cli"), AFTER_MEETING) as ctx:
-        for initials, slack_id in links.items():
-            member = queries.member_by_initials(ctx.session, ctx.board, initials)
-            link_member(ctx, member, slack_id=slack_id)
-        ctx.session.commit()
 
 
 def action(runtime: Runtime, fragment: str) -> Action:
@@ -80,24 +70,6 @@ def button_values(blocks: list[dict[str, Any]]) -> list[str]:
         if block["type"] == "actions"
         for element in block["elements"]
     ]
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-def linked(board: Runtime) -> Runtime:
-    link_members(board, LINKED)
-    return board
-
-
-@pytest.fixture
-def bot(linked: Runtime, slack: SlackStandIn) -> Iterator[SlackHarness]:
-    with SlackHarness(linked, slack, AFTER_MEETING) as harness:
-        yield harness
 
 
 # ---------------------------------------------------------------- /crb commands

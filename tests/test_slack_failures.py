@@ -27,15 +27,10 @@ from handlers.reply import ActionView, Button, Reply, Section, Tone
 from scheduler.channels import DeliveryError, channel_for
 from tests.conftest import AFTER_MEETING
 from tests.loopback import LoopbackServer
+from tests.slack_fixtures import LINKED, link_members
 from tests.slack_harness import SlackHarness, slack_config
 from tests.slack_standin import SlackStandIn
-from tests.test_slack import DP, LINKED, block_text, link_members
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as standin:
-        yield standin
+from tests.test_slack import DP, block_text
 
 
 @pytest.fixture

@@ -19,9 +19,10 @@ from bot.runtime import Runtime
 from db import queries
 from db.models import Action, ActionStatus, EventKind
 from tests.conftest import import_sample, make_runtime
+from tests.slack_fixtures import link_members
 from tests.slack_harness import SIGNING_SECRET, post, sign
 from tests.slack_standin import TEAM_ID, SlackStandIn
-from tests.test_slack import block_text, link_members
+from tests.test_slack import block_text
 
 CRB = Path(sys.executable).with_name("crb")
 

@@ -15,10 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from bot import config as config_module
-from bot.cli import app
 from bot.config import TEAMS_SETTINGS
 from bot.runtime import Runtime
 from bot.server import make_app
@@ -34,33 +32,25 @@ DUE = "2021-02-10T09:00:30Z"
 
 
 @pytest.fixture
-def crb(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def cli(crb, monkeypatch: pytest.MonkeyPatch):
+    """The CLI on the imported sample, with no chat or email configured unless a test says so."""
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SMTP_URL", TEAMS_SETTINGS + "CLIENTID"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def run(*args: str) -> str:
-        result = runner.invoke(app, list(args), catch_exceptions=False)
-        assert result.exit_code == 0, (result.stdout, result.stderr)
-        return result.stdout
-
-    run("import", str(SAMPLE))
-    return run
+    crb("import", str(SAMPLE))
+    return lambda *args: crb(*args).stdout
 
 
-def tick(crb, at: str = DUE) -> dict:
-    return json.loads(crb("tick", "--at", at, "--json"))
+def tick(cli, at: str = DUE) -> dict:
+    return json.loads(cli("tick", "--at", at, "--json"))
 
 
 @pytest.fixture
-def slack(crb, monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackStandIn]:
+def slack(cli, monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackStandIn]:
     with SlackStandIn() as standin:
         monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
         monkeypatch.setenv("SLACK_API_URL", standin.api_url)
         for initials in OWNERS:
-            crb("member", "link", initials, "--slack-id", f"U0{initials}")
+            cli("member", "link", initials, "--slack-id", f"U0{initials}")
         yield standin
 
 
@@ -68,33 +58,33 @@ def nudged(slack: SlackStandIn) -> list[str]:
     return [call.params["channel"] for call in slack.calls_to("chat.postMessage")]
 
 
-def test_each_slack_owner_gets_one_nudge_in_their_dm(crb, slack: SlackStandIn) -> None:
-    assert tick(crb, "2021-02-10T08:59:00Z")["sent"] == []
-    due = tick(crb)
+def test_each_slack_owner_gets_one_nudge_in_their_dm(cli, slack: SlackStandIn) -> None:
+    assert tick(cli, "2021-02-10T08:59:00Z")["sent"] == []
+    due = tick(cli)
     assert sorted(line["to"] for line in due["sent"]) == list(OWNERS)
     assert {line["platform"] for line in due["sent"]} == {"slack"}
-    assert tick(crb)["sent"] == []
+    assert tick(cli)["sent"] == []
     assert len(nudged(slack)) == 6
     opened = sorted(call.params["users"] for call in slack.calls_to("conversations.open"))
     assert opened == [f"U0{initials}" for initials in OWNERS]
 
 
-def test_a_slack_429_is_waited_out_and_sent_once(crb, slack: SlackStandIn) -> None:
+def test_a_slack_429_is_waited_out_and_sent_once(cli, slack: SlackStandIn) -> None:
     slack.fail("chat.postMessage", status=429, retry_after=1)
-    due = tick(crb)
+    due = tick(cli)
     assert len(due["sent"]) == 6 and due["failed"] == []
     attempts = nudged(slack)  # the rate-limited call was retried after Retry-After, once
     assert sorted(attempts.count(channel) for channel in set(attempts)) == [1, 1, 1, 1, 1, 2]
 
 
-def test_a_lasting_slack_outage_is_retried_on_a_later_tick_never_twice(crb, slack) -> None:
+def test_a_lasting_slack_outage_is_retried_on_a_later_tick_never_twice(cli, slack) -> None:
     slack.fail("chat.postMessage", status=500, times=2)  # the first try and its one retry
-    first = tick(crb)
+    first = tick(cli)
     assert len(first["sent"]) == 5 and len(first["failed"]) == 1
     (failed,) = first["failed"]
     assert failed["platform"] == "slack" and failed["retry_at"]
-    assert tick(crb)["sent"] == []  # too soon: backing off
-    later = tick(crb, "2021-02-10T09:05:30Z")
+    assert tick(cli)["sent"] == []  # too soon: backing off
+    later = tick(cli, "2021-02-10T09:05:30Z")
     assert [line["to"] for line in later["sent"]] == [failed["to"]]
     attempts = nudged(slack)
     assert len(attempts) == 8  # two refused attempts, then each owner exactly once
@@ -129,12 +119,12 @@ def say_on_teams(runtime: Runtime, body: dict) -> None:
 
 
 def test_a_teams_member_is_nudged_in_the_stored_conversation(
-    crb,
+    cli,
     sqlite_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(TEAMS_SETTINGS + "ANONYMOUS_ALLOWED", "true")
-    crb("member", "link", "DP", "--teams-id", DP_AAD)
+    cli("member", "link", "DP", "--teams-id", DP_AAD)
     runtime = Runtime(config_module.load())
     runtime.prepare(AFTER_MEETING)
     with bot_connector() as connector:
@@ -142,7 +132,7 @@ def test_a_teams_member_is_nudged_in_the_stored_conversation(
         say_on_teams(runtime, activity(connector.url, DP, text="crb mine"))
         conversation = activity(connector.url, DP)["conversation"]["id"]
         before = len(connector.messages(conversation))
-        due = tick(crb)
+        due = tick(cli)
         after = connector.messages(conversation)
     (line,) = [line for line in due["sent"] if line["to"] == "DP"]
     assert line["platform"] == "teams" and line["kind"] == "nudge"
