@@ -159,19 +159,6 @@ def meeting_on(session: Session, board: Board, day: date) -> Meeting | None:
     ).first()
 
 
-def upcoming_meetings(session: Session, board: Board, today: date) -> Sequence[Meeting]:
-    """Recorded meetings on or after ``today`` that are not cancelled, soonest first."""
-    return session.scalars(
-        select(Meeting)
-        .where(
-            Meeting.board_id == board.id,
-            Meeting.date >= today,
-            Meeting.status != MeetingStatus.CANCELLED,
-        )
-        .order_by(Meeting.date)
-    ).all()
-
-
 def latest_meeting_before(session: Session, board: Board, today: date) -> Meeting | None:
     return session.scalars(
         select(Meeting)

@@ -434,8 +434,3 @@ def render(ctx: Ctx, fmt: str) -> str | bytes:
     if fmt == "ics":
         return meetings_calendar(ctx)
     return render_paper(build_paper(ctx), fmt)
-
-
-def lines_text(lines: Sequence[PaperLine]) -> list[str]:
-    """The paper's lines as plain text, lettered: for replies in chat and the console."""
-    return [f"{line.letter}. {line.sentence()}" for line in lines]

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from db import queries
 from db.models import Board, Meeting, MeetingStatus
 from scheduler import plan
-from scheduler.calendar import meeting_start
 
 
 @dataclass(frozen=True)
@@ -21,9 +20,6 @@ class NextMeeting:
     status: MeetingStatus
     recorded: bool  # False: projected from the board's recurrence, not yet in the diary
     meeting: Meeting | None = None
-
-    def starts_at(self, board: Board) -> datetime:
-        return meeting_start(self.date, self.time or board.meeting_time, board.timezone)
 
     def describe(self) -> str:
         when = f"{self.date:%A %-d %B %Y}"

@@ -77,11 +77,6 @@ def text_paragraphs(
     return _finish(text, in_list=in_list, list_item=False, emphasised=emphasised)
 
 
-def plain_paragraphs(fragment: str) -> list[str]:
-    """Just the texts of :func:`paragraphs`."""
-    return [p.text for p in paragraphs(fragment)]
-
-
 def _soup(fragment: str) -> BeautifulSoup:
     with warnings.catch_warnings():
         # Cells are short, and some look like URLs or XML; bs4 warns about both, needlessly.
