@@ -4,9 +4,11 @@ Each listener does three things, as every adapter does: acknowledge, find out wh
 Slack user id, linked to a board member), and hand the text to ``handlers``. Database work runs in
 a worker thread through the ``Runtime``; Slack sees only rendered Block Kit.
 
-Slack wants an answer within 3 seconds. A command whose work finishes within ``quick_seconds`` is
-answered in the acknowledgement itself; otherwise the bot acknowledges at once ("Working on
-it…") and sends the answer through ``respond()`` when it is ready.
+Slack wants an acknowledgement within 3 seconds. Commands and buttons are acknowledged first,
+before anything is read, and answered through the request's ``response_url`` when the work is
+done, so a busy database or a slow Slack API never makes Slack give up on the bot. Only the
+"Add update" form waits for its work (up to ``quick_seconds``), because a refusal is shown on the
+form itself.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
@@ -57,9 +60,9 @@ log = logging.getLogger("crb.slack")
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
-QUICK_SECONDS = 2.0  # answer in the ack when the work is done by then; Slack allows 3
+QUICK_SECONDS = 2.0  # the update form waits this long to show a refusal on itself; Slack allows 3
+FINISH_SECONDS = 20.0  # at shutdown, for acknowledged requests to send their answers
 ASK_AGAIN_AFTER = 600.0  # seconds before asking Slack again for an unknown user's email
-WORKING = "Working on it…"
 REPLAYED = "This exact request was already received and handled, so nothing was changed again."
 REPLAY_PLATFORM = "slack-signature"  # processed_events rows for signatures already seen
 FAILED = (
@@ -143,6 +146,7 @@ class SlackBot:
         self.client = client or make_client(config)
         self._linking = asyncio.Lock()  # one email match at a time: never two links for one id
         self._asked_slack: dict[str, float] = {}  # unknown user id -> when users.info was asked
+        self._owed: set[asyncio.Task[Any]] = set()  # listeners acknowledged, still answering
         self.app = AsyncApp(
             client=self.client,
             signing_secret=config.slack_signing_secret or "",
@@ -156,7 +160,6 @@ class SlackBot:
     # ------------------------------------------------------------------ wiring
 
     def _register(self) -> None:
-        self.app.middleware(self._refuse_replays)
         self.app.middleware(self._dedupe_events)
         self.app.command(re.compile(r"^/crb"))(self.on_command)
         self.app.action(re.compile(f"^{render_slack.COMMAND_ACTION_PREFIX}"))(self.on_button)
@@ -176,6 +179,24 @@ class SlackBot:
         else:
             app.router.add_post(EVENTS_PATH, self.handle_http)
         app.cleanup_ctx.append(self._email_links_context)
+        self.runtime.on_shutdown.append(self.finish_answers)
+
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Mark the running listener as owing an answer, so that a shutdown waits for it."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._owed.add(task)
+        try:
+            yield
+        finally:
+            self._owed.discard(task)
+
+    async def finish_answers(self) -> None:
+        """At shutdown: requests already acknowledged finish their work and send their answers."""
+        if self._owed:
+            log.info("finishing %d answer(s) already acknowledged", len(self._owed))
+            await asyncio.wait(set(self._owed), timeout=FINISH_SECONDS)
 
     async def _email_links_context(self, _app: web.Application) -> AsyncIterator[None]:
         """At start-up, link members whose email Slack knows (users.lookupByEmail)."""
@@ -233,17 +254,24 @@ class SlackBot:
     def now(self) -> datetime:
         return self.clock()
 
-    async def run_text(self, user_id: str, text: str) -> Reply:
+    async def run_text(self, user_id: str, text: str, *, signature: str | None = None) -> Reply:
+        """Run typed text as ``user_id``; a ``signature`` seen before is refused as a replay."""
         await self.ensure_linked(user_id)
-        return await self.runtime.run_in_thread(
-            self.runtime.execute, slack_caller(user_id), mentions_to_accounts(text), self.now()
-        )
+        return await self.runtime.run_in_thread(self._execute_text, user_id, text, signature)
 
-    async def run_command(self, user_id: str, command: Command) -> Reply:
+    def _execute_text(self, user_id: str, text: str, signature: str | None) -> Reply:
+        caller, text = slack_caller(user_id), mentions_to_accounts(text)
+        return self._replay_refusal(signature) or self.runtime.execute(caller, text, self.now())
+
+    async def run_command(
+        self, user_id: str, command: Command, *, signature: str | None = None
+    ) -> Reply:
         await self.ensure_linked(user_id)
-        return await self.runtime.run_in_thread(self._execute_command, user_id, command)
+        return await self.runtime.run_in_thread(self._execute_command, user_id, command, signature)
 
-    def _execute_command(self, user_id: str, command: Command) -> Reply:
+    def _execute_command(self, user_id: str, command: Command, signature: str | None) -> Reply:
+        if refusal := self._replay_refusal(signature):
+            return refusal
         with self.runtime.unit(slack_caller(user_id), self.now()) as ctx:
             reply = dispatch.run(ctx, command)
             if reply.changed:
@@ -258,43 +286,19 @@ class SlackBot:
             log.exception("A Slack request failed")
             return Reply.error(FAILED)
 
-    async def answer_quickly(
-        self,
-        work: Awaitable[Reply],
-        ack: Callable[..., Awaitable[Any]],
-        respond: Callable[..., Awaitable[Any]],
-        *,
-        user_id: str,
-        channel: str | None = None,
-    ) -> None:
-        """Answer in the ack if the work is quick; otherwise ack now and respond() later."""
-        task = asyncio.ensure_future(self._safely(work))
-        try:
-            reply = await asyncio.wait_for(asyncio.shield(task), self.quick_seconds)
-        except TimeoutError:
-            await ack(response_type="ephemeral", text=WORKING)
-            reply = await task
-            # The answer takes the place of "Working on it…", unless it is a post for everyone.
-            replace = reply.visibility == Visibility.EPHEMERAL
-            await self._respond(respond, reply, user_id, channel, replace=replace)
-            return
-        await ack(**response_payload(reply))
-
     async def _respond(
         self,
         respond: Callable[..., Awaitable[Any]],
         reply: Reply,
         user_id: str,
         channel: str | None,
-        *,
-        replace: bool = False,
     ) -> None:
         """Answer through the response_url; when Slack refuses it, find another way to say it.
 
         A webhook answer that fails does not raise: its status code says so, and is checked.
         """
         try:
-            answer = await respond(**response_payload(reply), replace_original=replace)
+            answer = await respond(**response_payload(reply), replace_original=False)
             status = getattr(answer, "status_code", 200)
             if status < 300:
                 return
@@ -401,30 +405,20 @@ class SlackBot:
             return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
         return await next()
 
-    async def _refuse_replays(
-        self, req: AsyncBoltRequest, body: dict[str, Any], next: Callable[[], Awaitable[Any]]
-    ) -> BoltResponse | None:
-        """A signed request seen before, byte for byte, is a replay: answered, never run again.
+    def _replay_refusal(self, signature: str | None) -> Reply | None:
+        """The answer to a signed request seen before, byte for byte: a replay, never run again.
 
-        Its signature is genuine and fresh (Bolt checked both before this runs), so only memory
-        can tell: each request's signature is unique to its timestamp and body, and is kept
-        longer than the 5 minutes a signature is accepted. Slack itself never repeats one (its
-        event retries are signed anew and deduplicated by event id). Socket Mode requests carry
-        no signature and come over the bot's own authenticated connection.
+        Its signature is genuine and fresh (Bolt checked both), so only memory can tell: each
+        request's signature is unique to its timestamp and body, and is kept longer than the
+        5 minutes a signature is accepted. Slack itself never repeats one (its event retries are
+        signed anew and deduplicated by event id). Socket Mode requests carry no signature and
+        come over the bot's own authenticated connection. Runs in a worker thread, with the work
+        it guards, after the acknowledgement.
         """
-        signature = (req.headers.get("x-slack-signature") or [""])[0]
-        if signature and not await self.runtime.run_in_thread(
-            self.claim_event, signature, REPLAY_PLATFORM
-        ):
-            log.warning("a Slack request was sent again with the same signature: not run again")
-            if body.get("command"):
-                return BoltResponse(
-                    status=200,
-                    body=json.dumps({"response_type": "ephemeral", "text": REPLAYED}),
-                    headers={"Content-Type": "application/json"},
-                )
-            return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
-        return await next()
+        if signature is None or self.claim_event(signature, REPLAY_PLATFORM):
+            return None
+        log.warning("a Slack request was sent again with the same signature: not run again")
+        return Reply(REPLAYED)
 
     def claim_event(self, event_id: str, platform: str = PLATFORM) -> bool:
         """True the first time this event id (or request signature) is seen."""
@@ -437,13 +431,16 @@ class SlackBot:
         ack: Callable[..., Awaitable[Any]],
         command: dict[str, Any],
         respond: Callable[..., Awaitable[Any]],
+        request: AsyncBoltRequest,
     ) -> None:
-        """`/crb …`: every chat command, answered ephemerally unless the chair posts a list."""
-        user_id = command["user_id"]
-        work = self.run_text(user_id, command.get("text") or "help")
-        await self.answer_quickly(
-            work, ack, respond, user_id=user_id, channel=command.get("channel_id")
-        )
+        """`/crb …`: acknowledged at once, then answered ephemerally (or posted, by the chair)."""
+        await ack()
+        with self._answering():
+            user_id = command["user_id"]
+            text = command.get("text") or "help"
+            signature = signature_of(request)
+            reply = await self._safely(self.run_text(user_id, text, signature=signature))
+            await self._respond(respond, reply, user_id, command.get("channel_id"))
 
     async def on_button(
         self,
@@ -451,9 +448,20 @@ class SlackBot:
         body: dict[str, Any],
         action: dict[str, Any],
         respond: Callable[..., Awaitable[Any]],
+        request: AsyncBoltRequest,
     ) -> None:
         """Every button runs its command as the person who clicked; "Add update" opens a form."""
         await ack()
+        with self._answering():
+            await self._run_button(body, action, respond, signature_of(request))
+
+    async def _run_button(
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Callable[..., Awaitable[Any]],
+        signature: str | None,
+    ) -> None:
         user_id = body["user"]["id"]
         command = action.get("value") or "help"
         on_home = (body.get("view") or {}).get("type") == "home"
@@ -461,7 +469,7 @@ class SlackBot:
         if ref is not None:
             await self._open_note_form(body, ref, on_home, respond)
             return
-        reply = await self._safely(self.run_text(user_id, command))
+        reply = await self._safely(self.run_text(user_id, command, signature=signature))
         if on_home:
             await self.publish_home(user_id, banner=reply)
         elif body.get("response_url"):
@@ -494,7 +502,11 @@ class SlackBot:
                 await self._respond(respond, reply, user_id, (body.get("channel") or {}).get("id"))
 
     async def on_note_submitted(
-        self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any], view: dict[str, Any]
+        self,
+        ack: Callable[..., Awaitable[Any]],
+        body: dict[str, Any],
+        view: dict[str, Any],
+        request: AsyncBoltRequest,
     ) -> None:
         """The "Add update" form: a refusal shows on the form; success closes it and says so."""
         user_id = body["user"]["id"]
@@ -507,7 +519,8 @@ class SlackBot:
             await ack(response_action="errors", errors={"note": "Say what has happened."})
             return
         rag = Rag(chosen["value"]) if chosen.get("value") in {r.value for r in Rag} else None
-        task = asyncio.ensure_future(self._safely(self.run_command(user_id, Note(ref, text, rag))))
+        note = self.run_command(user_id, Note(ref, text, rag), signature=signature_of(request))
+        task = asyncio.ensure_future(self._safely(note))
         try:
             reply = await asyncio.wait_for(asyncio.shield(task), self.quick_seconds)
         except TimeoutError:
@@ -545,11 +558,12 @@ class SlackBot:
         if not user_id or not channel:
             return
         files = event.get("files") or []
-        if files:
-            reply = await self._safely(self.stage_upload(user_id, files[0]))
-        else:
-            reply = await self._safely(self.run_text(user_id, event.get("text") or "help"))
-        await self.post(channel, reply)
+        with self._answering():
+            if files:
+                reply = await self._safely(self.stage_upload(user_id, files[0]))
+            else:
+                reply = await self._safely(self.run_text(user_id, event.get("text") or "help"))
+            await self.post(channel, reply)
 
     async def on_home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
@@ -660,6 +674,11 @@ def _bare_note_ref(command: str) -> str | None:
         return None
     ref = parse_ref(rest)
     return str(ref) if ref is not None else None
+
+
+def signature_of(request: AsyncBoltRequest) -> str | None:
+    """The request's Slack signature, unique to its timestamp and body; None in Socket Mode."""
+    return (request.headers.get("x-slack-signature") or [""])[0] or None
 
 
 def response_payload(reply: Reply) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import count
@@ -48,6 +49,15 @@ class HttpAnswer:
         return json.loads(self.body)
 
 
+@dataclass
+class Answered:
+    """A slash command as the person sees it: an empty acknowledgement, then the answer."""
+
+    ack: HttpAnswer  # what Slack's 3-second clock waits for: always empty
+    reply: dict[str, Any]  # the answer posted to the command's response_url
+    seconds: float  # from sending the command to the answer's arrival
+
+
 def post(url: str, body: str, headers: dict[str, str], timeout: float = 10) -> HttpAnswer:
     request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
     started = time.monotonic()
@@ -61,6 +71,24 @@ def post(url: str, body: str, headers: dict[str, str], timeout: float = 10) -> H
         return HttpAnswer(
             error.code, error.read().decode(), dict(error.headers), time.monotonic() - started
         )
+
+
+def command_fields(slack: SlackStandIn, user_id: str, text: str) -> dict[str, str]:
+    """A slash command's form fields as Slack sends them, answered at a new response_url."""
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": TEAM_ID,
+        "team_domain": "crb",
+        "channel_id": "C0BOARD01",
+        "channel_name": "crime-reduction-board",
+        "user_id": user_id,
+        "user_name": user_id.lower(),
+        "command": "/crb",
+        "text": text,
+        "api_app_id": "A0CRB0001",
+        "response_url": slack.response_url(),
+        "trigger_id": f"trigger.{next(_ids)}",
+    }
 
 
 def slack_config(slack: SlackStandIn, database_url: str, **overrides: Any) -> Config:
@@ -80,12 +108,12 @@ class SlackHarness:
         slack: SlackStandIn,
         now: datetime,
         *,
-        quick_seconds: float = 2.0,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.slack = slack
         self.runtime = runtime
         config = slack_config(slack, runtime.config.database_url)
-        self.bot = SlackBot(runtime, config, clock=lambda: now, quick_seconds=quick_seconds)
+        self.bot = SlackBot(runtime, config, clock=clock or (lambda: now))
         self.server = LoopbackServer(make_app(runtime, slack=self.bot))
 
     def __enter__(self) -> SlackHarness:
@@ -121,23 +149,16 @@ class SlackHarness:
     # ------------------------------------------------------------------ what Slack sends
 
     def command_fields(self, user_id: str, text: str) -> dict[str, str]:
-        return {
-            "token": "deprecated-verification-token",
-            "team_id": TEAM_ID,
-            "team_domain": "crb",
-            "channel_id": "C0BOARD01",
-            "channel_name": "crime-reduction-board",
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": "/crb",
-            "text": text,
-            "api_app_id": "A0CRB0001",
-            "response_url": self.slack.response_url(),
-            "trigger_id": f"trigger.{next(_ids)}",
-        }
+        return command_fields(self.slack, user_id, text)
 
-    def slash(self, user_id: str, text: str, **kwargs: Any) -> HttpAnswer:
-        return self.send_form(self.command_fields(user_id, text), **kwargs)
+    def slash(self, user_id: str, text: str) -> Answered:
+        """Type ``/crb text`` as ``user_id``; the acknowledgement must be empty and quick."""
+        fields = self.command_fields(user_id, text)
+        started = time.monotonic()
+        ack = self.send_form(fields)
+        assert (ack.status, ack.body) == (200, ""), ack
+        (answer,) = self.slack.answers_at(fields["response_url"])
+        return Answered(ack, answer.params, answer.at - started)
 
     def click(self, user_id: str, command: str, *, on_home: bool = False) -> HttpAnswer:
         """A click on a button whose value is ``command``, in a message or on the App Home."""

@@ -27,8 +27,9 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -37,6 +38,7 @@ from tests.loopback import LoopbackServer
 BOT_TOKEN = "xoxb-test-standin"
 BOT_USER_ID = "UBOTCRB01"
 TEAM_ID = "T0CRB0001"
+T = TypeVar("T")
 
 
 @dataclass
@@ -176,20 +178,43 @@ class SlackStandIn:
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """The first ``count`` calls of ``method``, waiting up to ``timeout`` seconds for them."""
+
+        def found() -> list[Call] | None:
+            calls = [call for call in self.calls if call.method == method]
+            return calls if len(calls) >= count else None
+
+        def failure() -> str:
+            got = sum(1 for call in self.calls if call.method == method)
+            seen = sorted({call.method for call in self.calls})
+            return (
+                f"expected {count} call(s) to {method} within {timeout}s; "
+                f"got {got}. Calls seen: {seen}"
+            )
+
+        return self._wait(found, timeout, failure)
+
+    def answers_at(self, response_url: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """The first ``count`` answers posted to ``response_url``, waiting up to ``timeout`` s."""
+        token = response_url.rsplit("/", 1)[-1]
+
+        def found() -> list[Call] | None:
+            answers = [c for c in self.calls_to("response_url") if c.params["token"] == token]
+            return answers if len(answers) >= count else None
+
+        def failure() -> str:
+            return f"expected {count} answer(s) at {response_url} within {timeout}s"
+
+        return self._wait(found, timeout, failure)
+
+    def _wait(self, found: Callable[[], T | None], timeout: float, failure: Callable[[], str]) -> T:
         deadline = time.monotonic() + timeout
         with self._changed:
-            while True:
-                found = [call for call in self.calls if call.method == method]
-                if len(found) >= count:
-                    return found
+            while (result := found()) is None:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    seen = sorted({call.method for call in self.calls})
-                    raise AssertionError(
-                        f"expected {count} call(s) to {method} within {timeout}s; "
-                        f"got {len(found)}. Calls seen: {seen}"
-                    )
+                    raise AssertionError(failure())
                 self._changed.wait(left)
+            return result
 
     def reset(self) -> None:
         with self._changed:

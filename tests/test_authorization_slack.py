@@ -58,9 +58,7 @@ def test_slack_allows_exactly_what_the_handlers_allow(
     before = board_data(runtime)
     command = case.command.format(ref=ref, me=role.initials or "CR", upload=1)
     user = LINKED[role.initials] if role.initials else STRANGER
-    answer = harness.slash(user, command)
-    assert answer.status == 200
-    shown = block_text(answer.json().get("blocks", []))
+    shown = block_text(harness.slash(user, command).reply.get("blocks", []))
     assert shown, f"{role.name} got no answer to “{command}”"
     allowed = case.allowed(role)
     changed = board_data(runtime) != before

@@ -10,9 +10,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -25,9 +27,12 @@ from bot import logs
 from bot.config import Config
 from bot.runtime import Runtime
 from bot.server import make_app, serve_until, wall_clock
+from bot.slack import SlackBot
 from scheduler.jobs import Ticker
-from tests.conftest import make_runtime
+from tests.conftest import AFTER_MEETING, make_runtime
+from tests.slack_harness import command_fields, sign, slack_config
 from tests.slack_standin import SlackStandIn
+from tests.test_slack import block_text
 
 
 @pytest.fixture
@@ -224,6 +229,29 @@ def test_shutdown_finishes_requests_in_flight_and_runs_the_shutdown_hooks(
     # Every hook ran, in order, despite the broken one; the request in flight was answered.
     assert sorted(finished) == ["adapter", "request", "sends"]
     assert finished.index("sends") < finished.index("adapter")
+
+
+def test_shutdown_lets_acknowledged_slack_commands_send_their_answers(
+    linked: Runtime, slack: SlackStandIn
+) -> None:
+    release = threading.Event()
+
+    def held_clock() -> datetime:  # the command's work waits here until released
+        assert release.wait(10)
+        return AFTER_MEETING
+
+    bot = SlackBot(linked, slack_config(slack, linked.config.database_url), clock=held_clock)
+    body = urllib.parse.urlencode(command_fields(slack, "U0DP", "done 04-DP"))
+
+    async def acknowledged_then_stopped(client: aiohttp.ClientSession, base: str) -> None:
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+        async with client.post(f"{base}/slack/events", data=body, headers=headers) as ack:
+            assert (ack.status, await ack.text()) == (200, "")
+        threading.Timer(0.5, release.set).start()  # still working when the stop comes
+
+    run_server(make_app(linked, slack=bot), acknowledged_then_stopped)
+    (answer,) = slack.calls_to("response_url")  # sent before the server finished stopping
+    assert "Done: 04-DP" in block_text(answer.blocks)
 
 
 # ---------------------------------------------------------------- crb serve, for real

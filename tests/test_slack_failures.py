@@ -106,11 +106,11 @@ def test_a_slow_slack_api_never_delays_the_acknowledgement(
     linked_sqlite: Runtime, slack: SlackStandIn
 ) -> None:
     slack.hang("users.info", seconds=2)  # an unknown user: the bot asks Slack for their email
-    with SlackHarness(linked_sqlite, slack, AFTER_MEETING, quick_seconds=0.3) as bot:
-        answer = bot.slash("U0NEWPERSON", "mine")
-        assert answer.status == 200 and answer.seconds < 3
-        assert answer.json()["text"] == "Working on it…"
+    with SlackHarness(linked_sqlite, slack, AFTER_MEETING) as bot:
+        ack = bot.send_form(bot.command_fields("U0NEWPERSON", "mine"))
+        assert (ack.status, ack.body) == (200, "") and ack.seconds < 0.5
         (late,) = slack.wait_for("response_url", timeout=8)
+    assert late.at - slack.calls_to("users.info")[0].at >= 2  # it waited for Slack, not the ack
     assert "You're not linked to a member" in block_text(late.blocks)
 
 
@@ -224,6 +224,7 @@ def test_socket_mode_is_chosen_with_an_app_token_and_dispatches_to_the_same_list
         assert isinstance(handler, AsyncSocketModeHandler)
         assert handler.app is bot.app and handler.app_token == "xapp-1-test"
         assert handler.client.web_client is bot.client
+        response_url = slack.response_url()
         envelope = SocketModeRequest(
             type="slash_commands",
             envelope_id="env-1",
@@ -233,16 +234,18 @@ def test_socket_mode_is_chosen_with_an_app_token_and_dispatches_to_the_same_list
                 "user_id": DP,
                 "team_id": "T0CRB0001",
                 "channel_id": "C0BOARD01",
-                "response_url": slack.response_url(),
+                "response_url": response_url,
                 "trigger_id": "t.1",
             },
         )
         response = await run_async_bolt_app(bot.app, envelope)  # no signature in Socket Mode
+        (answer,) = await asyncio.to_thread(slack.answers_at, response_url)
         await handler.client.close()
-        return {"status": response.status, "body": response.body}
+        return {"status": response.status, "body": response.body, "answer": answer.blocks}
 
     answer = asyncio.run(over_the_socket())
-    assert answer["status"] == 200 and "Done: 04-DP" in str(answer["body"])
+    assert (answer["status"], answer["body"]) == (200, "")
+    assert "Done: 04-DP" in block_text(answer["answer"])
 
 
 def test_socket_mode_end_to_end_over_the_stand_ins_websocket(
@@ -270,8 +273,9 @@ def test_socket_mode_end_to_end_over_the_stand_ins_websocket(
         }
         envelope_id = slack.socket_send("slash_commands", payload)
         (ack,) = slack.wait_for("socket_mode.ack")
-    assert ack.params["envelope_id"] == envelope_id
-    assert "Done: 04-DP" in block_text(ack.params["payload"]["blocks"])
+        (answer,) = slack.answers_at(payload["response_url"])
+    assert ack.params["envelope_id"] == envelope_id and not ack.params.get("payload")
+    assert "Done: 04-DP" in block_text(answer.blocks)
     with linked_sqlite.sessions() as session:
         done = session.scalars(select(Action).where(Action.text.contains("draft paper"))).one()
         assert done.status == ActionStatus.DONE

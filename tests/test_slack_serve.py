@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from db import queries
 from db.models import Action, ActionStatus, EventKind
 from tests.conftest import import_sample, make_runtime
 from tests.slack_fixtures import link_members
-from tests.slack_harness import SIGNING_SECRET, post, sign
+from tests.slack_harness import SIGNING_SECRET, HttpAnswer, post, sign
 from tests.slack_standin import TEAM_ID, SlackStandIn
 from tests.test_slack import block_text
 
@@ -102,9 +103,11 @@ def served(sqlite_url: str) -> Iterator[tuple[ServeProcess, SlackStandIn, Runtim
         yield running
 
 
-def slash(port: int, slack: SlackStandIn, user_id: str, text: str, forged: bool = False):
-    from urllib.parse import urlencode
-
+def slash(
+    port: int, slack: SlackStandIn, user_id: str, text: str, forged: bool = False
+) -> tuple[HttpAnswer, str]:
+    """Send ``/crb text`` to `crb serve`: its acknowledgement, and where the answer will go."""
+    response_url = slack.response_url()
     body = urlencode(
         {
             "team_id": TEAM_ID,
@@ -112,23 +115,29 @@ def slash(port: int, slack: SlackStandIn, user_id: str, text: str, forged: bool 
             "user_id": user_id,
             "command": "/crb",
             "text": text,
-            "response_url": slack.response_url(),
+            "response_url": response_url,
             "trigger_id": "trigger.serve",
         }
     )
     signature = sign(body, secret="forged" if forged else SIGNING_SECRET)
     headers = {"Content-Type": "application/x-www-form-urlencoded", **signature}
-    return post(f"http://127.0.0.1:{port}/slack/events", body, headers)
+    return post(f"http://127.0.0.1:{port}/slack/events", body, headers), response_url
+
+
+def answer_shown(slack: SlackStandIn, sent: tuple[HttpAnswer, str]) -> str:
+    """The answer to an acknowledged command, as the person reads it."""
+    ack, response_url = sent
+    assert (ack.status, ack.body) == (200, "") and ack.seconds < 3
+    (answer,) = slack.answers_at(response_url, timeout=10)
+    return block_text(answer.blocks)
 
 
 def test_crb_serve_answers_a_signed_done_from_dps_slack_id_within_3_seconds(served) -> None:
     server, slack, runtime = served
-    forged = slash(server.port, slack, "U0DP", "done 04-DP", forged=True)
+    forged, _ = slash(server.port, slack, "U0DP", "done 04-DP", forged=True)
     assert forged.status == 401
 
-    answer = slash(server.port, slack, "U0DP", "done 04-DP")
-    assert answer.status == 200 and answer.seconds < 3
-    assert "Done: 04-DP" in block_text(answer.json()["blocks"])
+    assert "Done: 04-DP" in answer_shown(slack, slash(server.port, slack, "U0DP", "done 04-DP"))
     with runtime.sessions() as session:
         action = session.scalars(select(Action).where(Action.text.contains("draft paper"))).one()
         assert action.status == ActionStatus.DONE
@@ -136,8 +145,8 @@ def test_crb_serve_answers_a_signed_done_from_dps_slack_id_within_3_seconds(serv
         assert [(e.actor_label, e.actor.initials) for e in trail] == [("DP", "DP")]
         assert trail[0].at == action.done_at and action.done_at is not None
 
-    mine = slash(server.port, slack, "U0DP", "mine")
-    assert "05-DP/RT — The statistics supporting the report" in block_text(mine.json()["blocks"])
+    mine = answer_shown(slack, slash(server.port, slack, "U0DP", "mine"))
+    assert "05-DP/RT — The statistics supporting the report" in mine
     assert slack.calls_to("auth.test")  # Bolt spoke to the stand-in, not to Slack
 
 
@@ -146,6 +155,7 @@ def test_crb_serve_with_an_app_token_uses_socket_mode_and_serves_no_http_route(
 ) -> None:
     with serving(sqlite_url, SLACK_APP_TOKEN="xapp-1-serve") as (server, slack, _runtime):
         slack.wait_for("socket.connect", timeout=15)
+        response_url = slack.response_url()
         envelope_id = slack.socket_send(
             "slash_commands",
             {
@@ -154,12 +164,13 @@ def test_crb_serve_with_an_app_token_uses_socket_mode_and_serves_no_http_route(
                 "user_id": "U0DP",
                 "team_id": TEAM_ID,
                 "channel_id": "C0BOARD01",
-                "response_url": slack.response_url(),
+                "response_url": response_url,
                 "trigger_id": "t.serve",
             },
         )
         (ack,) = slack.wait_for("socket_mode.ack", timeout=10)
         assert ack.params["envelope_id"] == envelope_id
-        assert "05-DP/RT" in block_text(ack.params["payload"]["blocks"])
-        http = slash(server.port, slack, "U0DP", "mine")
+        (answer,) = slack.answers_at(response_url, timeout=10)
+        assert "05-DP/RT" in block_text(answer.blocks)
+        http, _ = slash(server.port, slack, "U0DP", "mine")
         assert http.status in (404, 405)  # Socket Mode instead of HTTP, not beside it
