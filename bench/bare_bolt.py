@@ -1,6 +1,9 @@
 """The floor: a bare Bolt AsyncApp on the same aiohttp stack as `crb serve`, that only acks.
 
-Run as `python -m bench.bare_bolt --port N`; it serves POST /slack/events and GET /healthz.
+Run as `python -m bench.bare_bolt --port N [--process-before-response]`; it serves
+POST /slack/events and GET /healthz. By default Bolt runs the listener beside the request and
+polls every 10 ms for its ack(); with ``--process-before-response`` it answers when the listener
+returns, as `crb serve` is configured to.
 """
 
 from __future__ import annotations
@@ -14,11 +17,15 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 
-def make_app() -> web.Application:
+def make_app(*, process_before_response: bool = False) -> web.Application:
     client = AsyncWebClient(
         token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"]
     )
-    bolt = AsyncApp(client=client, signing_secret=os.environ["SLACK_SIGNING_SECRET"])
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+        process_before_response=process_before_response,
+    )
 
     @bolt.command("/crb")
     async def only_ack(ack) -> None:
@@ -39,4 +46,7 @@ def make_app() -> web.Application:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    web.run_app(make_app(), host="127.0.0.1", port=parser.parse_args().port, print=None)
+    parser.add_argument("--process-before-response", action="store_true")
+    args = parser.parse_args()
+    app = make_app(process_before_response=args.process_before_response)
+    web.run_app(app, host="127.0.0.1", port=args.port, print=None)

@@ -172,21 +172,33 @@ def run(
     )
 
 
-def bare_results(label: str, baseline: Timing, concurrency: int) -> list[Result]:
+@dataclass(frozen=True)
+class Floors:
+    """The bare app's acknowledgements, in Bolt's two modes."""
+
+    polling: Timing  # Bolt's default: the issue's floor
+    on_return: Timing  # process_before_response=True, as `crb serve` runs
+
+
+def bare_results(label: str, floors: Floors, concurrency: int) -> list[Result]:
     """The floor itself: the bare Bolt app acking the same signed requests."""
-    where = f"bare Bolt ack, c={concurrency}, beside {label}"
-    return [
-        Result("latency", f"{where}: p50", quantile(baseline.acks, 0.5) * 1000, "ms"),
-        Result("latency", f"{where}: p99", quantile(baseline.acks, 0.99) * 1000, "ms"),
-    ]
+    results = []
+    for mode, timing in (("Bolt's default", floors.polling), ("acks on return", floors.on_return)):
+        where = f"bare Bolt ack ({mode}), c={concurrency}, beside {label}"
+        results += [
+            Result("latency", f"{where}: p50", quantile(timing.acks, 0.5) * 1000, "ms"),
+            Result("latency", f"{where}: p99", quantile(timing.acks, 0.99) * 1000, "ms"),
+        ]
+    return results
 
 
 def scenario_results(
-    label: str, name: str, target: Timing, baseline: Timing, concurrency: int
+    label: str, name: str, target: Timing, floors: Floors, concurrency: int
 ) -> list[Result]:
-    """The acknowledgement against the floor's, then the answer the person waits for."""
+    """The acknowledgement against the floors', then the answer the person waits for."""
     p50, p99 = quantile(target.acks, 0.5) * 1000, quantile(target.acks, 0.99) * 1000
-    floor = quantile(baseline.acks, 0.5) * 1000
+    floor = quantile(floors.polling.acks, 0.5) * 1000
+    same_mode = quantile(floors.on_return.acks, 0.5) * 1000
     where = f"{name}, c={concurrency}, {label}"
     loaded = concurrency == 20
     return [
@@ -198,6 +210,7 @@ def scenario_results(
             f"≤ 1.3 × bare ({floor * 1.3:.1f} ms)",
             p50 <= floor * 1.3,
         ),
+        Result("latency", f"{where}: ack p50 ÷ bare acking on return", p50 / same_mode, "×"),
         Result(
             "latency",
             f"{where}: ack p99",
@@ -219,10 +232,15 @@ def measure(database_url: str, label: str, *, requests: int) -> list[Result]:
         raise RuntimeError(f"the bench board has {len(refs)} open actions: too few")
     with SlackStandIn() as slack:
         env = environment(database_url, slack)
-        ours_port, bare_port = free_port(), free_port()
-        ours = [sys.executable, "-m", "bot", "serve", "--port", str(ours_port), "--no-scheduler"]
-        bare = [sys.executable, "-m", "bench.bare_bolt", "--port", str(bare_port)]
-        with server(ours, env, ours_port) as ours_url, server(bare, env, bare_port) as bare_url:
+        ports = [free_port() for _ in range(3)]
+        ours = [sys.executable, "-m", "bot", "serve", "--port", str(ports[0]), "--no-scheduler"]
+        bare = [sys.executable, "-m", "bench.bare_bolt", "--port", str(ports[1])]
+        bare_on_return = [*bare[:-1], str(ports[2]), "--process-before-response"]
+        with (
+            server(ours, env, ports[0]) as ours_url,
+            server(bare, env, ports[1]) as bare_url,
+            server(bare_on_return, env, ports[2]) as on_return_url,
+        ):
 
             def closing(chosen: list[str]) -> list[Sent]:
                 return [signed_command(chair, f"done {ref}", slack) for ref in chosen]
@@ -232,16 +250,20 @@ def measure(database_url: str, label: str, *, requests: int) -> list[Result]:
 
             run(ours_url, closing(refs[:warmup]), 1, slack, expect="Done: ")
             run(bare_url, listing()[:warmup], 1, slack)
+            run(on_return_url, listing()[:warmup], 1, slack)
             results = []
             for n, concurrency in enumerate((1, 20)):
                 start = warmup + n * requests
                 done = closing(refs[start : start + requests])
-                floor = run(bare_url, done, concurrency, slack)
+                floors = Floors(
+                    polling=run(bare_url, done, concurrency, slack),
+                    on_return=run(on_return_url, done, concurrency, slack),
+                )
                 ours_done = run(ours_url, done, concurrency, slack, expect="Done: ")
                 ours_list = run(ours_url, listing(), concurrency, slack, expect="Outstanding")
-                results += bare_results(label, floor, concurrency)
-                results += scenario_results(label, "/crb done", ours_done, floor, concurrency)
+                results += bare_results(label, floors, concurrency)
+                results += scenario_results(label, "/crb done", ours_done, floors, concurrency)
                 results += scenario_results(
-                    label, "/crb outstanding", ours_list, floor, concurrency
+                    label, "/crb outstanding", ours_list, floors, concurrency
                 )
     return results

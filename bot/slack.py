@@ -4,9 +4,11 @@ Each listener does three things, as every adapter does: acknowledge, find out wh
 Slack user id, linked to a board member), and hand the text to ``handlers``. Database work runs in
 a worker thread through the ``Runtime``; Slack sees only rendered Block Kit.
 
-Slack wants an acknowledgement within 3 seconds. Commands and buttons are acknowledged first,
-before anything is read, and answered through the request's ``response_url`` when the work is
-done, so a busy database or a slow Slack API never makes Slack give up on the bot. Only the
+Slack wants an acknowledgement within 3 seconds. Commands, clicks and events are acknowledged
+first, before anything is read: each listener calls ``ack()`` and returns, and its work goes on
+as a task of the bot's own (``_answer_later``), answering through the request's ``response_url``
+(or the DM, or the App Home) when it is done. A busy database or a slow Slack API never makes
+Slack give up on the bot, and a shutdown waits for answers already acknowledged. Only the
 "Add update" form waits for its work (up to ``quick_seconds``), because a refusal is shown on the
 form itself.
 """
@@ -18,8 +20,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
@@ -152,8 +153,10 @@ class SlackBot:
             signing_secret=config.slack_signing_secret or "",
             request_verification_enabled=not config.slack_app_token,
             logger=logging.getLogger("crb.slack.bolt"),
-            # A command's work runs beside the acknowledgement, never holding it past 3 seconds.
-            process_before_response=False,
+            # Bolt answers Slack as soon as a listener returns, and every listener returns
+            # right after ack(): its work goes on as a task of ours (``_answer_later``). Bolt's
+            # other mode runs the listener beside the request and polls every 10 ms for ack().
+            process_before_response=True,
         )
         self._register()
 
@@ -181,16 +184,19 @@ class SlackBot:
         app.cleanup_ctx.append(self._email_links_context)
         self.runtime.on_shutdown.append(self.finish_answers)
 
-    @contextmanager
-    def _answering(self) -> Iterator[None]:
-        """Mark the running listener as owing an answer, so that a shutdown waits for it."""
-        task = asyncio.current_task()
-        assert task is not None
+    def _answer_later(self, answer: Coroutine[Any, Any, None]) -> None:
+        """Run ``answer`` after the listener has returned, so Slack has its ack at once.
+
+        A shutdown waits for it (``finish_answers``); a failure is logged, never lost silently.
+        """
+        task = asyncio.create_task(answer)
         self._owed.add(task)
-        try:
-            yield
-        finally:
-            self._owed.discard(task)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Task[None]) -> None:
+        self._owed.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("A Slack answer failed", exc_info=error)
 
     async def finish_answers(self) -> None:
         """At shutdown: requests already acknowledged finish their work and send their answers."""
@@ -435,12 +441,18 @@ class SlackBot:
     ) -> None:
         """`/crb …`: acknowledged at once, then answered ephemerally (or posted, by the chair)."""
         await ack()
-        with self._answering():
-            user_id = command["user_id"]
-            text = command.get("text") or "help"
-            signature = signature_of(request)
-            reply = await self._safely(self.run_text(user_id, text, signature=signature))
-            await self._respond(respond, reply, user_id, command.get("channel_id"))
+        self._answer_later(self._answer_command(command, respond, signature_of(request)))
+
+    async def _answer_command(
+        self,
+        command: dict[str, Any],
+        respond: Callable[..., Awaitable[Any]],
+        signature: str | None,
+    ) -> None:
+        user_id = command["user_id"]
+        text = command.get("text") or "help"
+        reply = await self._safely(self.run_text(user_id, text, signature=signature))
+        await self._respond(respond, reply, user_id, command.get("channel_id"))
 
     async def on_button(
         self,
@@ -452,8 +464,7 @@ class SlackBot:
     ) -> None:
         """Every button runs its command as the person who clicked; "Add update" opens a form."""
         await ack()
-        with self._answering():
-            await self._run_button(body, action, respond, signature_of(request))
+        self._answer_later(self._run_button(body, action, respond, signature_of(request)))
 
     async def _run_button(
         self,
@@ -524,17 +535,20 @@ class SlackBot:
         try:
             reply = await asyncio.wait_for(asyncio.shield(task), self.quick_seconds)
         except TimeoutError:
-            await ack()
-            reply = await task
-        else:
-            if reply.tone == Tone.ERROR:
-                problem = render_slack.truncate(reply.title, 150)
-                await ack(response_action="errors", errors={"note": problem})
-                return
-            await ack()
-        await self._deliver_to_origin(user_id, origin, reply)
+            await ack()  # the form closes; the answer comes where the button was
+            self._answer_later(self._deliver_to_origin(user_id, origin, task))
+            return
+        if reply.tone == Tone.ERROR:
+            problem = render_slack.truncate(reply.title, 150)
+            await ack(response_action="errors", errors={"note": problem})
+            return
+        await ack()
+        self._answer_later(self._deliver_to_origin(user_id, origin, task))
 
-    async def _deliver_to_origin(self, user_id: str, origin: dict[str, Any], reply: Reply) -> None:
+    async def _deliver_to_origin(
+        self, user_id: str, origin: dict[str, Any], work: Awaitable[Reply]
+    ) -> None:
+        reply = await work
         if origin.get("home"):
             await self.publish_home(user_id, banner=reply)
         elif origin.get("response_url"):
@@ -557,17 +571,19 @@ class SlackBot:
         user_id, channel = event.get("user"), event.get("channel")
         if not user_id or not channel:
             return
+        self._answer_later(self._answer_dm(user_id, channel, event))
+
+    async def _answer_dm(self, user_id: str, channel: str, event: dict[str, Any]) -> None:
         files = event.get("files") or []
-        with self._answering():
-            if files:
-                reply = await self._safely(self.stage_upload(user_id, files[0]))
-            else:
-                reply = await self._safely(self.run_text(user_id, event.get("text") or "help"))
-            await self.post(channel, reply)
+        if files:
+            reply = await self._safely(self.stage_upload(user_id, files[0]))
+        else:
+            reply = await self._safely(self.run_text(user_id, event.get("text") or "help"))
+        await self.post(channel, reply)
 
     async def on_home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
-            await self.publish_home(event["user"])
+            self._answer_later(self.publish_home(event["user"]))
 
     # ------------------------------------------------------------------ answering
 
