@@ -208,10 +208,17 @@ def meetings_command(as_json: JsonOption = False) -> None:
             emit_json({"meetings": [meeting_record(m) for m in found]})
             return
         rows = [
-            [m.date.isoformat(), m.time.strftime("%H:%M") if m.time else "", m.venue, m.status]
+            [
+                m.date.isoformat(),
+                m.time.strftime("%H:%M") if m.time else "",
+                m.venue,
+                m.status,
+                f"{m.minutes_imported_at:%Y-%m-%d}" if m.minutes_imported_at else "",
+            ]
             for m in found
         ]
-        out.print(table(f"Meetings: {len(found)}", ["Date", "Time", "Venue", "Status"], rows))
+        headings = ["Date", "Time", "Venue", "Status", "Minutes imported"]
+        out.print(table(f"Meetings: {len(found)}", headings, rows))
 
 
 # ---------------------------------------------------------------- members

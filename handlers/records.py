@@ -43,4 +43,7 @@ def meeting_record(meeting: Meeting | None) -> dict[str, Any] | None:
         "time": meeting.time.strftime("%H:%M") if meeting.time else None,
         "venue": meeting.venue,
         "status": str(meeting.status),
+        "minutes_imported_at": (
+            meeting.minutes_imported_at.isoformat() if meeting.minutes_imported_at else None
+        ),
     }

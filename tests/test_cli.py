@@ -29,7 +29,9 @@ def test_import_json_follows_the_contract(crb) -> None:
         "time": None,
         "venue": "Allsop Rm, Hindlip Hall/Zoom",
         "status": "tentative",
+        "minutes_imported_at": None,  # a date the minutes name, not minutes imported
     }
+    assert document["meeting"]["minutes_imported_at"].startswith("20")
     refs = [a["ref"] for a in document["actions"]]
     assert refs == ["04-CR", "04-DP", "04-CR", "04-CJ", "05-RT", "05-DP/RT", "06-SG", "06-JS"]
     assert [a["unique_ref"] for a in document["actions"]][:3] == ["04-CR.1", "04-DP", "04-CR.2"]
@@ -105,6 +107,7 @@ def test_members_and_meetings_are_kept_by_the_cli(imported) -> None:
         "time": "10:00",
         "venue": "Hindlip Hall",
         "status": "scheduled",
+        "minutes_imported_at": None,
     }
 
 
@@ -165,6 +168,7 @@ def test_adding_a_tentative_meeting_confirms_it(imported) -> None:
         "time": "10:00",
         "venue": "Allsop Rm, Hindlip Hall/Zoom",
         "status": "scheduled",
+        "minutes_imported_at": None,
     }
     again = imported("meeting", "add", "2021-02-24", code=1)
     assert "is already recorded" in again.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -13,8 +14,10 @@ from db.models import ActionStatus, AuditEvent, EventKind, MeetingStatus, Role
 from handlers.context import Caller
 from handlers.minutes.importer import ImportReport, import_minutes
 from handlers.minutes.model import ActionUpdate, MinutedAction, Minutes, NextMeeting, Person
+from handlers.minutes.read import parse_minutes
 from handlers.minutes.text import parse_text
 from tests.conftest import AFTER_MEETING
+from tests.docx_fixtures import sample_as_docx
 
 EIGHT = [
     ("04", ["CR"], "CR to co-ordinate discussion of application of the CLIMB project with IP."),
@@ -32,11 +35,33 @@ EIGHT = [
 ]
 
 
+NOVEMBER = date(2020, 11, 25)
+WEEK = timedelta(days=7)
+
+
 def run_import(runtime: Runtime, minutes: Minutes, now=AFTER_MEETING) -> ImportReport:
     with runtime.unit(lambda _s, _b: Caller(None, "import:test"), now) as ctx:
         report = import_minutes(ctx, minutes)
         ctx.session.commit()
         return report
+
+
+def test_the_meeting_remembers_which_minutes_were_imported_and_when(runtime: Runtime) -> None:
+    def recorded() -> tuple[str | None, object]:
+        with runtime.sessions() as session:
+            meeting = queries.meeting_on(session, queries.default_board(session), NOVEMBER)
+            return meeting.minutes_digest, meeting.minutes_imported_at
+
+    run_import(runtime, parse_text(sample_text()))
+    digest, first = recorded()
+    assert digest and len(digest) == 64 and first == AFTER_MEETING
+    # The same minutes again, now as Word: the same fingerprint, the first import's time kept.
+    run_import(runtime, parse_minutes("minutes.docx", sample_as_docx()), AFTER_MEETING + WEEK)
+    assert recorded() == (digest, AFTER_MEETING)
+    # Corrected minutes (a later venue) are recorded as the ones imported, with their time.
+    corrected = replace(parse_text(sample_text()), venue="Hindlip Hall")
+    run_import(runtime, corrected, AFTER_MEETING + 2 * WEEK)
+    assert recorded() == (corrected.fingerprint(), AFTER_MEETING + 2 * WEEK) != (digest, first)
 
 
 def test_the_sample_gives_eight_actions_with_their_owners(runtime: Runtime) -> None:

@@ -93,6 +93,7 @@ def _upsert_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting
     }
     said = _what_changed(meeting, wanted)
     changed = _fill(meeting, wanted)
+    _remember_minutes(ctx, meeting, minutes)
     ctx.session.flush()
     if created:
         record(ctx, EventKind.MEETING_ADDED, meeting=meeting)
@@ -108,6 +109,15 @@ def _upsert_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting
         record(ctx, EventKind.BOARD_CHANGED, details={"name": minutes.board_name})
     ctx.session.flush()
     return meeting
+
+
+def _remember_minutes(ctx: Ctx, meeting: Meeting, minutes: Minutes) -> None:
+    """Which minutes were last imported for the meeting, and when: a re-import of the same
+    minutes keeps the first time, different minutes record theirs."""
+    fingerprint = minutes.fingerprint()
+    if meeting.minutes_digest != fingerprint:
+        meeting.minutes_digest = fingerprint
+        meeting.minutes_imported_at = ctx.now
 
 
 def _fill(meeting: Meeting, wanted: dict[str, object]) -> dict[str, object]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from enum import StrEnum
 
@@ -67,3 +68,9 @@ class Minutes:
     next_meeting: NextMeeting | None = None
     protective_marking: str | None = None
     warnings: tuple[str, ...] = field(default=())
+
+    def fingerprint(self) -> str:
+        """A SHA-256 of what was read, whatever the format: the same minutes as .txt and as
+        .docx (or a Word file saved again unchanged) give the same fingerprint."""
+        content = repr(replace(self, warnings=()))
+        return hashlib.sha256(content.encode()).hexdigest()
