@@ -1,0 +1,95 @@
+"""The authorization matrix once more, through the Teams endpoint.
+
+The same roles, commands and actions as ``test_authorization``; here each request is an
+Activity posted to `/api/messages` from the role's Teams account (or from an account linked to
+nobody), answered through the Bot Connector stand-in at the Activity's serviceUrl. Teams must
+allow exactly what the handlers allow, and a refusal must leave the board as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.runtime import Runtime
+from bot.server import make_app
+from db import backup, queries
+from handlers.context import Caller
+from handlers.members import link_member
+from tests.conftest import say
+from tests.teams_standin import BotConnectorStandIn
+from tests.test_authorization import (  # noqa: F401 - fixtures are found by name
+    LATER,
+    MATRIX,
+    Case,
+    Role,
+    all_action_texts,
+    matrix_board,
+    matrix_template,
+)
+from tests.test_teams import activity, card_text, person, post, teams_config
+
+AAD = {
+    "AC": "6f0a5d1e-0000-4000-8000-0000000000ac",
+    "RT": "6f0a5d1e-0000-4000-8000-0000000000rt",
+    "CR": "6f0a5d1e-0000-4000-8000-0000000000cr",
+}
+STRANGER = person("6f0a5d1e-0000-4000-8000-00000000000x", "Someone Else")
+BOOKKEEPING = ("processed_events", "teams_conversations")  # the adapter's own, not the board's
+
+
+def board_data(runtime: Runtime) -> dict:
+    """The whole board but what the adapter keeps for itself: each activity it has handled
+    (repeats are refused by it), and each person's conversation (for their nudges)."""
+    document = backup.dump(runtime.engine, LATER)
+    for table in BOOKKEEPING:
+        document["tables"].pop(table)
+    return document
+
+
+@pytest.fixture
+def teams_board(matrix_board: Runtime) -> Iterator[Runtime]:  # noqa: F811 - the fixture
+    runtime = Runtime(teams_config(matrix_board.config.database_url))
+    with runtime.unit(lambda _s, _b: Caller(None, "test"), LATER) as ctx:
+        for initials, aad in AAD.items():
+            member = queries.member_by_initials(ctx.session, ctx.board, initials)
+            link_member(ctx, member, teams_id=aad)
+        ctx.session.commit()
+    yield runtime
+    runtime.engine.dispose()
+
+
+def ask_on_teams(runtime: Runtime, sender: dict, text: str) -> str:
+    """Post ``crb text`` from ``sender``; the text of the one card the bot answers with."""
+
+    async def main() -> str:
+        async with BotConnectorStandIn() as standin:
+            app = make_app(runtime, clock=lambda: LATER)
+            async with TestClient(TestServer(app)) as client:
+                await post(client, activity(standin.url, sender, text=f"crb {text}"))
+                (reply,) = standin.messages()
+                return card_text(reply.card)
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize(("role", "case", "ref"), MATRIX)
+def test_teams_allows_exactly_what_the_handlers_allow(
+    teams_board: Runtime, role: Role, case: Case, ref: str
+) -> None:
+    if case.needs_done:
+        assert say(teams_board, "RT", f"done {ref}").changed
+    before = board_data(teams_board)
+    command = case.command.format(ref=ref, me=role.initials or "CR", upload=1)
+    sender = person(AAD[role.initials], role.name) if role.initials else STRANGER
+    shown = ask_on_teams(teams_board, sender, command)
+    assert shown, f"{role.name} got no answer to “{command}”"
+    allowed = case.allowed(role)
+    changed = board_data(teams_board) != before
+    assert changed == (allowed and case.changes), f"{role.name} “{command}”: changed={changed}"
+    if role.initials is None:
+        leaked = [text for text in all_action_texts(teams_board) if text[:40] in shown]
+        assert not leaked, f"a stranger was shown action text: {leaked}"
