@@ -17,6 +17,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
@@ -681,6 +682,25 @@ class SlackChannel:
 
     def can_reach(self, member: Member) -> bool:
         return bool(member.slack_id)
+
+    @asynccontextmanager
+    async def connected(self) -> AsyncIterator[None]:
+        """One aiohttp session for a tick's sends, so its connections are kept alive.
+
+        Without one, AsyncWebClient opens a new session and a new connection for every call,
+        two per message. The session is made on the running loop (`crb serve` and `crb tick`
+        each run their own) and closed on leaving.
+        """
+        if self.client.session is not None:  # the caller's own session, or a tick's already
+            yield
+            return
+        timeout = aiohttp.ClientTimeout(total=self.client.timeout)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            self.client.session = session
+            try:
+                yield
+            finally:
+                self.client.session = None
 
     async def send(self, member: Member, message: Reply) -> None:
         if not member.slack_id:

@@ -37,7 +37,7 @@ from handlers.reminders import digest_reply, nudge_reply
 from handlers.reply import Reply
 from scheduler import ledger, plan
 from scheduler.calendar import local_date, meeting_start, zone
-from scheduler.channels import Channel, DeliveryError, channel_for
+from scheduler.channels import Channel, DeliveryError, channel_for, connected
 
 log = logging.getLogger("crb.dispatch")
 SCHEDULER = Caller(None, "scheduler")
@@ -329,9 +329,10 @@ async def tick(
     board_id, planned = await asyncio.to_thread(prepare, sessions, channels, now)
     if board_id is None:
         return result
-    for item in planned:
-        done = await deliver(sessions, channels, board_id, item, now, lease=lease)
-        if done is None:
-            continue
-        (result.failed if done.error is not None else result.sent).append(done)
+    async with connected(channels):
+        for item in planned:
+            done = await deliver(sessions, channels, board_id, item, now, lease=lease)
+            if done is None:
+                continue
+            (result.failed if done.error is not None else result.sent).append(done)
     return result

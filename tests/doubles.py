@@ -10,7 +10,7 @@ import asyncio
 import email
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -32,6 +32,9 @@ class RecordingChannel:
 
     def can_reach(self, member: Member) -> bool:
         return bool(member.slack_id)
+
+    def connected(self) -> AbstractAsyncContextManager[object]:
+        return nullcontext()  # nothing held open across sends
 
     def fail(self, initials: str, *errors: DeliveryError) -> None:
         self.failures.setdefault(initials, []).extend(errors)

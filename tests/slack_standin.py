@@ -46,6 +46,7 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
+    peer: tuple[str, int] | None = None  # the client's address and port: one per connection
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -208,7 +209,8 @@ class SlackStandIn:
 
     def _record(self, method: str, params: dict[str, Any], request: web.Request) -> None:
         with self._changed:
-            self.calls.append(Call(method, params, dict(request.headers)))
+            peer = request.transport.get_extra_info("peername") if request.transport else None
+            self.calls.append(Call(method, params, dict(request.headers), peer=peer))
             self._changed.notify_all()
 
     # ------------------------------------------------------------------ serving

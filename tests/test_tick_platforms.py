@@ -69,6 +69,13 @@ def test_each_slack_owner_gets_one_nudge_in_their_dm(cli, slack: SlackStandIn) -
     assert opened == [f"U0{initials}" for initials in OWNERS]
 
 
+def test_a_tick_keeps_its_connections_to_slack_alive(cli, slack: SlackStandIn) -> None:
+    tick(cli)
+    calls = slack.calls_to("conversations.open") + slack.calls_to("chat.postMessage")
+    assert len(calls) == 2 * len(OWNERS)
+    assert len({call.peer for call in calls}) <= len(OWNERS)  # not a new connection per call
+
+
 def test_a_slack_429_is_waited_out_and_sent_once(cli, slack: SlackStandIn) -> None:
     slack.fail("chat.postMessage", status=429, retry_after=1)
     due = tick(cli)
