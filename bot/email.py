@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -98,6 +99,9 @@ class EmailChannel:
 
     def can_reach(self, member: Member) -> bool:
         return bool(member.email)
+
+    def connected(self) -> AbstractAsyncContextManager[object]:
+        return nullcontext()  # nothing held open across sends
 
     async def send(self, member: Member, message: Reply) -> None:
         email = compose_email(member, message, self.sender)

@@ -16,6 +16,7 @@ import hashlib
 import logging
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -462,6 +463,9 @@ class TeamsChannel:
             return session.get(TeamsConversation, member.id) is not None
         with self.sessions() as own:
             return own.get(TeamsConversation, member.id) is not None
+
+    def connected(self) -> AbstractAsyncContextManager[object]:
+        return nullcontext()  # nothing held open across sends: the Agents SDK connects per call
 
     async def send(self, member: Member, message: Reply) -> None:
         stored = await asyncio.to_thread(self._load, member.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from db.models import (
@@ -84,13 +84,7 @@ def actions(
     item: str | None = None,
 ) -> Sequence[Action]:
     """The board's actions, oldest meeting first, in minutes order."""
-    query = (
-        select(Action)
-        .join(Action.meeting)
-        .where(Action.board_id == board.id)
-        .options(selectinload(Action.meeting), selectinload(Action.done_by))
-        .order_by(Meeting.date, Action.position)
-    )
+    query = _in_minutes_order(board)
     if status is not None:
         query = query.where(Action.status == status)
     if item is not None:
@@ -100,6 +94,36 @@ def actions(
             Action.id.in_(select(ActionOwner.action_id).where(ActionOwner.member_id == owner.id))
         )
     return session.scalars(query).all()
+
+
+def open_actions_by_owner(
+    session: Session, board: Board, member_ids: Collection[int]
+) -> dict[int, list[Action]]:
+    """Each of these members' open actions, as ``actions`` lists them: one query for them all.
+
+    A joint action is in each of its owners' lists; a member with none is left out.
+    """
+    wanted = set(member_ids)
+    query = _in_minutes_order(board).where(
+        Action.status == ActionStatus.OPEN,
+        Action.id.in_(select(ActionOwner.action_id).where(ActionOwner.member_id.in_(wanted))),
+    )
+    owned: dict[int, list[Action]] = {}
+    for action in session.scalars(query):
+        for link in action.owner_links:
+            if link.member_id in wanted:
+                owned.setdefault(link.member_id, []).append(action)
+    return owned
+
+
+def _in_minutes_order(board: Board) -> Select[tuple[Action]]:
+    return (
+        select(Action)
+        .join(Action.meeting)
+        .where(Action.board_id == board.id)
+        .options(selectinload(Action.meeting), selectinload(Action.done_by))
+        .order_by(Meeting.date, Action.position)
+    )
 
 
 def open_rivals(

@@ -6,6 +6,7 @@ Platform-neutral: each message is a ``Reply`` that the Slack, Teams and email ch
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -27,9 +28,9 @@ from handlers.commands import Snooze
 from handlers.context import Ctx
 from handlers.errors import UserError
 from handlers.meetings import NextMeeting, next_meeting
-from handlers.reply import Button, Reply, Section, Tone
+from handlers.reply import ActionView, Button, Reply, Section, Tone
 from handlers.reports import by_owner
-from handlers.views import action_views, display_refs
+from handlers.views import action_views, buttons_for, display_refs
 from scheduler import plan
 from scheduler.calendar import local_date, meeting_start, zone
 from scheduler.ledger import undelivered_nudges
@@ -67,15 +68,43 @@ def _reply_to(ctx: Ctx) -> list[str]:
 # ---------------------------------------------------------------- the owner's nudge
 
 
-def nudge_reply(
-    ctx: Ctx, meeting: Meeting, actions: Sequence[Action], *, snoozed: bool = False
-) -> Reply:
-    """One owner's open actions before a meeting, each with Mark done and Add update, to snooze."""
-    views = action_views(ctx, actions)
+@dataclass(frozen=True)
+class Nudge:
+    """Whom to nudge before which meeting; ``snoozed``: the follow-up their snooze asked for."""
+
+    owner: Member
+    meeting: Meeting
+    snoozed: bool = False
+
+
+def nudge_replies(ctx: Ctx, nudges: Sequence[Nudge]) -> list[Reply | None]:
+    """Each owner's open actions before a meeting, each with Mark done and Add update, to snooze.
+
+    None for an owner with no open action left. The nudges are composed together: a fan-out
+    reads the owners' actions, their REFs and their latest updates once for all of them, not
+    once for each (a REF names its action alone among the board's open actions, whichever of
+    them are shown with it).
+    """
+    owned = queries.open_actions_by_owner(ctx.session, ctx.board, [n.owner.id for n in nudges])
+    shown = list(dict.fromkeys(a for actions in owned.values() for a in actions))
+    # Buttons depend on who is looking: each owner's are added to their own nudge below.
+    views = dict(zip(shown, action_views(ctx, shown, with_buttons=False), strict=True))
+    reply_to = _reply_to(ctx)
+    replies: list[Reply | None] = []
+    for nudge in nudges:
+        mine = [
+            replace(views[a], buttons=buttons_for(nudge.owner, a, views[a].ref))
+            for a in owned.get(nudge.owner.id, ())
+        ]
+        replies.append(_nudge(ctx, nudge, mine, reply_to) if mine else None)
+    return replies
+
+
+def _nudge(ctx: Ctx, nudge: Nudge, views: Sequence[ActionView], reply_to: list[str]) -> Reply:
     count = _plural(len(views), "open action")
-    title = f"Reminder: {count} for the board meeting {_countdown(ctx, meeting)}"
-    lines = [f"The next meeting: {describe(meeting)}."]
-    if snoozed:
+    title = f"Reminder: {count} for the board meeting {_countdown(ctx, nudge.meeting)}"
+    lines = [f"The next meeting: {describe(nudge.meeting)}."]
+    if nudge.snoozed:
         lines.append("You asked me to remind you again today.")
     lines.append("Mark each one done, or add an update for the board to read before it meets.")
     return Reply(
@@ -83,7 +112,7 @@ def nudge_reply(
         lines=tuple(lines),
         sections=(Section("Your open actions", actions=tuple(views)),),
         buttons=SNOOZE_BUTTONS,
-        extras={"reply_to": _reply_to(ctx)},
+        extras={"reply_to": reply_to},
     )
 
 

@@ -7,7 +7,8 @@ itself, so the scheduler never sees Block Kit, Adaptive Cards or MIME.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Protocol
 
 from db.models import Member
@@ -31,6 +32,18 @@ class Channel(Protocol):
     async def send(self, member: Member, message: Reply) -> None:
         """Deliver ``message`` to ``member`` or raise ``DeliveryError``."""
 
+    def connected(self) -> AbstractAsyncContextManager[object]:
+        """Held open around a tick's sends: a channel may keep its connections alive inside it."""
+
 
 def channel_for(member: Member, channels: Sequence[Channel]) -> Channel | None:
     return next((channel for channel in channels if channel.can_reach(member)), None)
+
+
+@asynccontextmanager
+async def connected(channels: Sequence[Channel]) -> AsyncIterator[None]:
+    """Every channel's ``connected()``, entered together and closed together."""
+    async with AsyncExitStack() as stack:
+        for channel in channels:
+            await stack.enter_async_context(channel.connected())
+        yield

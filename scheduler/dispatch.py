@@ -4,26 +4,28 @@
 `crb serve`, and what `crb tick --at` runs once. All state is in the database; running the same
 tick twice, or in several processes at once, sends each message once.
 
-Database work is synchronous and runs in worker threads; only the channels' sends are awaited on
-the event loop.
+Messages are claimed and composed in batches and sent several at once (``IN_FLIGHT``), each
+under its own claim: the ledger, not the order of sending, keeps every message to one delivery.
+Database work is synchronous and runs on one thread per tick; only the channels' sends are
+awaited on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
 from db.models import (
-    ActionStatus,
     Board,
     EventKind,
     Meeting,
@@ -33,15 +35,22 @@ from db.models import (
 )
 from handlers.audit import record
 from handlers.context import Caller, Ctx
-from handlers.reminders import digest_reply, nudge_reply
+from handlers.reminders import Nudge, digest_reply, nudge_replies
 from handlers.reply import Reply
 from scheduler import ledger, plan
 from scheduler.calendar import local_date, meeting_start, zone
-from scheduler.channels import Channel, DeliveryError, channel_for
+from scheduler.channels import Channel, DeliveryError, channel_for, connected
 
 log = logging.getLogger("crb.dispatch")
+T = TypeVar("T")
+Row = TypeVar("Row", Member, Meeting)
 SCHEDULER = Caller(None, "scheduler")
 NOBODY = "none"  # the tick JSON's platform for a recipient no channel can reach
+# Messages a tick sends at once: while some wait for the platform's answer, others go out. A
+# 2,000-nudge fan-out under a 100 msg/s limit ends within half a second of the same time with 4,
+# 8 or 16 in flight; 16 draw twice as many 429s as 8 (and Slack asks for modest concurrency).
+IN_FLIGHT = 8
+BATCH = 16  # messages claimed and composed together: a few queries for all of them, not each
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,7 @@ class Composed:
     message: Reply
     refs: tuple[str, ...]
     recipient: str  # initials
+    channel: Channel | None  # the first that can reach the member; None: no channel can
 
 
 # ---------------------------------------------------------------- planning from the database
@@ -182,33 +192,55 @@ def prepare(
 def compose(
     sessions: sessionmaker[Session],
     channels: Sequence[Channel],
-    planned: Planned,
-    entry_id: int,
+    claimed: Sequence[tuple[Planned, ledger.Claim]],
     now: datetime,
-    attempt: int = 1,
-) -> Composed | None:
-    """The message as it stands now (actions closed since planning drop out); None: nothing left."""
+) -> list[Composed | None]:
+    """The claimed messages as they stand now (actions closed since planning drop out), each
+    with the channel that will carry it; None where nothing is left to say.
+
+    One read for them all: a fan-out's nudges are composed together (``nudge_replies``).
+    """
     with sessions() as session:
         board = queries.default_board(session)
-        member = session.get(Member, planned.due.recipient_id)
-        meeting = session.get(Meeting, planned.meeting_id)
-        if board is None or member is None or meeting is None:
-            return None
-        ctx = Ctx(session, board, Caller(member, "scheduler"), now)
-        if planned.due.kind == plan.NUDGE:
-            owned = queries.actions(session, board, status=ActionStatus.OPEN, owner=member)
-            if not owned:
-                return None
-            message = nudge_reply(ctx, meeting, owned, snoozed=planned.due.follows_a_snooze)
-        else:
-            message = _digest(ctx, meeting, channels)
-        # The key names this ledger row on the platform; from the second attempt on, a channel
-        # that can look up what it already posted checks for it before posting again (a send
-        # that went out just before its process died, or before an answer that never came).
-        extras = {**message.extras, "message_key": f"crb-{entry_id}", "attempt": attempt}
-        message = replace(message, extras=extras)
-        refs = tuple(dict.fromkeys(view.ref for view in message.actions))
-        return Composed(member, message, refs, member.initials)
+        if board is None:
+            return [None] * len(claimed)
+        members = _by_id(session, Member, {p.due.recipient_id for p, _ in claimed})
+        meetings = _by_id(session, Meeting, {p.meeting_id for p, _ in claimed})
+        ctx = Ctx(session, board, SCHEDULER, now)
+        wanted = {
+            index: (members[p.due.recipient_id], meetings[p.meeting_id])
+            for index, (p, _) in enumerate(claimed)
+            if p.due.recipient_id in members and p.meeting_id in meetings
+        }
+        nudging = [i for i in wanted if claimed[i][0].due.kind == plan.NUDGE]
+        nudges = [Nudge(*wanted[i], snoozed=claimed[i][0].due.follows_a_snooze) for i in nudging]
+        replies: dict[int, Reply | None] = dict(
+            zip(nudging, nudge_replies(ctx, nudges), strict=True)
+        )
+        for index, (member, meeting) in wanted.items():
+            if index not in replies:  # a digest: the whole board, as this officer sees it
+                officer = replace(ctx, caller=Caller(member, "scheduler"))
+                replies[index] = _digest(officer, meeting, channels)
+        return [
+            _addressed(wanted[i][0], reply, claim, channels) if (reply := replies.get(i)) else None
+            for i, (_, claim) in enumerate(claimed)
+        ]
+
+
+def _by_id(session: Session, model: type[Row], ids: set[int]) -> dict[int, Row]:
+    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
+
+
+def _addressed(
+    member: Member, message: Reply, claim: ledger.Claim, channels: Sequence[Channel]
+) -> Composed:
+    # The key names this ledger row on the platform; from the second attempt on, a channel
+    # that can look up what it already posted checks for it before posting again (a send
+    # that went out just before its process died, or before an answer that never came).
+    extras = {**message.extras, "message_key": f"crb-{claim.entry_id}", "attempt": claim.attempts}
+    message = replace(message, extras=extras)
+    refs = tuple(dict.fromkeys(view.ref for view in message.actions))
+    return Composed(member, message, refs, member.initials, channel_for(member, channels))
 
 
 def _digest(ctx: Ctx, meeting: Meeting, channels: Sequence[Channel]) -> Reply:
@@ -239,30 +271,17 @@ def _digest(ctx: Ctx, meeting: Meeting, channels: Sequence[Channel]) -> Reply:
 # ---------------------------------------------------------------- delivering
 
 
-async def deliver(
-    sessions: sessionmaker[Session],
-    channels: Sequence[Channel],
-    board_id: int,
-    planned: Planned,
-    now: datetime,
-    *,
-    lease: timedelta = ledger.LEASE,
-) -> Outcome | None:
-    """Claim, compose, send and record one message. None when another ticker has it."""
-    due = planned.due
-    claimed = await asyncio.to_thread(
-        partial(ledger.claim, sessions, board_id, due, planned.meeting_id, now, lease=lease)
-    )
-    if claimed is None:
-        return None
-    composed = await asyncio.to_thread(
-        compose, sessions, channels, planned, claimed.entry_id, now, claimed.attempts
-    )
-    if composed is None:
-        await asyncio.to_thread(ledger.mark_skipped, sessions, claimed, now)
-        return None
+@dataclass(frozen=True)
+class Held:
+    """A message this tick has claimed and composed, waiting for a sender."""
 
-    def outcome(platform: str, **failure: Any) -> Outcome:
+    index: int  # its place in its phase of the plan: the report keeps the plan's order
+    planned: Planned
+    claim: ledger.Claim
+    composed: Composed
+
+    def outcome(self, platform: str, **failure: Any) -> Outcome:
+        due, composed = self.planned.due, self.composed
         return Outcome(
             due.kind,
             composed.recipient,
@@ -273,39 +292,127 @@ async def deliver(
             **failure,
         )
 
-    channel = channel_for(composed.member, channels)
-    if channel is None:
-        await asyncio.to_thread(
-            partial(ledger.mark_unreachable, sessions, claimed, now, refs=composed.refs)
-        )
-        return outcome(NOBODY)
-    try:
-        await channel.send(composed.member, composed.message)
-    except Exception as error:
-        failure = _as_delivery_error(error)
-        if not isinstance(error, DeliveryError):  # an adapter's bug must not stop the others
-            log.exception("%s %s to %s: unexpected error", due.kind, due.slot, composed.recipient)
-        else:
-            log.warning("%s %s to %s failed: %s", due.kind, due.slot, composed.recipient, error)
-        retry_at = await asyncio.to_thread(
+
+class Delivery:
+    """One tick's sending: messages are claimed and composed a batch at a time on the tick's
+    database thread, and sent ``workers`` at a time as they are ready, each recorded as soon as
+    its channel answers.
+
+    One database thread, not several: SQLite has one writer, and writers in one process that
+    meet wait in SQLite's busy handler, which sleeps (a 2,000-nudge fan-out took 1.6 times as
+    long with eight threads as with one). The sends are what waits, and they overlap on the loop.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        channels: Sequence[Channel],
+        board_id: int,
+        now: datetime,
+        *,
+        lease: timedelta,
+        workers: int,
+        database: Executor,
+    ) -> None:
+        self.sessions = sessions
+        self.channels = channels
+        self.board_id = board_id
+        self.now = now
+        self.lease = lease
+        self.workers = workers
+        self.database = database
+
+    async def phase(self, planned: Sequence[Planned]) -> list[Outcome]:
+        """Deliver ``planned``; the outcomes in plan order.
+
+        At most a batch being composed, ``workers`` ready and ``workers`` in flight are claimed
+        and not yet recorded at any moment: what a crash leaves to wait for its lease.
+        """
+        ready: asyncio.Queue[Held | None] = asyncio.Queue(maxsize=self.workers)
+        outcomes: list[tuple[int, Outcome]] = []
+        numbered = list(enumerate(planned))
+
+        async def claim_in_batches() -> None:
+            for start in range(0, len(numbered), BATCH):
+                batch = numbered[start : start + BATCH]
+                for held in await self._in_database(partial(self.claim_and_compose, batch)):
+                    await ready.put(held)
+            for _ in range(self.workers):
+                await ready.put(None)  # nothing more: each sender stops
+
+        async def send_each() -> None:
+            while (held := await ready.get()) is not None:
+                outcomes.append((held.index, await self.send(held)))
+
+        # An error that escapes (the database failing) cancels the others: their claims stay
+        # held until the lease runs out, as after a crash, and a later tick takes them.
+        async with asyncio.TaskGroup() as group:
+            group.create_task(claim_in_batches())
+            for _ in range(self.workers):
+                group.create_task(send_each())
+        return [outcome for _, outcome in sorted(outcomes, key=lambda pair: pair[0])]
+
+    def claim_and_compose(self, batch: Sequence[tuple[int, Planned]]) -> list[Held]:
+        """Claim a batch and compose the messages this ticker won (in the database thread).
+
+        A message with nothing left to say is settled as skipped.
+        """
+        wanted = [(planned.due, planned.meeting_id) for _, planned in batch]
+        claims = ledger.claim(self.sessions, self.board_id, wanted, self.now, lease=self.lease)
+        won = [(i, p, c) for (i, p), c in zip(batch, claims, strict=True) if c is not None]
+        messages = compose(self.sessions, self.channels, [(p, c) for _, p, c in won], self.now)
+        held = []
+        for (index, planned, claim), composed in zip(won, messages, strict=True):
+            if composed is None:
+                ledger.mark_skipped(self.sessions, claim, self.now)
+            else:
+                held.append(Held(index, planned, claim, composed))
+        return held
+
+    async def send(self, held: Held) -> Outcome:
+        """Send one message through its channel and record what happened."""
+        due, composed, claim = held.planned.due, held.composed, held.claim
+        channel, to = composed.channel, composed.recipient
+        if channel is None:
+            await self._in_database(
+                partial(ledger.mark_unreachable, self.sessions, claim, self.now, refs=composed.refs)
+            )
+            return held.outcome(NOBODY)
+        try:
+            await channel.send(composed.member, composed.message)
+        except Exception as error:
+            failure = _as_delivery_error(error)
+            if not isinstance(error, DeliveryError):  # an adapter's bug must not stop the others
+                log.exception("%s %s to %s: unexpected error", due.kind, due.slot, to)
+            else:
+                log.warning("%s %s to %s failed: %s", due.kind, due.slot, to, error)
+            retry_at = await self._in_database(
+                partial(
+                    ledger.mark_failed,
+                    self.sessions,
+                    claim,
+                    self.now,
+                    platform=channel.platform,
+                    error=str(failure),
+                    permanent=failure.permanent,
+                    retry_after=failure.retry_after,
+                )
+            )
+            return held.outcome(channel.platform, error=str(failure), retry_at=retry_at)
+        await self._in_database(
             partial(
-                ledger.mark_failed,
-                sessions,
-                claimed,
-                now,
+                ledger.mark_sent,
+                self.sessions,
+                claim,
+                self.now,
                 platform=channel.platform,
-                error=str(failure),
-                permanent=failure.permanent,
-                retry_after=failure.retry_after,
+                refs=composed.refs,
             )
         )
-        return outcome(channel.platform, error=str(failure), retry_at=retry_at)
-    await asyncio.to_thread(
-        partial(
-            ledger.mark_sent, sessions, claimed, now, platform=channel.platform, refs=composed.refs
-        )
-    )
-    return outcome(channel.platform)
+        return held.outcome(channel.platform)
+
+    async def _in_database(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.database, work)
 
 
 def _as_delivery_error(error: Exception) -> DeliveryError:
@@ -320,18 +427,27 @@ async def tick(
     now: datetime,
     *,
     lease: timedelta = ledger.LEASE,
+    workers: int = IN_FLIGHT,
 ) -> TickResult:
     """Send everything due at ``now`` that has not been sent: nudges first, then digests.
 
     ``lease``: how long each claim taken here keeps other tickers off the message.
+    ``workers``: how many messages are sent at once.
     """
     result = TickResult(now)
-    board_id, planned = await asyncio.to_thread(prepare, sessions, channels, now)
-    if board_id is None:
-        return result
-    for item in planned:
-        done = await deliver(sessions, channels, board_id, item, now, lease=lease)
-        if done is None:
-            continue
-        (result.failed if done.error is not None else result.sent).append(done)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crb-tick") as database:
+        loop = asyncio.get_running_loop()
+        board_id, planned = await loop.run_in_executor(database, prepare, sessions, channels, now)
+        if board_id is None:
+            return result
+        delivery = Delivery(
+            sessions, channels, board_id, now, lease=lease, workers=workers, database=database
+        )
+        # The digests report on the nudges (who could not be reached), so they wait for them all.
+        nudges = [item for item in planned if item.due.kind != plan.DIGEST]
+        digests = [item for item in planned if item.due.kind == plan.DIGEST]
+        async with connected(channels):
+            for phase in (nudges, digests):
+                for done in await delivery.phase(phase):
+                    (result.failed if done.error is not None else result.sent).append(done)
     return result

@@ -1,11 +1,11 @@
 """The sent-message ledger: claim a message before sending it, record what happened after.
 
 Every reminder has one row, keyed by (recipient, meeting, slot). A ticker first makes sure the
-row exists (an insert that ignores a conflict), then claims it:
+rows exist (an insert that ignores conflicts), then claims them, several at a time:
 - on PostgreSQL with ``SELECT … FOR UPDATE SKIP LOCKED`` and an update, so a second process
   skips a row the first is claiming instead of waiting for it;
-- on SQLite with one conditional ``UPDATE`` whose row count says whether this ticker won
-  (SQLite has one writer at a time, so exactly one of several tickers sees a row count of 1).
+- on SQLite with one conditional ``UPDATE … RETURNING`` whose rows say which this ticker won
+  (SQLite has one writer at a time, so each row is returned to exactly one of several tickers).
 The claim is a lease: the row is SENDING until ``lease_until``. A ticker that dies after
 claiming leaves the row to be claimed again once the lease has run out, never sooner, so the
 same message is never being sent by two tickers at once.
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Connection, Row, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,10 +48,14 @@ class Claim:
 
 def insert_ignoring_conflict(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on either backend. True when a row was inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    insert = _insert(model, session.get_bind().dialect.name)
+    result = session.execute(insert.values(**values).on_conflict_do_nothing())
     return result.rowcount == 1
+
+
+def _insert(model: type[Base], dialect: str) -> Any:
+    """An INSERT that can take ON CONFLICT: each backend has its own construct."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 def claimable(now: datetime) -> Any:
@@ -69,74 +73,94 @@ def claimable(now: datetime) -> Any:
     )
 
 
-def _key(board_id: int, due: Due, meeting_id: int) -> Any:
-    return and_(
-        LedgerEntry.board_id == board_id,
-        LedgerEntry.recipient_id == due.recipient_id,
-        LedgerEntry.meeting_id == meeting_id,
-        LedgerEntry.slot == due.slot,
-    )
-
-
 def claim(
     sessions: sessionmaker[Session],
     board_id: int,
-    due: Due,
-    meeting_id: int,
+    wanted: Sequence[tuple[Due, int]],
     now: datetime,
     *,
     lease: timedelta = LEASE,
-) -> Claim | None:
-    """Claim the message ``due`` for this ticker, or None when another has it or it is settled."""
+) -> list[Claim | None]:
+    """Claim each (message, meeting id) for this ticker: a Claim, or None where another ticker
+    has it or it is settled. Two transactions for all of them, however many."""
+    if not wanted:
+        return []
     with sessions() as session, session.begin():
-        insert_ignoring_conflict(
-            session,
-            LedgerEntry,
-            {
-                "board_id": board_id,
-                "recipient_id": due.recipient_id,
-                "meeting_id": meeting_id,
-                "slot": due.slot,
-                "kind": due.kind,
-                "due_at": due.at,
-                "state": DeliveryState.PENDING,
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            },
+        connection = session.connection()
+        connection.execute(
+            _insert(LedgerEntry, connection.dialect.name).on_conflict_do_nothing(),
+            [_pending(board_id, due, meeting_id, now) for due, meeting_id in wanted],
         )
-    token = str(uuid.uuid4())
+    token = str(uuid.uuid4())  # marks the rows claimed here: only its holder records outcomes
+    taken: dict[tuple[int, int, str], Row[Any]] = {}
     with sessions() as session, session.begin():
-        where = and_(_key(board_id, due, meeting_id), claimable(now))
-        if session.get_bind().dialect.name == "postgresql":
-            entry_id = session.scalar(
-                select(LedgerEntry.id).where(where).with_for_update(skip_locked=True)
+        connection = session.connection()
+        # One statement per (meeting, slot), naming its recipients: SQLite then finds the rows
+        # by the unique key's index, where a list of (recipient, meeting, slot) rows scans them.
+        for (meeting_id, slot), recipients in _by_slot(wanted).items():
+            where = and_(
+                LedgerEntry.board_id == board_id,
+                LedgerEntry.recipient_id.in_(recipients),
+                LedgerEntry.meeting_id == meeting_id,
+                LedgerEntry.slot == slot,
+                claimable(now),
             )
-            if entry_id is None:
-                return None
-            where = LedgerEntry.id == entry_id
-        result = session.execute(
-            update(LedgerEntry)
-            .where(where)
-            .values(
-                state=DeliveryState.SENDING,
-                claim_token=token,
-                lease_until=now + lease,
-                attempts=LedgerEntry.attempts + 1,
-                updated_at=now,
-            )
-            .returning(LedgerEntry.id, LedgerEntry.attempts)
+            for row in _take(connection, where, token, now, lease):
+                taken[(row.recipient_id, meeting_id, slot)] = row
+    keys = [(due.recipient_id, meeting_id, due.slot) for due, meeting_id in wanted]
+    return [Claim(row.id, token, row.attempts) if (row := taken.get(k)) else None for k in keys]
+
+
+def _by_slot(wanted: Sequence[tuple[Due, int]]) -> dict[tuple[int, str], list[int]]:
+    recipients: dict[tuple[int, str], list[int]] = {}
+    for due, meeting_id in wanted:
+        recipients.setdefault((meeting_id, due.slot), []).append(due.recipient_id)
+    return recipients
+
+
+def _take(
+    connection: Connection, where: Any, token: str, now: datetime, lease: timedelta
+) -> Sequence[Row[Any]]:
+    """Mark the claimable rows ``where`` selects as this ticker's; the rows it won."""
+    if connection.dialect.name == "postgresql":
+        # Rows another ticker is claiming right now are skipped, not waited for.
+        ids = connection.scalars(
+            select(LedgerEntry.id).where(where).with_for_update(skip_locked=True)
+        ).all()
+        where = LedgerEntry.id.in_(ids)
+    return connection.execute(
+        update(LedgerEntry)
+        .where(where)
+        .values(
+            state=DeliveryState.SENDING,
+            claim_token=token,
+            lease_until=now + lease,
+            attempts=LedgerEntry.attempts + 1,
+            updated_at=now,
         )
-        row = result.first()
-    if row is None:
-        return None
-    return Claim(entry_id=row.id, token=token, attempts=row.attempts)
+        .returning(LedgerEntry.id, LedgerEntry.attempts, LedgerEntry.recipient_id)
+    ).all()
+
+
+def _pending(board_id: int, due: Due, meeting_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "board_id": board_id,
+        "recipient_id": due.recipient_id,
+        "meeting_id": meeting_id,
+        "slot": due.slot,
+        "kind": due.kind,
+        "due_at": due.at,
+        "state": DeliveryState.PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _settle(sessions: sessionmaker[Session], claimed: Claim, now: datetime, **values: Any) -> bool:
     """Record an outcome, only if this ticker still holds the claim."""
     with sessions() as session, session.begin():
-        result = session.execute(
+        result = session.connection().execute(
             update(LedgerEntry)
             .where(LedgerEntry.id == claimed.entry_id, LedgerEntry.claim_token == claimed.token)
             .values(claim_token=None, lease_until=None, updated_at=now, **values)

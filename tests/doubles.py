@@ -10,7 +10,7 @@ import asyncio
 import email
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -28,16 +28,28 @@ class RecordingChannel:
         self.platform = platform
         self.deliveries: list[tuple[str, Reply]] = []
         self.failures: dict[str, list[DeliveryError]] = {}  # initials -> errors to raise, in turn
+        self.sending = 0
+        self.most_at_once = 0  # the most sends that were in flight together
         self._lock = threading.Lock()
 
     def can_reach(self, member: Member) -> bool:
         return bool(member.slack_id)
 
+    def connected(self) -> AbstractAsyncContextManager[object]:
+        return nullcontext()  # nothing held open across sends
+
     def fail(self, initials: str, *errors: DeliveryError) -> None:
         self.failures.setdefault(initials, []).extend(errors)
 
     async def send(self, member: Member, message: Reply) -> None:
-        await asyncio.sleep(0.01)  # a network call takes time: lets concurrent tickers interleave
+        with self._lock:
+            self.sending += 1
+            self.most_at_once = max(self.most_at_once, self.sending)
+        try:
+            await asyncio.sleep(0.01)  # a network call takes time: lets concurrent sends overlap
+        finally:
+            with self._lock:
+                self.sending -= 1
         with self._lock:
             queued = self.failures.get(member.initials)
             if queued:

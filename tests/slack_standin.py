@@ -4,6 +4,7 @@
         config = Config(slack_api_url=slack.api_url, slack_bot_token=slack.bot_token, ...)
         slack.add_user("U0DP", email="dp@example.org")
         slack.fail("chat.postMessage", status=429, retry_after=1)   # the next call only
+        slack.fail("chat.postMessage", times=2, channel="D0DP")      # the next 2 posts to DP
         slack.hang("views.publish", seconds=5)                        # answer late
         ...
         (call,) = slack.wait_for("chat.postMessage")
@@ -47,6 +48,7 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
+    peer: tuple[str, int] | None = None  # the client's address and port: one per connection
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -65,6 +67,10 @@ class Fault:
     error: str | None = None
     retry_after: int | None = None
     delay: float = 0.0  # seconds before answering: a hang
+    channel: str | None = None  # only calls naming this channel; None: any call of the method
+
+    def applies_to(self, params: dict[str, Any]) -> bool:
+        return self.channel is None or str(params.get("channel")) == self.channel
 
 
 class SlackStandIn:
@@ -139,11 +145,16 @@ class SlackStandIn:
         error: str | None = None,
         retry_after: int | None = None,
         times: int = 1,
+        channel: str | None = None,
     ) -> None:
-        """The next ``times`` calls of ``method`` fail: an HTTP status, or {"ok": false}."""
+        """The next ``times`` calls of ``method`` fail: an HTTP status, or {"ok": false}.
+
+        ``channel``: only calls naming that channel fail, so that a test of one message's fate
+        does not depend on the order in which concurrent sends arrive.
+        """
         if status == 429 and retry_after is None:
             retry_after = 1
-        fault = Fault(status=status, error=error, retry_after=retry_after)
+        fault = Fault(status=status, error=error, retry_after=retry_after, channel=channel)
         self._faults[method].extend([fault] * times)
 
     def hang(self, method: str, *, seconds: float = 30.0, times: int = 1) -> None:
@@ -223,7 +234,8 @@ class SlackStandIn:
 
     def _record(self, method: str, params: dict[str, Any], request: web.Request) -> None:
         with self._changed:
-            self.calls.append(Call(method, params, dict(request.headers)))
+            peer = request.transport.get_extra_info("peername") if request.transport else None
+            self.calls.append(Call(method, params, dict(request.headers), peer=peer))
             self._changed.notify_all()
 
     # ------------------------------------------------------------------ serving
@@ -237,11 +249,13 @@ class SlackStandIn:
                 params.update(dict(await request.post()))
         return params
 
-    async def _fault(self, method: str) -> web.Response | None:
-        queue = self._faults.get(method)
-        if not queue:
+    async def _fault(self, method: str, params: dict[str, Any]) -> web.Response | None:
+        queue = self._faults.get(method) or deque()
+        index = next((i for i, fault in enumerate(queue) if fault.applies_to(params)), None)
+        if index is None:
             return None
-        fault = queue.popleft()
+        fault = queue[index]
+        del queue[index]
         if fault.delay:
             await asyncio.sleep(fault.delay)
             return None
@@ -259,7 +273,7 @@ class SlackStandIn:
         method = request.match_info["method"]
         params = await self._params(request)
         self._record(method, params, request)
-        if (failure := await self._fault(method)) is not None:
+        if (failure := await self._fault(method, params)) is not None:
             return failure
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         token = token or str(params.get("token", ""))
@@ -274,14 +288,14 @@ class SlackStandIn:
         params = await self._params(request)
         params["token"] = request.match_info["token"]
         self._record("response_url", params, request)
-        if (failure := await self._fault("response_url")) is not None:
+        if (failure := await self._fault("response_url", params)) is not None:
             return failure
         return web.Response(text="ok")
 
     async def _file(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
         self._record("files.download", {"name": name}, request)
-        if (failure := await self._fault("files.download")) is not None:
+        if (failure := await self._fault("files.download", {})) is not None:
             return failure
         if request.headers.get("Authorization") != f"Bearer {self.bot_token}":
             return web.Response(status=403, text="not authorised")

@@ -130,6 +130,13 @@ def test_a_meeting_on_the_monday_after_easter(linked: Runtime) -> None:
     assert run(linked, [chat], utc(2021, 4, 11, 8, 0, 30)).sent == []
 
 
+def test_a_tick_sends_a_few_messages_at_once_never_more(linked: Runtime) -> None:
+    chat = RecordingChannel()
+    result = asyncio.run(tick(linked.sessions, [chat], FEB_10, workers=3))
+    assert sent_to(result) == list(OWNERS) and chat.recipients() == list(OWNERS)
+    assert chat.most_at_once == 3
+
+
 def test_after_downtime_each_owner_gets_the_latest_missed_nudge_once(linked: Runtime) -> None:
     chat = RecordingChannel()
     # Down from before the 14-day slot until after the 7-day one.
@@ -142,7 +149,7 @@ def test_after_downtime_each_owner_gets_the_latest_missed_nudge_once(linked: Run
 def test_a_claim_left_by_a_dead_process_is_retried_after_its_lease(linked: Runtime) -> None:
     board_id, planned = prepare(linked.sessions, [], FEB_10)
     cr = next(p for p in planned if p.due.recipient_id == _member_id(linked, "CR"))
-    assert ledger.claim(linked.sessions, board_id, cr.due, cr.meeting_id, FEB_10) is not None
+    assert ledger.claim(linked.sessions, board_id, [(cr.due, cr.meeting_id)], FEB_10) != [None]
     # ... and the process died before sending. The others go; CR's claim is still leased.
     chat = RecordingChannel()
     assert sent_to(run(linked, [chat], FEB_10 + timedelta(minutes=1))) == [
