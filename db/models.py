@@ -220,6 +220,14 @@ class Action(Base):
         return [link.member for link in self.owner_links]
 
     @property
+    def meeting_date(self) -> date:
+        return self.meeting.date
+
+    @property
+    def done_by_initials(self) -> str | None:
+        return self.done_by.initials if self.done_by else None
+
+    @property
     def owner_initials(self) -> list[str]:
         return [member.initials for member in self.owners]
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, CursorResult, Select, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from db.models import (
     Action,
@@ -102,9 +104,104 @@ def actions(
     return session.scalars(query).all()
 
 
+class OwnerFacts(Protocol):
+    """What lists show of an owner: a ``Member``, or an ``Owner`` read as a plain row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def initials(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+class ActionFacts(Protocol):
+    """What lists and REFs read of an action: an ORM ``Action``, or a ``ListedAction``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def meeting_id(self) -> int: ...
+    @property
+    def meeting_date(self) -> date: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def item(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def status(self) -> ActionStatus: ...
+    @property
+    def closed_session(self) -> bool: ...
+    @property
+    def done_at(self) -> datetime | None: ...
+    @property
+    def done_by_initials(self) -> str | None: ...
+    @property
+    def owners(self) -> Sequence[OwnerFacts]: ...
+    @property
+    def owner_initials(self) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    id: int
+    initials: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedAction:
+    """An action as lists show it, read as plain rows rather than ORM objects.
+
+    A board's list runs to hundreds of actions: as ORM objects with their meetings and owners
+    they took ~30 ms to load, as rows a few. Changing an action still loads its ORM ``Action``.
+    """
+
+    id: int
+    meeting_id: int
+    meeting_date: date
+    position: int
+    item: str
+    text: str
+    status: ActionStatus
+    closed_session: bool
+    done_at: datetime | None
+    done_by_initials: str | None
+    owners: tuple[Owner, ...]
+
+    @property
+    def owner_initials(self) -> tuple[str, ...]:
+        return tuple(owner.initials for owner in self.owners)
+
+
+_DONE_BY = aliased(Member)
+
+
+def listed_actions(
+    session: Session,
+    board: Board,
+    *,
+    status: ActionStatus | None = None,
+    owner: Member | None = None,
+    item: str | None = None,
+) -> list[ListedAction]:
+    """``actions``, as plain rows: the board's actions, oldest meeting first, in minutes order."""
+    conditions = [Action.board_id == board.id]
+    if status is not None:
+        conditions.append(Action.status == status)
+    if item is not None:
+        conditions.append(Action.item == item)
+    if owner is not None:
+        owned = select(ActionOwner.action_id).where(ActionOwner.member_id == owner.id)
+        conditions.append(Action.id.in_(owned))
+    return _listed(session, conditions)
+
+
 def open_rivals(
     session: Session, board: Board, items: Collection[str], owner_ids: Collection[int]
-) -> Sequence[Action]:
+) -> list[ListedAction]:
     """The board's open actions under ``items`` owned by any of ``owner_ids``, or by nobody.
 
     A REF is the item and the owners' initials, so only these can share one with actions under
@@ -114,16 +211,61 @@ def open_rivals(
         select(ActionOwner.action_id).where(ActionOwner.member_id.in_(list(owner_ids)))
     )
     unowned = ~Action.owner_links.any()
-    return session.scalars(
-        select(Action)
-        .where(
+    return _listed(
+        session,
+        [
             Action.board_id == board.id,
             Action.status == ActionStatus.OPEN,
             Action.item.in_(list(items)),
             or_(shares_an_owner, unowned),
+        ],
+    )
+
+
+def _listed(session: Session, conditions: list[ColumnElement[bool]]) -> list[ListedAction]:
+    """One row per action and owner, folded into one ``ListedAction`` per action."""
+    rows = plain_rows(
+        session,
+        select(
+            Action.id,
+            Action.meeting_id,
+            Meeting.date,
+            Action.position,
+            Action.item,
+            Action.text,
+            Action.status,
+            Action.closed_session,
+            Action.done_at,
+            _DONE_BY.initials,
+            Member.id,
+            Member.initials,
+            Member.name,
         )
-        .options(selectinload(Action.meeting), selectinload(Action.done_by))
-    ).all()
+        .join(Meeting, Meeting.id == Action.meeting_id)
+        .outerjoin(_DONE_BY, _DONE_BY.id == Action.done_by_id)
+        .outerjoin(ActionOwner, ActionOwner.action_id == Action.id)
+        .outerjoin(Member, Member.id == ActionOwner.member_id)
+        .where(*conditions)
+        .order_by(Meeting.date, Action.position, ActionOwner.position),
+    )
+    facts: dict[int, list[Any]] = {}
+    owners: dict[int, list[Owner]] = {}
+    for *action, owner_id, initials, name in rows:
+        if action[0] not in facts:
+            facts[action[0]], owners[action[0]] = action, []
+        if owner_id is not None:
+            owners[action[0]].append(Owner(owner_id, initials, name))
+    return [ListedAction(*action, owners=tuple(owners[id_])) for id_, action in facts.items()]
+
+
+def plain_rows(session: Session, statement: Select[Any]) -> CursorResult[Any]:
+    """``statement``'s rows through the Core connection, after the session's pending changes.
+
+    The ORM's per-row processing costs more than the query itself for a few hundred plain
+    tuples; flushing first keeps what an ORM query would see (its autoflush).
+    """
+    session.flush()
+    return session.connection().execute(statement)
 
 
 def open_action_owners(session: Session, board: Board) -> list[tuple[int, tuple[int, ...]]]:
@@ -172,7 +314,12 @@ def latest_meeting_before(session: Session, board: Board, today: date) -> Meetin
     ).first()
 
 
-def latest_updates(session: Session, action_ids: Iterable[int]) -> dict[int, AuditEvent]:
+class LatestUpdate(NamedTuple):
+    note: str
+    rag: str | None
+
+
+def latest_updates(session: Session, action_ids: Iterable[int]) -> dict[int, LatestUpdate]:
     """Each action's most recent update: a note, or the note given when it was closed."""
     ids = list(action_ids)
     if not ids:
@@ -187,8 +334,13 @@ def latest_updates(session: Session, action_ids: Iterable[int]) -> dict[int, Aud
         .group_by(AuditEvent.action_id)
         .subquery()
     )
-    rows = session.scalars(select(AuditEvent).join(newest, AuditEvent.id == newest.c.id))
-    return {event.action_id: event for event in rows if event.action_id is not None}
+    rows = plain_rows(
+        session,
+        select(AuditEvent.action_id, AuditEvent.note, AuditEvent.rag).join(
+            newest, AuditEvent.id == newest.c.id
+        ),
+    )
+    return {action_id: LatestUpdate(note, rag) for action_id, note, rag in rows}
 
 
 def audit_trail(session: Session, action: Action) -> Sequence[AuditEvent]:

@@ -7,20 +7,21 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from db import queries
-from db.models import Action, ActionStatus, Board, Member
+from db.models import ActionStatus, Board, Member
+from db.queries import ActionFacts
 from handlers.context import Ctx
 from handlers.reply import ActionView, Button
 from handlers.resolve import owner_key, unique_refs
 
 
-def may_change(member: Member | None, action: Action) -> bool:
+def may_change(member: Member | None, action: ActionFacts) -> bool:
     """Owners change their own actions; the chair and the secretariat change anyone's."""
     if member is None:
         return False
     return member.is_officer or member.id in {owner.id for owner in action.owners}
 
 
-def buttons_for(member: Member | None, action: Action, ref: str) -> tuple[Button, ...]:
+def buttons_for(member: Member | None, action: ActionFacts, ref: str) -> tuple[Button, ...]:
     if not may_change(member, action):
         return ()
     if action.status == ActionStatus.DONE:
@@ -31,9 +32,9 @@ def buttons_for(member: Member | None, action: Action, ref: str) -> tuple[Button
 def display_refs(
     session: Session,
     board: Board,
-    shown: Sequence[Action],
+    shown: Sequence[ActionFacts],
     *,
-    board_open: Sequence[Action] | None = None,
+    board_open: Sequence[ActionFacts] | None = None,
 ) -> dict[int, str]:
     """REFs to show: each names its action alone among the board's open actions and ``shown``.
 
@@ -51,10 +52,10 @@ def display_refs(
 
 def action_views(
     ctx: Ctx,
-    shown: Sequence[Action],
+    shown: Sequence[ActionFacts],
     *,
     with_buttons: bool = True,
-    board_open: Sequence[Action] | None = None,
+    board_open: Sequence[ActionFacts] | None = None,
 ) -> list[ActionView]:
     """Views of ``shown``, each with the REF that names it alone among the board's open actions."""
     refs = display_refs(ctx.session, ctx.board, shown, board_open=board_open)
@@ -67,13 +68,13 @@ def action_views(
             ActionView(
                 ref=refs[action.id],
                 item=action.item,
-                meeting=action.meeting.date.isoformat(),
+                meeting=action.meeting_date.isoformat(),
                 owners=owner_key(action),
                 owner_names=tuple(owner.name for owner in action.owners),
                 text=action.text,
                 status=action.status,
                 done_at=action.done_at,
-                done_by=action.done_by.initials if action.done_by else None,
+                done_by=action.done_by_initials,
                 latest_update=update.note if update else None,
                 rag=update.rag if update else None,
                 buttons=buttons_for(member, action, refs[action.id]),
