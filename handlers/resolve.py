@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from db import queries
@@ -74,18 +74,26 @@ def unique_refs(
     return refs
 
 
+_SIBLINGS = (
+    select(Action.id, Action.meeting_id, Action.position, Action.item, Member.initials)
+    .outerjoin(ActionOwner, ActionOwner.action_id == Action.id)
+    .outerjoin(Member, Member.id == ActionOwner.member_id)
+    .where(
+        # The meetings alone let the index on (meeting_id, position) narrow the search; the
+        # pairs alone had SQLite scan every action of every board.
+        Action.meeting_id.in_(bindparam("meetings", expanding=True)),
+        tuple_(Action.meeting_id, Action.item).in_(bindparam("pairs", expanding=True)),
+    )
+    .order_by(Action.id, ActionOwner.position)
+)
+
+
 def sibling_keys(session: Session, actions: Sequence[ActionFacts]) -> list[OrdinalKey]:
     """The ordinal keys of every action, of any status, raised at the same meeting under the
     same item as these: plain rows in one query, since a long list may need hundreds of them."""
-    pairs = {(a.meeting_id, a.item) for a in actions}
-    rows = queries.plain_rows(
-        session,
-        select(Action.id, Action.meeting_id, Action.position, Action.item, Member.initials)
-        .outerjoin(ActionOwner, ActionOwner.action_id == Action.id)
-        .outerjoin(Member, Member.id == ActionOwner.member_id)
-        .where(tuple_(Action.meeting_id, Action.item).in_(list(pairs)))
-        .order_by(Action.id, ActionOwner.position),
-    )
+    pairs = sorted({(a.meeting_id, a.item) for a in actions})
+    meetings = sorted({meeting for meeting, _item in pairs})
+    rows = queries.plain_rows(session, _SIBLINGS, {"meetings": meetings, "pairs": pairs})
     keys: dict[int, tuple[int, int, str, list[str]]] = {}
     for action_id, meeting_id, position, item, initials in rows:
         owners = keys.setdefault(action_id, (meeting_id, position, item, []))[3]
