@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 from sqlalchemy import bindparam, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from db import queries
 from db.models import Action, ActionOwner, ActionStatus, Member
@@ -59,18 +59,24 @@ def unique_refs(
         same_key[(action.item, owner_key(action))].append(action)
     refs, crowded = {}, []
     for action in shown:
-        rivals = same_key.get((action.item, owner_key(action)), [action])
+        key = (action.item, owner_key(action))
+        rivals = same_key.get(key, [action])
         if all(r.id == action.id for r in rivals):
-            refs[action.id] = format_ref(action.item, owner_key(action))
+            refs[action.id] = format_ref(*key)
         else:
-            crowded.append((action, rivals))
-    places = _ordinals(sibling_keys(session, [a for a, _ in crowded])) if crowded else {}
-    for action, rivals in crowded:
+            crowded.append((action, key, rivals))
+    # Only an action with a rival from its own meeting needs an ordinal: its siblings' rows.
+    numbered = {
+        action.id: action
+        for action, _key, rivals in crowded
+        if sum(r.meeting_id == action.meeting_id for r in rivals) > 1
+    }
+    places = _ordinals(sibling_keys(session, list(numbered.values()))) if numbered else {}
+    for action, key, rivals in crowded:
+        ordinal = places[action.id] if action.id in numbered else None
         one_meeting = all(r.meeting_id == action.meeting_id for r in rivals)
-        alone_in_meeting = sum(r.meeting_id == action.meeting_id for r in rivals) == 1
-        ordinal = None if alone_in_meeting else places[action.id]
         meeting = None if one_meeting else action.meeting_date
-        refs[action.id] = format_ref(action.item, owner_key(action), ordinal, meeting)
+        refs[action.id] = format_ref(*key, ordinal, meeting)
     return refs
 
 
@@ -120,6 +126,10 @@ def _narrow(candidates: list[ListedAction], ref: Ref, places: dict[int, int]) ->
     return candidates
 
 
+# The action to change, with what its reply shows, in one query rather than three.
+_TO_CHANGE = (joinedload(Action.meeting), joinedload(Action.owner_links))
+
+
 def resolve(ctx: Ctx, ref: Ref, status: ActionStatus | None = ActionStatus.OPEN) -> Action:
     """The one action ``ref`` names among actions with ``status`` (None: any status).
 
@@ -130,7 +140,7 @@ def resolve(ctx: Ctx, ref: Ref, status: ActionStatus | None = ActionStatus.OPEN)
     matching = [a for a in same_item if _matches(a, ref)]
     candidates = _narrow([a for a in matching if status in (None, a.status)], ref, places)
     if len(candidates) == 1:
-        return ctx.session.get_one(Action, candidates[0].id)
+        return ctx.session.get_one(Action, candidates[0].id, options=_TO_CHANGE)
     if candidates:
         raise AmbiguousRef(ref, candidates, unique_refs(ctx.session, candidates, candidates))
     others = _narrow(matching, ref, places)
