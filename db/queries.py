@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from typing import Any, NamedTuple, Protocol
@@ -27,8 +27,21 @@ from db.models import (
 DEFAULT_BOARD_NAME = "Crime Reduction Board"
 
 
+# Every request reads the board and its caller: these two statements are built once, at import,
+# as the listings below are (see ``plain_rows``).
+_DEFAULT_BOARD = select(Board).order_by(Board.id).limit(1)
+_MEMBER_BY_IDENTITY = {
+    field: select(Member).where(Member.board_id == bindparam("board"), matches)
+    for field, matches in (
+        ("slack_id", Member.slack_id == bindparam("value")),
+        ("teams_id", Member.teams_id == bindparam("value")),
+        ("email", func.lower(Member.email) == bindparam("value")),
+    )
+}
+
+
 def default_board(session: Session) -> Board | None:
-    return session.scalars(select(Board).order_by(Board.id).limit(1)).first()
+    return session.scalars(_DEFAULT_BOARD).first()
 
 
 def ensure_board(session: Session, now: datetime, **settings: object) -> Board:
@@ -61,9 +74,9 @@ def member_by_initials(session: Session, board: Board, initials: str) -> Member 
 def member_by_identity(session: Session, board: Board, **identity: str) -> Member | None:
     """The member with this slack_id, teams_id or email (matched case-insensitively)."""
     ((field, value),) = identity.items()
-    column = getattr(Member, field)
-    condition = func.lower(column) == value.lower() if field == "email" else column == value
-    return session.scalars(select(Member).where(Member.board_id == board.id, condition)).first()
+    typed = value.lower() if field == "email" else value
+    parameters = {"board": board.id, "value": typed}
+    return session.scalars(_MEMBER_BY_IDENTITY[field], parameters).first()
 
 
 def officers(session: Session, board: Board) -> Sequence[Member]:
@@ -171,10 +184,11 @@ class ListedAction:
     done_at: datetime | None
     done_by_initials: str | None
     owners: tuple[Owner, ...]
+    owner_initials: tuple[str, ...] = field(init=False)
 
-    @property
-    def owner_initials(self) -> tuple[str, ...]:
-        return tuple(owner.initials for owner in self.owners)
+    def __post_init__(self) -> None:
+        # Naming REFs reads them several times an action: made once, not on every read.
+        object.__setattr__(self, "owner_initials", tuple(o.initials for o in self.owners))
 
 
 _DONE_BY = aliased(Member)
