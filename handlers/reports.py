@@ -14,7 +14,7 @@ from handlers.context import Ctx, not_linked_message
 from handlers.errors import Forbidden, NotFound
 from handlers.meetings import next_meeting
 from handlers.reply import Button, Reply, Section, Tone, Visibility
-from handlers.views import action_views
+from handlers.views import listed_views
 from scheduler.calendar import local_date
 
 OFFICER_ONLY = ("add", "reassign", "link", "import")
@@ -46,7 +46,7 @@ def mine(ctx: Ctx, _command: Mine) -> Reply:
     )
     if not open_actions:
         return Reply("You have no open actions.", lines=(_next_line(ctx),), tone=Tone.SUCCESS)
-    views = action_views(ctx, open_actions)
+    views = listed_views(ctx, open_actions)
     title = f"Your open actions ({len(views)})"
     return Reply(title, lines=(_next_line(ctx),), sections=(Section(None, actions=tuple(views)),))
 
@@ -81,7 +81,7 @@ def outstanding(ctx: Ctx, command: Outstanding) -> Reply:
     if not open_actions:
         who = f" for {owner.name}" if owner else ""
         return Reply(f"Nothing is outstanding{who}.", lines=(_next_line(ctx),), tone=Tone.SUCCESS)
-    shown = action_views(ctx, open_actions, with_buttons=not command.post, board_open=board_open)
+    shown = listed_views(ctx, open_actions, with_buttons=not command.post, board_open=board_open)
     view_of = {a.id: view for a, view in zip(open_actions, shown, strict=True)}
     sections = []
     for person, owned in by_owner(open_actions).items():
@@ -118,6 +118,6 @@ def next_reply(ctx: Ctx, _command: Next) -> Reply:
         else "You have no open actions to report on."
     )
     sections = (
-        (Section("Your open actions", actions=tuple(action_views(ctx, owned))),) if owned else ()
+        (Section("Your open actions", actions=tuple(listed_views(ctx, owned))),) if owned else ()
     )
     return Reply(title="Next meeting", lines=tuple(lines), sections=sections)

@@ -126,8 +126,8 @@ def _narrow(candidates: list[ListedAction], ref: Ref, places: dict[int, int]) ->
     return candidates
 
 
-# The action to change, with what its reply shows, in one query rather than three.
-_TO_CHANGE = (joinedload(Action.meeting), joinedload(Action.owner_links))
+# The action to change, with its owners (who may change it), in one query rather than two.
+_TO_CHANGE = (joinedload(Action.owner_links),)
 
 
 def resolve(ctx: Ctx, ref: Ref, status: ActionStatus | None = ActionStatus.OPEN) -> Action:

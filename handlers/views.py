@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from db import queries
-from db.models import ActionStatus, Board, Member
-from db.queries import ActionFacts
+from db.models import Action, ActionStatus, Board, Member
+from db.queries import ActionFacts, ListedAction
 from handlers.context import Ctx
 from handlers.reply import ActionView, Button
-from handlers.resolve import owner_key, unique_refs
+from handlers.resolve import unique_refs
 
 
 def may_change(member: Member | None, action: ActionFacts) -> bool:
@@ -50,34 +50,37 @@ def display_refs(
     return unique_refs(session, shown, [*board_open, *shown])
 
 
-def action_views(
+def action_views(ctx: Ctx, shown: Sequence[Action]) -> list[ActionView]:
+    """``listed_views`` of ORM actions (the one a command changed, a nudge's), in their order."""
+    listed = queries.listed_actions(ctx.session, ctx.board, ids=[a.id for a in shown])
+    by_id = {action.id: action for action in listed}
+    return listed_views(ctx, [by_id[action.id] for action in shown])
+
+
+def listed_views(
     ctx: Ctx,
-    shown: Sequence[ActionFacts],
+    shown: Sequence[ListedAction],
     *,
     with_buttons: bool = True,
-    board_open: Sequence[ActionFacts] | None = None,
+    board_open: Sequence[ListedAction] | None = None,
 ) -> list[ActionView]:
     """Views of ``shown``, each with the REF that names it alone among the board's open actions."""
     refs = display_refs(ctx.session, ctx.board, shown, board_open=board_open)
-    updates = queries.latest_updates(ctx.session, (a.id for a in shown))
     member = ctx.caller.member if with_buttons else None
-    views = []
-    for action in shown:
-        update = updates.get(action.id)
-        views.append(
-            ActionView(
-                ref=refs[action.id],
-                item=action.item,
-                meeting=action.meeting_date.isoformat(),
-                owners=owner_key(action),
-                owner_names=tuple(owner.name for owner in action.owners),
-                text=action.text,
-                status=action.status,
-                done_at=action.done_at,
-                done_by=action.done_by_initials,
-                latest_update=update.note if update else None,
-                rag=update.rag if update else None,
-                buttons=buttons_for(member, action, refs[action.id]),
-            )
+    return [
+        ActionView(
+            ref=refs[action.id],
+            item=action.item,
+            meeting=action.meeting_date.isoformat(),
+            owners=action.owner_initials,
+            owner_names=tuple(owner.name for owner in action.owners),
+            text=action.text,
+            status=action.status,
+            done_at=action.done_at,
+            done_by=action.done_by_initials,
+            latest_update=action.latest_update,
+            rag=action.rag,
+            buttons=buttons_for(member, action, refs[action.id]),
         )
-    return views
+        for action in shown
+    ]
