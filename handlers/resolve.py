@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from db import queries
@@ -85,10 +85,11 @@ _SIBLINGS = (
     .outerjoin(ActionOwner, ActionOwner.action_id == Action.id)
     .outerjoin(Member, Member.id == ActionOwner.member_id)
     .where(
-        # The meetings alone let the index on (meeting_id, position) narrow the search; the
-        # pairs alone had SQLite scan every action of every board.
+        # Meetings and items, not (meeting, item) pairs: the meetings let the index on
+        # (meeting_id, position) narrow the search (the pairs had SQLite scan every board's
+        # actions), and a few parameters are cheaper to send than two for every pair.
         Action.meeting_id.in_(bindparam("meetings", expanding=True)),
-        tuple_(Action.meeting_id, Action.item).in_(bindparam("pairs", expanding=True)),
+        Action.item.in_(bindparam("items", expanding=True)),
     )
     .order_by(Action.id, ActionOwner.position)
 )
@@ -97,11 +98,13 @@ _SIBLINGS = (
 def sibling_keys(session: Session, actions: Sequence[ActionFacts]) -> list[OrdinalKey]:
     """The ordinal keys of every action, of any status, raised at the same meeting under the
     same item as these: plain rows in one query, since a long list may need hundreds of them."""
-    pairs = sorted({(a.meeting_id, a.item) for a in actions})
-    meetings = sorted({meeting for meeting, _item in pairs})
-    rows = queries.plain_rows(session, _SIBLINGS, {"meetings": meetings, "pairs": pairs})
+    pairs = {(a.meeting_id, a.item) for a in actions}
+    meetings, items = sorted({m for m, _i in pairs}), sorted({i for _m, i in pairs})
+    rows = queries.plain_rows(session, _SIBLINGS, {"meetings": meetings, "items": items})
     keys: dict[int, tuple[int, int, str, list[str]]] = {}
     for action_id, meeting_id, position, item, initials in rows:
+        if (meeting_id, item) not in pairs:
+            continue
         owners = keys.setdefault(action_id, (meeting_id, position, item, []))[3]
         if initials is not None:
             owners.append(initials)
