@@ -224,10 +224,6 @@ class Action(Base):
         return self.meeting.date
 
     @property
-    def done_by_initials(self) -> str | None:
-        return self.done_by.initials if self.done_by else None
-
-    @property
     def owner_initials(self) -> list[str]:
         return [member.initials for member in self.owners]
 

@@ -51,12 +51,12 @@ def mine(ctx: Ctx, _command: Mine) -> Reply:
     return Reply(title, lines=(_next_line(ctx),), sections=(Section(None, actions=tuple(views)),))
 
 
-A = TypeVar("A", bound=ActionFacts)
+ActionT = TypeVar("ActionT", bound=ActionFacts)
 
 
-def by_owner(actions: Sequence[A]) -> dict[OwnerFacts | None, list[A]]:
+def by_owner(actions: Sequence[ActionT]) -> dict[OwnerFacts | None, list[ActionT]]:
     """Open actions grouped by owner; a joint action appears under each of its owners."""
-    groups: dict[OwnerFacts | None, list[A]] = defaultdict(list)
+    groups: dict[OwnerFacts | None, list[ActionT]] = defaultdict(list)
     for action in actions:
         for owner in action.owners or [None]:
             groups[owner].append(action)

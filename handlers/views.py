@@ -21,7 +21,7 @@ def may_change(member: Member | None, action: ActionFacts) -> bool:
     return member.is_officer or member.id in {owner.id for owner in action.owners}
 
 
-def buttons_for(member: Member | None, action: ActionFacts, ref: str) -> tuple[Button, ...]:
+def buttons_for(member: Member | None, action: ListedAction, ref: str) -> tuple[Button, ...]:
     if not may_change(member, action):
         return ()
     if action.status == ActionStatus.DONE:
