@@ -228,6 +228,15 @@ _LISTING_FILTERS: dict[str, ColumnElement[bool]] = {
         select(ActionOwner.action_id).where(ActionOwner.member_id == bindparam("owner"))
     ),
 }
+# Unowned, as a count of the action's owners: inside an OR, PostgreSQL (with statistics) ran
+# NOT EXISTS as a hashed scan of every board's action owners (~10 ms), where the count is an
+# index lookup for each of the few actions under the items.
+_OWNER_COUNT = (
+    select(func.count())
+    .where(ActionOwner.action_id == Action.id)
+    .correlate(Action)
+    .scalar_subquery()
+)
 _OPEN_RIVALS = _LISTING.where(
     Action.status == ActionStatus.OPEN,
     Action.item.in_(bindparam("items", expanding=True)),
@@ -237,7 +246,7 @@ _OPEN_RIVALS = _LISTING.where(
                 ActionOwner.member_id.in_(bindparam("owners", expanding=True))
             )
         ),
-        ~Action.owner_links.any(),  # unowned
+        _OWNER_COUNT == 0,  # unowned
     ),
 )
 
