@@ -20,7 +20,7 @@ from handlers.refs import Ref, format_ref
 class AmbiguousRef(UserError):
     """The REF names several actions: the candidates are listed and nothing changes."""
 
-    def __init__(self, ref: Ref, candidates: Sequence[ActionFacts], refs: dict[int, str]) -> None:
+    def __init__(self, ref: Ref, candidates: Sequence[ListedAction], refs: dict[int, str]) -> None:
         count = len(candidates)
         super().__init__(f"{count} actions match {ref}. Say which one you mean:")
         self.candidates = list(candidates)
