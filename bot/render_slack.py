@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from bot.render_text import render
+from bot.render_text import render_lines
 from handlers.reply import ActionView, Button, Reply, Section, Tone
 
 MESSAGE_BLOCKS = 50
@@ -161,6 +162,8 @@ def blocks_for(reply: Reply, budget: int = MESSAGE_BLOCKS) -> list[Block]:
     """The richest rendering that fits in ``budget`` blocks."""
     total = len(reply.actions)
     for action_buttons in (True, False):
+        if total >= budget:  # each action takes a block of its own: all of them cannot fit
+            break
         rendered = _blocks(reply, action_buttons=action_buttons, max_actions=total)
         if len(rendered) <= budget:
             return rendered
@@ -182,7 +185,23 @@ def blocks_for(reply: Reply, budget: int = MESSAGE_BLOCKS) -> list[Block]:
 
 def fallback_text(reply: Reply) -> str:
     """The notification and screen-reader text: the console rendering, made safe for mrkdwn."""
-    return truncate(neutralise(render(reply)), TEXT_LIMIT)
+    return truncate(neutralise(_opening(render_lines(reply), TEXT_LIMIT)), TEXT_LIMIT)
+
+
+def _opening(lines: Iterable[str], limit: int) -> str:
+    """The lines joined, up to the first that takes the text past ``limit`` characters.
+
+    What follows would be cut off anyway: ``neutralise`` never shortens text and changes each
+    character on its own, so the cut falls in the same place. A list of 400 actions is not
+    rendered whole for its first 3,000 characters.
+    """
+    kept, length = [], -1
+    for line in lines:
+        kept.append(line)
+        length += len(line) + 1
+        if length > limit:
+            break
+    return "\n".join(kept)
 
 
 def message(reply: Reply) -> dict[str, Any]:

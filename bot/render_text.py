@@ -7,6 +7,8 @@ terminal escape.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from handlers.plain import plain_line as _p
 from handlers.reply import ActionView, Reply, Tone
 
@@ -31,16 +33,20 @@ def update_line(view: ActionView) -> str | None:
 
 
 def render(reply: Reply) -> str:
-    lines = [_MARK[reply.tone] + _p(reply.title)]
-    lines += [f"  {_p(line)}" for line in reply.lines]
+    return "\n".join(render_lines(reply))
+
+
+def render_lines(reply: Reply) -> Iterator[str]:
+    """``render``'s lines one by one, for a reader that needs only the first few."""
+    yield _MARK[reply.tone] + _p(reply.title)
+    yield from (f"  {_p(line)}" for line in reply.lines)
     for section in reply.sections:
         if section.heading:
-            lines.append(f"\n{_p(section.heading)}")
-        lines += [f"  {_p(line)}" for line in section.lines]
+            yield f"\n{_p(section.heading)}"
+        yield from (f"  {_p(line)}" for line in section.lines)
         for view in section.actions:
-            lines.append(f"  • {action_line(view)}")
+            yield f"  • {action_line(view)}"
             if (update := update_line(view)) is not None:
-                lines.append(update)
+                yield update
     if reply.buttons:
-        lines.append("  " + "   ".join(f"[{_p(b.label)}: {_p(b.command)}]" for b in reply.buttons))
-    return "\n".join(lines)
+        yield "  " + "   ".join(f"[{_p(b.label)}: {_p(b.command)}]" for b in reply.buttons)

@@ -220,6 +220,10 @@ class Action(Base):
         return [link.member for link in self.owner_links]
 
     @property
+    def meeting_date(self) -> date:
+        return self.meeting.date
+
+    @property
     def owner_initials(self) -> list[str]:
         return [member.initials for member in self.owners]
 

@@ -63,7 +63,7 @@ def handle(ctx: Ctx, text: str) -> Reply:
 
 def _ambiguous_reply(error: AmbiguousRef, command: Command) -> Reply:
     lines = tuple(
-        f"{error.refs[a.id]} — {shorten(a.text)} (raised {a.meeting.date:%-d %b %Y})"
+        f"{error.refs[a.id]} — {shorten(a.text)} (raised {a.meeting_date:%-d %b %Y})"
         for a in error.candidates
     )
     buttons: tuple[Button, ...] = ()

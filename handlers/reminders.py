@@ -30,7 +30,7 @@ from handlers.errors import UserError
 from handlers.meetings import NextMeeting, next_meeting
 from handlers.reply import ActionView, Button, Reply, Section, Tone
 from handlers.reports import by_owner
-from handlers.views import action_views, buttons_for, display_refs
+from handlers.views import action_views, buttons_for, display_refs, listed_views
 from scheduler import plan
 from scheduler.calendar import local_date, meeting_start, zone
 from scheduler.ledger import undelivered_nudges
@@ -86,14 +86,17 @@ def nudge_replies(ctx: Ctx, nudges: Sequence[Nudge]) -> list[Reply | None]:
     them are shown with it).
     """
     owned = queries.open_actions_by_owner(ctx.session, ctx.board, [n.owner.id for n in nudges])
-    shown = list(dict.fromkeys(a for actions in owned.values() for a in actions))
+    shown = list({a.id: a for actions in owned.values() for a in actions}.values())
     # Buttons depend on who is looking: each owner's are added to their own nudge below.
-    views = dict(zip(shown, action_views(ctx, shown, with_buttons=False), strict=True))
+    views = {
+        a.id: view
+        for a, view in zip(shown, listed_views(ctx, shown, with_buttons=False), strict=True)
+    }
     reply_to = _reply_to(ctx)
     replies: list[Reply | None] = []
     for nudge in nudges:
         mine = [
-            replace(views[a], buttons=buttons_for(nudge.owner, a, views[a].ref))
+            replace(views[a.id], buttons=buttons_for(nudge.owner, a, views[a.id].ref))
             for a in owned.get(nudge.owner.id, ())
         ]
         replies.append(_nudge(ctx, nudge, mine, reply_to) if mine else None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 
 
 class Tone(StrEnum):
@@ -66,7 +67,7 @@ class Reply:
     changed: bool = False  # the request changed the board
     extras: dict[str, object] = field(default_factory=dict, compare=False)
 
-    @property
+    @cached_property  # a renderer fitting 400 actions into 50 blocks asks a dozen times
     def actions(self) -> tuple[ActionView, ...]:
         return tuple(view for section in self.sections for view in section.actions)
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import TypeVar
 
 from db import queries
-from db.models import Action, ActionStatus, Member, Role
+from db.models import ActionStatus, Role
+from db.queries import ActionFacts, OwnerFacts
 from handlers.commands import USAGE, Help, Mine, Next, Outstanding
 from handlers.context import Ctx, not_linked_message
 from handlers.errors import Forbidden, NotFound
 from handlers.meetings import next_meeting
 from handlers.reply import Button, Reply, Section, Tone, Visibility
-from handlers.views import action_views
+from handlers.views import listed_views
 from scheduler.calendar import local_date
 
 OFFICER_ONLY = ("add", "reassign", "link", "import")
@@ -39,17 +41,22 @@ def _next_line(ctx: Ctx) -> str:
 
 def mine(ctx: Ctx, _command: Mine) -> Reply:
     member = ctx.require_member()
-    open_actions = queries.actions(ctx.session, ctx.board, status=ActionStatus.OPEN, owner=member)
+    open_actions = queries.listed_actions(
+        ctx.session, ctx.board, status=ActionStatus.OPEN, owner=member
+    )
     if not open_actions:
         return Reply("You have no open actions.", lines=(_next_line(ctx),), tone=Tone.SUCCESS)
-    views = action_views(ctx, open_actions)
+    views = listed_views(ctx, open_actions)
     title = f"Your open actions ({len(views)})"
     return Reply(title, lines=(_next_line(ctx),), sections=(Section(None, actions=tuple(views)),))
 
 
-def by_owner(actions: Sequence[Action]) -> dict[Member | None, list[Action]]:
+ActionT = TypeVar("ActionT", bound=ActionFacts)
+
+
+def by_owner(actions: Sequence[ActionT]) -> dict[OwnerFacts | None, list[ActionT]]:
     """Open actions grouped by owner; a joint action appears under each of its owners."""
-    groups: dict[Member | None, list[Action]] = defaultdict(list)
+    groups: dict[OwnerFacts | None, list[ActionT]] = defaultdict(list)
     for action in actions:
         for owner in action.owners or [None]:
             groups[owner].append(action)
@@ -65,18 +72,20 @@ def outstanding(ctx: Ctx, command: Outstanding) -> Reply:
         owner = queries.member_by_initials(ctx.session, ctx.board, command.owner)
         if owner is None:
             raise NotFound(f"No member has the initials {command.owner}.")
-    open_actions = queries.actions(ctx.session, ctx.board, status=ActionStatus.OPEN, owner=owner)
+    open_actions = queries.listed_actions(
+        ctx.session, ctx.board, status=ActionStatus.OPEN, owner=owner
+    )
     board_open = open_actions if owner is None else None  # all of them: REFs need no second load
     if command.post:
         open_actions = [a for a in open_actions if not a.closed_session]
     if not open_actions:
         who = f" for {owner.name}" if owner else ""
         return Reply(f"Nothing is outstanding{who}.", lines=(_next_line(ctx),), tone=Tone.SUCCESS)
-    shown = action_views(ctx, open_actions, with_buttons=not command.post, board_open=board_open)
+    shown = listed_views(ctx, open_actions, with_buttons=not command.post, board_open=board_open)
     view_of = {a.id: view for a, view in zip(open_actions, shown, strict=True)}
     sections = []
     for person, owned in by_owner(open_actions).items():
-        if owner is not None and person is not owner:
+        if owner is not None and (person is None or person.id != owner.id):
             continue
         heading = f"{person.name} ({person.initials})" if person else "No owner"
         sections.append(
@@ -102,13 +111,13 @@ def next_reply(ctx: Ctx, _command: Next) -> Reply:
         return Reply("No next meeting is known.", lines=("Ask the secretariat to add one.",))
     days = (upcoming.date - local_date(ctx.now, ctx.board.timezone)).days
     lines = [upcoming.describe(), f"That is in {days} day{'s' if days != 1 else ''}."]
-    owned = queries.actions(ctx.session, ctx.board, status=ActionStatus.OPEN, owner=member)
+    owned = queries.listed_actions(ctx.session, ctx.board, status=ActionStatus.OPEN, owner=member)
     lines.append(
         f"You have {len(owned)} open action{'s' if len(owned) != 1 else ''} to report on."
         if owned
         else "You have no open actions to report on."
     )
     sections = (
-        (Section("Your open actions", actions=tuple(action_views(ctx, owned))),) if owned else ()
+        (Section("Your open actions", actions=tuple(listed_views(ctx, owned))),) if owned else ()
     )
     return Reply(title="Next meeting", lines=tuple(lines), sections=sections)

@@ -179,5 +179,6 @@ def test_a_later_meetings_minutes_apply_its_action_updates(runtime: Runtime) -> 
         assert climb.status == ActionStatus.DONE and climb.done_by is None
         paper = by_text["DP will circulate a "]
         assert paper.status == ActionStatus.OPEN
-        assert queries.latest_updates(session, [paper.id])[paper.id].note == "Ongoing"
+        (listed,) = queries.listed_actions(session, board, ids=[paper.id])
+        assert listed.latest_update == "Ongoing"
     assert len(report.actions) == 1

@@ -261,7 +261,8 @@ def test_a_later_meetings_word_minutes_apply_its_action_updates(runtime: Runtime
         assert climb.done_at is not None and climb.done_at.date() == date(2021, 2, 24)
         paper = by_text["DP will circulate a prev"]
         assert paper.status == ActionStatus.OPEN
-        assert queries.latest_updates(session, [paper.id])[paper.id].note == "Ongoing"
+        (listed,) = queries.listed_actions(session, board, ids=[paper.id])
+        assert listed.latest_update == "Ongoing"
         recidivist = by_text["recidivist IOM data will"]
         assert recidivist.status == ActionStatus.DONE
         statistics = by_text["The statistics supportin"]
@@ -395,8 +396,8 @@ def test_reimporting_after_an_owners_newer_update_changes_nothing(runtime: Runti
     with runtime.sessions() as session:
         board = queries.default_board(session)
         paper = next(a for a in queries.actions(session, board) if a.text.startswith("DP will c"))
-        latest = queries.latest_updates(session, [paper.id])[paper.id]
-        assert (latest.note, latest.rag) == ("still waiting on two CSPs", "red")
+        (listed,) = queries.listed_actions(session, board, ids=[paper.id])
+        assert (listed.latest_update, listed.rag) == ("still waiting on two CSPs", "red")
 
 
 def test_reimporting_does_not_close_again_what_its_owner_reopened(runtime: Runtime) -> None:
