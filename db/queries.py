@@ -341,25 +341,28 @@ def plain_rows(
     return session.connection().execute(statement, parameters)
 
 
-def open_action_owners(session: Session, board: Board) -> list[tuple[int, tuple[int, ...]]]:
-    """Each open action's id with its owners' ids, in owner order: what planning needs, no more.
+def open_action_owners(session: Session, board: Board) -> dict[int, list[int]]:
+    """Each open action's id, to its owners' ids: what planning needs, no more.
 
     Reminder planning reads every open action each minute; whole ORM objects for 100,000 actions
     cost seconds, these rows a fraction of one. They are read through the Core connection: the
-    ORM's per-row processing of 100,000 plain tuples alone took half the tick's time.
+    ORM's per-row processing of 100,000 plain tuples alone took half the tick's time. They are
+    fetched all at once (iterating the result fetches them one by one, at twice the cost), in
+    the order the (board_id, status) index gives them: sorting by owner position as well made
+    SQLite sort 110,000 rows, and planning groups them by owner anyway.
     """
-    rows = session.connection().execute(
+    result = session.connection().execute(
         select(Action.id, ActionOwner.member_id)
         .outerjoin(ActionOwner, ActionOwner.action_id == Action.id)
         .where(Action.board_id == board.id, Action.status == ActionStatus.OPEN)
-        .order_by(Action.id, ActionOwner.position)
+        .order_by(Action.id)
     )
     owners: dict[int, list[int]] = {}
-    for action_id, member_id in rows:
+    for action_id, member_id in result.all():
         listed = owners.setdefault(action_id, [])
         if member_id is not None:
             listed.append(member_id)
-    return [(action_id, tuple(ids)) for action_id, ids in owners.items()]
+    return owners
 
 
 def meetings(session: Session, board: Board) -> Sequence[Meeting]:

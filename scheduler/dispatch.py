@@ -122,14 +122,12 @@ def load_world(
     today = local_date(now, board.timezone)
     current = [m.id for m in meetings if m.date >= today]
     snoozes = session.scalars(select(Snooze).where(Snooze.meeting_id.in_(current))).all()
+    owners = queries.open_action_owners(session, board)
     return plan.World(
         board=board,
         meetings=tuple(plan.MeetingFact.of(m) for m in meetings),
         people=tuple(plan.Person(p.id, p.initials, p.is_officer, p.active) for p in people),
-        open_actions=tuple(
-            plan.OpenAction(action_id, owner_ids)
-            for action_id, owner_ids in queries.open_action_owners(session, board)
-        ),
+        open_actions=tuple(plan.OpenAction(id, owner_ids) for id, owner_ids in owners.items()),
         ledger=tuple(ledger.facts_for(session, board.id, current)),
         snoozes=tuple(
             plan.SnoozeFact(s.id, s.member_id, s.meeting_id, s.until, s.created_at) for s in snoozes

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from db.models import Board, DeliveryState, Meeting, MeetingStatus, SnoozeChoice
 from scheduler.calendar import (
@@ -90,10 +91,12 @@ class Person:
     active: bool = True
 
 
-@dataclass(frozen=True)
-class OpenAction:
+class OpenAction(NamedTuple):
+    """A named tuple, not a frozen dataclass: a tick makes one per open action, 100,000 on a
+    big board, and a frozen dataclass costs several times as much to make."""
+
     id: int
-    owner_ids: tuple[int, ...]
+    owner_ids: Sequence[int]
 
 
 @dataclass(frozen=True)
