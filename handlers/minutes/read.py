@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from handlers.errors import MinutesError
-from handlers.minutes.docx import parse_docx
-from handlers.minutes.html import parse_html
 from handlers.minutes.model import Minutes
 from handlers.minutes.text import parse_text
 
@@ -29,9 +27,15 @@ def parse_minutes(filename: str, data: bytes) -> Minutes:
         raise MinutesError(f"{filename} is over {MAX_BYTES // 2**20} MB: is it really minutes?")
     if suffix == ".txt":
         return parse_text(_decode(filename, data))
+    # The Word and HTML readers (python-docx, lxml, BeautifulSoup: ~0.3 s to import) are
+    # imported when such a file is read, not when `crb serve` starts.
     if suffix in (".html", ".htm"):
+        from handlers.minutes.html import parse_html
+
         return parse_html(_decode(filename, data))
     if suffix == ".docx":
+        from handlers.minutes.docx import parse_docx
+
         return parse_docx(data)
     if suffix == ".doc":
         raise MinutesError(
