@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import subprocess
 import sys
@@ -50,6 +51,9 @@ class Timing:
 
 
 def quantile(values: list[float], q: float) -> float:
+    """The ``q`` quantile; NaN when nothing was measured (every answer failed: see the errors)."""
+    if not values:
+        return math.nan
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
