@@ -8,7 +8,7 @@ as it was (compared through a full backup). A stranger must never see an action'
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -170,6 +170,38 @@ def test_authorization_matrix(matrix_board: Runtime, role: Role, case: Case, ref
     if role.initials is None:
         shown = render(reply)
         leaked = [text for text in all_action_texts(matrix_board) if text[:40] in shown]
+        assert not leaked, f"a stranger was shown action text: {leaked}"
+
+
+def through_an_adapter(
+    runtime: Runtime,
+    role: Role,
+    case: Case,
+    ref: str,
+    ask: Callable[[Role, str], str],
+    adapter_tables: tuple[str, ...],
+) -> None:
+    """A matrix case through a chat platform: ``ask`` sends the command as ``role`` and returns
+    the text shown. The platform must allow exactly what the handlers allow; the tables the
+    adapter keeps for itself (requests handled, conversations) may change either way."""
+
+    def board() -> dict:
+        document = backup.dump(runtime.engine, LATER)
+        for table in adapter_tables:
+            document["tables"].pop(table)
+        return document
+
+    if case.needs_done:
+        assert say(runtime, "RT", f"done {ref}").changed
+    before = board()
+    command = case.command.format(ref=ref, me=role.initials or "CR", upload=1)
+    shown = ask(role, command)
+    assert shown, f"{role.name} got no answer to “{command}”"
+    changed = board() != before
+    allowed = case.allowed(role) and case.changes
+    assert changed == allowed, f"{role.name} “{command}”: changed={changed}"
+    if role.initials is None:
+        leaked = [text for text in all_action_texts(runtime) if text[:40] in shown]
         assert not leaked, f"a stranger was shown action text: {leaked}"
 
 
