@@ -8,14 +8,12 @@ allow exactly what the handlers allow, and a refusal must leave the board as it 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from bot.runtime import Runtime
-from bot.server import make_app
 from db import queries
 from handlers.context import Caller
 from handlers.members import link_member
@@ -29,7 +27,7 @@ from tests.test_authorization import (  # noqa: F401 - fixtures are found by nam
     matrix_template,
     through_an_adapter,
 )
-from tests.test_teams import activity, card_text, person, post, teams_config
+from tests.test_teams import activity, card_text, person, post, run_teams, teams_config
 
 AAD = {
     "AC": "6f0a5d1e-0000-4000-8000-0000000000ac",
@@ -54,16 +52,15 @@ def teams_board(matrix_board: Runtime) -> Iterator[Runtime]:  # noqa: F811 - the
 
 def ask_on_teams(runtime: Runtime, sender: dict, text: str) -> str:
     """Post ``crb text`` from ``sender``; the text of the one card the bot answers with."""
+    shown: list[str] = []
 
-    async def main() -> str:
-        async with BotConnectorStandIn() as standin:
-            app = make_app(runtime, clock=lambda: LATER)
-            async with TestClient(TestServer(app)) as client:
-                await post(client, activity(standin.url, sender, text=f"crb {text}"))
-                (reply,) = standin.messages()
-                return card_text(reply.card)
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, sender, text=f"crb {text}"))
+        (reply,) = standin.messages()
+        shown.append(card_text(reply.card))
 
-    return asyncio.run(main())
+    run_teams(runtime, scenario, LATER)
+    return shown[0]
 
 
 @pytest.mark.parametrize(("role", "case", "ref"), MATRIX)

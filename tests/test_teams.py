@@ -10,6 +10,7 @@ import json
 import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -143,10 +144,10 @@ def card_submit(service_url: str, sender: dict[str, Any], data: dict[str, Any]) 
 Scenario = Callable[[TestClient, BotConnectorStandIn], Awaitable[None]]
 
 
-def run_teams(runtime: Runtime, scenario: Scenario) -> None:
+def run_teams(runtime: Runtime, scenario: Scenario, now: datetime = AFTER_MEETING) -> None:
     async def main() -> None:
         async with BotConnectorStandIn() as standin:
-            app = make_app(runtime, clock=lambda: AFTER_MEETING)
+            app = make_app(runtime, clock=lambda: now)
             async with TestClient(TestServer(app)) as client:
                 await scenario(client, standin)
 
