@@ -92,6 +92,7 @@ class EventKind(StrEnum):
     REOPENED = "reopened"
     NOTE = "note"
     REASSIGNED = "reassigned"
+    TEXT_EDITED = "text_edited"
     IMPORTED = "imported"
     STATUS_FROM_MINUTES = "status_from_minutes"
     MEMBER_ADDED = "member_added"

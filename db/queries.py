@@ -244,14 +244,6 @@ _LISTING = (
     .where(Action.board_id == bindparam("board"))
     .order_by(Meeting.date, Action.position, ActionOwner.position)
 )
-_LISTING_FILTERS: dict[str, ColumnElement[bool]] = {
-    "status": Action.status == bindparam("status"),
-    "item": Action.item == bindparam("item"),
-    "ids": Action.id.in_(bindparam("ids", expanding=True)),
-    "owner": Action.id.in_(
-        select(ActionOwner.action_id).where(ActionOwner.member_id == bindparam("owner"))
-    ),
-}
 # Unowned, as a count of the action's owners: inside an OR, PostgreSQL (with statistics) ran
 # NOT EXISTS as a hashed scan of every board's action owners (~10 ms), where the count is an
 # index lookup for each of the few actions under the items.
@@ -261,6 +253,16 @@ _OWNER_COUNT = (
     .correlate(Action)
     .scalar_subquery()
 )
+_LISTING_FILTERS: dict[str, ColumnElement[bool]] = {
+    "status": Action.status == bindparam("status"),
+    "item": Action.item == bindparam("item"),
+    "meeting": Action.meeting_id == bindparam("meeting"),
+    "ids": Action.id.in_(bindparam("ids", expanding=True)),
+    "owner": Action.id.in_(
+        select(ActionOwner.action_id).where(ActionOwner.member_id == bindparam("owner"))
+    ),
+    "unowned": _OWNER_COUNT == 0,
+}
 _OPEN_RIVALS = _LISTING.where(
     Action.status == ActionStatus.OPEN,
     Action.item.in_(bindparam("items", expanding=True)),
@@ -289,16 +291,22 @@ def listed_actions(
     owner: Member | None = None,
     item: str | None = None,
     ids: Collection[int] | None = None,
+    meeting: Meeting | None = None,
+    unowned: bool = False,
 ) -> list[ListedAction]:
-    """``actions``, as plain rows: the board's actions, oldest meeting first, in minutes order."""
+    """``actions``, as plain rows: the board's actions, oldest meeting first, in minutes order.
+
+    ``meeting``: only the actions raised at it; ``unowned``: only those with no owner."""
     given = {
         "status": status,
         "owner": owner.id if owner else None,
         "item": item,
         "ids": list(ids) if ids is not None else None,
+        "meeting": meeting.id if meeting else None,
     }
     filters = {name: value for name, value in given.items() if value is not None}
-    return _listed(session, _listing(frozenset(filters)), board=board.id, **filters)
+    listing = _listing(frozenset([*filters, "unowned"] if unowned else filters))
+    return _listed(session, listing, board=board.id, **filters)
 
 
 def open_rivals(

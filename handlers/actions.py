@@ -1,19 +1,24 @@
-"""Changing actions: done, reopen, note, add, reassign: one transaction and one audit event each."""
+"""Changing actions: done, reopen, note, add, reassign, edit: one transaction and one audit event
+each. Chat names an action by a typed REF; buttons, forms and links by its id (``ActionId``), and
+a form also by the version it showed, so that a change made since is never overwritten unseen."""
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from db import queries
-from db.models import Action, ActionOwner, ActionStatus, EventKind, Member
+from db.models import Action, ActionOwner, ActionStatus, AuditEvent, EventKind, Member
 from handlers.audit import record
-from handlers.commands import Add, Done, Note, Reassign, Reopen
+from handlers.commands import MAX_TEXT, Add, Done, EditText, Note, Reassign, Reopen, clean_text
 from handlers.context import Ctx
-from handlers.errors import Forbidden, NotFound, UserError
-from handlers.refs import Ref
+from handlers.errors import Forbidden, NotFound, Stale, UserError
+from handlers.refs import ActionId, Ref, Target
 from handlers.reply import Reply, Section, Tone
 from handlers.resolve import resolve
-from handlers.views import action_views, may_change
+from handlers.views import action_views, display_refs, may_change
 from scheduler.calendar import local_date, zone
 
 
@@ -22,15 +27,56 @@ def _stamp(ctx: Ctx) -> str:
     return f"{local:%H:%M on %a %-d %b %Y}"
 
 
-def _changeable(ctx: Ctx, ref: Ref, status: ActionStatus | None, verb: str) -> Action:
+def version(ctx: Ctx, action: Action) -> str:
+    """A short fingerprint of the action as a page shows it: status, text, owners, and its latest
+    audit event (every change to an action records one, an update included)."""
+    latest = ctx.session.scalar(
+        select(func.max(AuditEvent.id)).where(AuditEvent.action_id == action.id)
+    )
+    owners = ",".join(str(owner.id) for owner in action.owners)
+    facts = f"{action.status}|{owners}|{latest}|{action.text}"
+    return hashlib.sha256(facts.encode()).hexdigest()[:16]
+
+
+def named(ctx: Ctx, action: Action) -> str:
+    """The REF that names ``action`` alone among the board's open actions."""
+    return display_refs(ctx.session, ctx.board, [action])[action.id]
+
+
+def _find(ctx: Ctx, target: Target, status: ActionStatus | None) -> Action:
+    if isinstance(target, Ref):
+        return resolve(ctx, target, status)
+    action = ctx.session.get(Action, target.id, options=(joinedload(Action.owner_links),))
+    if action is None or action.board_id != ctx.board.id:
+        raise NotFound(f"There is no {target} on {ctx.board.name}.")
+    return action
+
+
+def _as_shown(ctx: Ctx, target: Target, action: Action, status: ActionStatus | None) -> None:
+    """An action named by id must still be as the form showed it, and in the status needed."""
+    if not isinstance(target, ActionId):
+        return  # a REF was resolved among actions of the status needed
+    if target.seen is not None and target.seen != version(ctx, action):
+        raise Stale(
+            f"{named(ctx, action)} has changed since you opened it, so nothing was changed. "
+            "Here it is as it is now."
+        )
+    if status is not None and action.status != status:
+        state = "already done" if action.status == ActionStatus.DONE else "still open"
+        raise UserError(f"{named(ctx, action)} is {state}. Nothing changed.")
+
+
+def _changeable(ctx: Ctx, target: Target, status: ActionStatus | None, verb: str) -> Action:
     member = ctx.require_member()
-    action = resolve(ctx, ref, status)
+    action = _find(ctx, target, status)
     if not may_change(member, action):
         owners = ", ".join(f"{o.name} ({o.initials})" for o in action.owners) or "nobody yet"
+        shown = target if isinstance(target, Ref) else named(ctx, action)
         raise Forbidden(
-            f"You can't {verb} {ref}: it belongs to {owners}. "
+            f"You can't {verb} {shown}: it belongs to {owners}. "
             "Only its owner, the chair or the secretariat can."
         )
+    _as_shown(ctx, target, action, status)
     return action
 
 
@@ -69,6 +115,8 @@ def note(ctx: Ctx, command: Note) -> Reply:
     try:
         action = _changeable(ctx, command.ref, ActionStatus.OPEN, "update")
     except NotFound:
+        if isinstance(command.ref, ActionId):
+            raise
         action = _changeable(ctx, command.ref, None, "update")
     record(ctx, EventKind.NOTE, action=action, note=command.text, rag=command.rag)
     ctx.session.flush()
@@ -130,12 +178,17 @@ def add(ctx: Ctx, command: Add) -> Reply:
 
 
 def reassign(ctx: Ctx, command: Reassign) -> Reply:
+    """Give an open action to other owners; by id, also give an owner to one that has none (an
+    import's ``03-?``), whatever its status."""
     _require_officer(ctx, "reassign actions")
-    action = resolve(ctx, command.ref, ActionStatus.OPEN)
+    action = _find(ctx, command.ref, ActionStatus.OPEN)
+    unowned = not action.owner_links
+    _as_shown(ctx, command.ref, action, None if unowned else ActionStatus.OPEN)
     before = list(action.owner_initials)
     owners = _owners(ctx, command.owners)
     if [o.initials for o in owners] == before:
-        return Reply(f"{command.ref} already belongs to {'/'.join(before)}. Nothing changed.")
+        already = f"{named(ctx, action)} already belongs to {'/'.join(before)}."
+        return Reply(f"{already} Nothing changed.")
     action.owner_links.clear()
     ctx.session.flush()  # the old links go before the new: an owner may stay, under the same key
     _link_owners(action, owners)
@@ -146,4 +199,25 @@ def reassign(ctx: Ctx, command: Reassign) -> Reply:
         action=action,
         details={"from": before, "to": [o.initials for o in owners]},
     )
+    if unowned:
+        return _changed(ctx, "Given an owner: now {ref}", action, "It had no owner.")
     return _changed(ctx, "Reassigned: now {ref}", action, f"It was {'/'.join(before)}'s.")
+
+
+def edit_text(ctx: Ctx, command: EditText) -> Reply:
+    """Correct what an action says (the chair or the secretariat): its REF stays the same."""
+    _require_officer(ctx, "edit what an action says")
+    action = _find(ctx, command.ref, None)
+    _as_shown(ctx, command.ref, action, None)
+    text = clean_text(command.text)
+    if not text:
+        raise UserError("The action's text is empty: say what is to be done.")
+    if len(text) > MAX_TEXT:
+        raise UserError(f"That is too long: keep it under {MAX_TEXT} characters.")
+    if text == action.text:
+        return Reply(f"{named(ctx, action)} already says that. Nothing changed.")
+    before = action.text
+    action.text = text
+    record(ctx, EventKind.TEXT_EDITED, action=action, details={"from": before, "to": text})
+    ctx.session.flush()
+    return _changed(ctx, "Edited {ref}", action)

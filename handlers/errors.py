@@ -26,5 +26,9 @@ class NotFound(UserError):
     """Nothing matches what the caller named."""
 
 
+class Stale(UserError):
+    """The action changed after the page that sent the form showed it: nothing was changed."""
+
+
 class MinutesError(UserError):
     """A minutes document could not be read."""

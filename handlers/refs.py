@@ -36,6 +36,26 @@ class Ref:
         return format_ref(self.item, self.owners, self.ordinal, self.meeting)
 
 
+@dataclass(frozen=True)
+class ActionId:
+    """An action named by its stable id, as a button, a form or an email link carries it.
+
+    ``seen`` is the action's version (``handlers.actions.version``) as the page that sent the form
+    showed it: if the action has changed since, nothing changes and the person is shown it as it is
+    now. None: no such check (a link that only ever does one thing, whatever the action's state).
+    """
+
+    id: int
+    seen: str | None = None
+
+    def __str__(self) -> str:
+        return f"action #{self.id}"
+
+
+# What a command names its action by: a typed REF, or an id from a button or a form.
+Target = Ref | ActionId
+
+
 def normalise_item(item: str) -> str:
     return item.strip().lstrip("0").zfill(2) if item.strip() else item
 

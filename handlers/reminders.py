@@ -127,6 +127,7 @@ _CHANGE_VERBS = {
     EventKind.REOPENED: "reopened",
     EventKind.NOTE: "updated",
     EventKind.REASSIGNED: "reassigned",
+    EventKind.TEXT_EDITED: "edited",
     EventKind.STATUS_FROM_MINUTES: "closed from the minutes",
 }
 _MEETING_VERBS = {EventKind.MEETING_ADDED: "added", EventKind.MEETING_CHANGED: "changed"}

@@ -207,7 +207,12 @@ def _add_person(
 
 
 def _initials_index(ctx: Ctx, report: ImportReport) -> dict[str, Member | None]:
-    """Initials -> member; None marks initials that two people share (an ambiguous owner)."""
+    return owner_index(ctx)
+
+
+def owner_index(ctx: Ctx) -> dict[str, Member | None]:
+    """Initials -> member, as the import gives actions their owners; None marks initials that
+    two people share (an ambiguous owner)."""
     index: dict[str, Member | None] = {}
     for member in queries.members(ctx.session, ctx.board):
         index[member.initials] = member
