@@ -57,6 +57,9 @@ class Fixes:
     accept_chair: bool = False
 
 
+NO_FIXES = Fixes()
+
+
 @dataclass(frozen=True)
 class MinutedAction:
     """One action of the minutes, as this import would take it."""
@@ -126,16 +129,11 @@ class ImportPreview:
     def lines(self) -> tuple[str, ...]:
         """Everything the import would do, one line each: what the import form carries back,
         so that "Import" applies this and nothing else."""
-        dropped = tuple(
-            f"dropped: action {a.number} {format_ref(a.item, a.minuted)}: {a.text}"
-            for a in self.actions
-            if a.outcome == DROPPED
-        )
         return (
             *(f"created: {line}" for line in self.created),
             *(f"changed: {line}" for line in self.changed),
             *(f"unchanged: {line}" for line in self.unchanged),
-            *dropped,
+            *(f"action {a.number}: {a.outcome} as {a.ref}: {a.text}" for a in self.actions),
             *(f"warning: {line}" for line in self.warnings),
         )
 
@@ -172,7 +170,7 @@ def receive(ctx: Ctx, filename: str, data: bytes) -> Reply:
     )
 
 
-def preview(ctx: Ctx, upload_id: int, fixes: Fixes = Fixes()) -> ImportPreview:
+def preview(ctx: Ctx, upload_id: int, fixes: Fixes = NO_FIXES) -> ImportPreview:
     """What importing the upload with ``fixes`` would do. It imports for real into the session:
     the caller MUST roll it back (a request that does not commit does)."""
     require_importer(ctx)
