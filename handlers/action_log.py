@@ -151,6 +151,7 @@ class ActionRecord:
     may_change: bool  # done, reopen, update: its owners, the chair and the secretariat
     may_manage: bool  # reassign, give an owner, edit the text: the chair and the secretariat
     members: tuple[Choice, ...]  # who it may be given to
+    timezone: str  # the board's, for showing when things happened
 
 
 def action_record(ctx: Ctx, action_id: int) -> ActionRecord:
@@ -190,6 +191,7 @@ def action_record(ctx: Ctx, action_id: int) -> ActionRecord:
             for m in queries.members(ctx.session, ctx.board)
             if m.active
         ),
+        timezone=ctx.board.timezone,
     )
 
 

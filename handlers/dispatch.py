@@ -44,10 +44,16 @@ _HANDLERS: dict[type, Callable[[Ctx, Command], Reply]] = {
 }
 
 
+def perform(ctx: Ctx, command: Command) -> Reply:
+    """Run a parsed command; a refusal is raised as the ``UserError`` it is (a web form shows it
+    beside the field at fault, with the status that fits)."""
+    return _HANDLERS[type(command)](ctx, command)
+
+
 def run(ctx: Ctx, command: Command) -> Reply:
     """Run a parsed command. A refusal becomes an error reply; the caller rolls back on it."""
     try:
-        return _HANDLERS[type(command)](ctx, command)
+        return perform(ctx, command)
     except AmbiguousRef as error:
         return _ambiguous_reply(error, command)
     except UserError as error:

@@ -17,9 +17,12 @@ answer says what is different now, so the secretariat can look again.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
+
+from sqlalchemy import select, update
 
 from db import queries
 from db.models import Action, EventKind, Member, PendingImport, PendingImportStatus, Role
@@ -138,7 +141,36 @@ class ImportPreview:
         )
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """An upload not yet imported or cancelled."""
+
+    id: int
+    filename: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
 # ---------------------------------------------------------------- the use-cases
+
+
+def waiting(ctx: Ctx) -> tuple[Waiting, ...]:
+    """Uploads still waiting for their import (chat's and the web's), newest first."""
+    require_importer(ctx)
+    uploads = ctx.session.scalars(
+        select(PendingImport)
+        .where(
+            PendingImport.board_id == ctx.board.id,
+            PendingImport.status == PendingImportStatus.PENDING,
+            PendingImport.created_at > ctx.now - UPLOAD_LIFETIME,
+        )
+        .order_by(PendingImport.created_at.desc(), PendingImport.id.desc())
+    ).all()
+    names = {m.id: f"{m.name} ({m.initials})" for m in queries.members(ctx.session, ctx.board)}
+    return tuple(
+        Waiting(u.id, u.filename, names.get(u.uploaded_by_id or 0, "someone"), u.created_at)
+        for u in uploads
+    )
 
 
 def receive(ctx: Ctx, filename: str, data: bytes) -> Reply:
@@ -219,8 +251,6 @@ def cancel(ctx: Ctx, upload_id: int) -> Reply:
 
 
 def _digest(data: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(data).hexdigest()
 
 
@@ -250,8 +280,6 @@ def _claim(
     ctx: Ctx, upload: PendingImport, status: PendingImportStatus = PendingImportStatus.APPLIED
 ) -> bool:
     """Decide the upload only if it is still pending: two clicks can't both import it."""
-    from sqlalchemy import update
-
     result = ctx.session.execute(
         update(PendingImport)
         .where(PendingImport.id == upload.id, PendingImport.status == PendingImportStatus.PENDING)
