@@ -28,6 +28,8 @@ HERE = Path(__file__).parent
 PAGES = [
     "bot.web.signin",
     "bot.web.board",
+    "bot.web.actions",
+    "bot.web.minutes",
 ]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web.core import render, signed_in, with_unit
+from bot.web.core import problem, render, signed_in, with_unit
 from db.models import Rag
 from handlers import dispatch
 from handlers.action_log import action_log, action_record
@@ -71,12 +71,7 @@ async def _action_page(
     try:
         record = await with_unit(request, lambda ctx: action_record(ctx, action_id))
     except NotFound as error:
-        return render(
-            request,
-            "problem.html",
-            {"title": "No such action", "message": error.message},
-            status=404,
-        )
+        return problem(request, "No such action", error.message, status=404)
     return render(
         request,
         "action.html",

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web.core import officer_only, render, with_unit
+from bot.web.core import officer_only, problem, render, with_unit
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
 from handlers.members import check_initials
@@ -100,9 +100,7 @@ async def preview_or_import(request: web.Request) -> web.StreamResponse:
     try:
         reply = await with_unit(request, work)
     except UserError as error:
-        return render(
-            request, "problem.html", {"title": "Nothing was imported", "message": error.message}, status=409
-        )
+        return problem(request, "Nothing was imported", error.message, status=409)
     if not reply.changed:  # the board changed since the preview: show it again, and what differs
         return await _preview(request, fixes, since=reply, status=409)
     return render(
@@ -125,9 +123,7 @@ async def cancel(request: web.Request) -> web.StreamResponse:
     try:
         await with_unit(request, work)
     except UserError as error:
-        return render(
-            request, "problem.html", {"title": "Nothing was cancelled", "message": error.message}, status=409
-        )
+        return problem(request, "Nothing was cancelled", error.message, status=409)
     raise web.HTTPSeeOther("/minutes")
 
 
@@ -145,11 +141,9 @@ async def _preview(
             request, lambda ctx: review.preview(ctx, upload_id, fixes)
         )  # rolled back: a preview changes nothing
     except NotFound as error:
-        return render(request, "problem.html", {"title": "No such upload", "message": error.message}, status=404)
+        return problem(request, "No such upload", error.message, status=404)
     except UserError as error:
-        return render(
-            request, "problem.html", {"title": "This upload can't be previewed", "message": error.message}, status=409
-        )
+        return problem(request, "This upload can't be previewed", error.message, status=409)
     return render(
         request,
         "minutes_preview.html",
@@ -188,7 +182,9 @@ def fixes_from(form: Any, errors: list[tuple[str, str]]) -> Fixes:
         elif kind == "who" and subject and value == NEW:
             name = str(form.get(f"name-{subject}", "")).strip()
             if not name:
-                errors.append((f"name-{subject}", f"Give the name of the member {subject} stands for"))
+                errors.append(
+                    (f"name-{subject}", f"Give the name of the member {subject} stands for")
+                )
                 continue
             capacity = str(form.get(f"capacity-{subject}", "")).strip() or None
             new_members.append(NewMember(subject, name, capacity))
