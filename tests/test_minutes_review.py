@@ -130,6 +130,11 @@ def test_the_secretariat_fixes_the_preview_and_the_import_is_what_it_showed(
     assert shown.actions[3].outcome == DROPPED and shown.chair.accepted
     assert "changed: member AC: role chair → member" in shown.lines
     assert not any("initials" in w for w in shown.warnings)
+    assert shown.settled == (
+        "Item 05: the action “book a larger room for the May meeting.” has no owner in the "
+        "Action column, so it was recorded without one.",
+    )
+    assert shown.settled[0] not in shown.open_warnings
 
     reply = apply(board, uploaded, fixes, shown.lines)
 

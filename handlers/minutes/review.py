@@ -129,6 +129,21 @@ class ImportPreview:
         return bool(self.created or self.changed)
 
     @property
+    def settled(self) -> tuple[str, ...]:
+        """Warnings the secretariat's answers have dealt with: the reader's doubts about an
+        action that has been given its owners, or left out."""
+        answered = [
+            a.text
+            for a in self.actions
+            if a.outcome == DROPPED or (a.number in self.fixes.owners and a.owners)
+        ]
+        return tuple(w for w in self.warnings if any(f"“{text}”" in w for text in answered))
+
+    @property
+    def open_warnings(self) -> tuple[str, ...]:
+        return tuple(w for w in self.warnings if w not in self.settled)
+
+    @property
     def lines(self) -> tuple[str, ...]:
         """Everything the import would do, one line each: what the import form carries back,
         so that "Import" applies this and nothing else."""
