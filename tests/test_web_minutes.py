@@ -3,6 +3,7 @@ plain HTTP, on the sample board (SQLite)."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import UTC, datetime
@@ -37,6 +38,12 @@ def owners_of(desk: WebDesk, fragment: str) -> list[str]:
     with desk.runtime.sessions() as session:
         actions = session.scalars(select(Action).where(Action.text.contains(fragment))).all()
         return ["/".join(a.owner_initials) for a in actions]
+
+
+def previewed_lines(page: Any) -> list[str]:
+    """The preview's lines, as the form's hidden fields send them back."""
+    found = re.findall(r'name="line" value="([^"]*)"', page.text)
+    return [html.unescape(line) for line in found]
 
 
 def uploaded(visitor: Visitor, data: bytes, name: str = "February.docx") -> Any:
@@ -184,7 +191,7 @@ def test_the_import_stops_when_the_board_changed_since_the_preview(
     visitor.sign_in("RT")
     preview_path = uploaded(visitor, february_docx()).headers["Location"]
     page = visitor.get(preview_path)
-    lines = re.findall(r'name="line" value="([^"]*)"', page.text)
+    lines = previewed_lines(page)
     other = web_desk.visitor()  # meanwhile, another tab's import of the same minutes
     other.sign_in("RT")
     other_page = other.get(preview_path)
@@ -193,7 +200,7 @@ def test_the_import_stops_when_the_board_changed_since_the_preview(
         {
             "csrf_token": other.csrf_from(other_page),
             "intent": "import",
-            "line": re.findall(r'name="line" value="([^"]*)"', other_page.text),
+            "line": previewed_lines(other_page),
         },
     )
     before = counts(web_desk)
@@ -213,7 +220,7 @@ def test_changed_fixes_are_shown_again_before_anything_is_imported(
     visitor.sign_in("RT")
     preview_path = uploaded(visitor, february_docx()).headers["Location"]
     page = visitor.get(preview_path)
-    lines = re.findall(r'name="line" value="([^"]*)"', page.text)
+    lines = previewed_lines(page)
     before = counts(web_desk)
     answer = visitor.post(  # ZW answered, but the preview shown did not have the answer
         preview_path,
@@ -282,7 +289,7 @@ def test_an_upload_or_import_without_the_csrf_token_is_refused(
     assert forged.status_code == 403 and counts(web_desk) == before
     preview_path = uploaded(visitor, february_docx()).headers["Location"]
     page = visitor.get(preview_path)
-    lines = re.findall(r'name="line" value="([^"]*)"', page.text)
+    lines = previewed_lines(page)
     before = counts(web_desk)
     assert visitor.post(preview_path, {"intent": "import", "line": lines}).status_code == 403
     assert counts(web_desk) == before
