@@ -183,7 +183,7 @@ def test_the_preview_is_a_get_that_changes_nothing(web_desk: WebDesk, clock: Any
     assert counts(web_desk) == before
 
 
-def test_the_import_stops_when_the_board_changed_since_the_preview(
+def test_minutes_imported_from_two_tabs_are_imported_once(
     web_desk: WebDesk, clock: Any
 ) -> None:
     clock.now = FEBRUARY
@@ -192,7 +192,7 @@ def test_the_import_stops_when_the_board_changed_since_the_preview(
     preview_path = uploaded(visitor, february_docx()).headers["Location"]
     page = visitor.get(preview_path)
     lines = previewed_lines(page)
-    other = web_desk.visitor()  # meanwhile, another tab's import of the same minutes
+    other = web_desk.visitor()  # meanwhile, the same minutes imported in another tab
     other.sign_in("RT")
     other_page = other.get(preview_path)
     other.post(
