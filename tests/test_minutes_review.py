@@ -41,9 +41,9 @@ def upload(runtime: Runtime, initials: str = "RT") -> int:
     data = to_bytes(later_minutes(extra_rows=EXTRA))
     with_ctx = runtime.unit(_caller(initials), FEBRUARY)
     with with_ctx as ctx:
-        reply = review.receive(ctx, "February.docx", data)
+        upload_id = review.receive(ctx, "February.docx", data)
         ctx.session.commit()
-    return reply.extras["upload_id"]
+    return upload_id
 
 
 def _caller(initials: str):
@@ -59,11 +59,12 @@ def preview(
 
 
 def apply(runtime: Runtime, upload_id: int, fixes: Fixes, lines, when: datetime = FEBRUARY):
+    """Import as the web desk does: commit only when it was applied; the result as a reply."""
     with runtime.unit(_caller("RT"), when) as ctx:
-        reply = review.apply(ctx, upload_id, fixes, lines)
-        if reply.changed:
+        result = review.apply(ctx, upload_id, fixes, lines)
+        if result.applied:
             ctx.session.commit()
-        return reply
+        return result.reply()
 
 
 def counts(runtime: Runtime) -> tuple[int, ...]:

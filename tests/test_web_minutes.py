@@ -183,9 +183,7 @@ def test_the_preview_is_a_get_that_changes_nothing(web_desk: WebDesk, clock: Any
     assert counts(web_desk) == before
 
 
-def test_minutes_imported_from_two_tabs_are_imported_once(
-    web_desk: WebDesk, clock: Any
-) -> None:
+def test_minutes_imported_from_two_tabs_are_imported_once(web_desk: WebDesk, clock: Any) -> None:
     clock.now = FEBRUARY
     visitor = web_desk.visitor()
     visitor.sign_in("RT")

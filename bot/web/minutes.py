@@ -18,7 +18,7 @@ from handlers.errors import NotFound, UserError
 from handlers.members import check_initials
 from handlers.minutes import review
 from handlers.minutes.read import MAX_BYTES
-from handlers.minutes.review import Fixes, ImportPreview, NewMember
+from handlers.minutes.review import Fixes, ImportPreview, ImportResult, NewMember
 from handlers.reply import Reply
 
 routes = web.RouteTableDef()
@@ -59,16 +59,16 @@ async def upload(request: web.Request) -> web.StreamResponse:
     if not data:
         return await _upload_page(request, [(FILE_FIELD, f"{sent.filename} is empty")], 400)
 
-    def work(ctx: Ctx) -> Reply:
-        reply = review.receive(ctx, sent.filename, data)
+    def work(ctx: Ctx) -> int:
+        upload_id = review.receive(ctx, sent.filename, data)
         ctx.session.commit()
-        return reply
+        return upload_id
 
     try:
-        reply = await with_unit(request, work)
+        upload_id = await with_unit(request, work)
     except UserError as error:
         return await _upload_page(request, [(FILE_FIELD, error.message)], 400)
-    raise web.HTTPSeeOther(f"/minutes/{reply.extras['upload_id']}")
+    raise web.HTTPSeeOther(f"/minutes/{upload_id}")
 
 
 # ---------------------------------------------------------------- the preview
@@ -91,22 +91,26 @@ async def preview_or_import(request: web.Request) -> web.StreamResponse:
     upload_id = int(request.match_info["upload_id"])
     previewed = [line for line in form.getall("line", []) if isinstance(line, str)]
 
-    def work(ctx: Ctx) -> Reply:
-        reply = review.apply(ctx, upload_id, fixes, previewed)
-        if reply.changed:
+    def work(ctx: Ctx) -> ImportResult:
+        result = review.apply(ctx, upload_id, fixes, previewed)
+        if result.applied:
             ctx.session.commit()
-        return reply
+        return result
 
     try:
-        reply = await with_unit(request, work)
+        result = await with_unit(request, work)
     except UserError as error:
         return problem(request, "Nothing was imported", error.message, status=409)
-    if not reply.changed:  # the board changed since the preview: show it again, and what differs
-        return await _preview(request, fixes, since=reply, status=409)
+    if not result.applied:  # the board changed since the preview: show it again, and what differs
+        return _preview_page(request, result.preview, since=result.reply(), status=409)
     return render(
         request,
         "minutes_imported.html",
-        {"title": "Minutes imported", "reply": reply, "meeting": reply.extras["meeting"]},
+        {
+            "title": "Minutes imported",
+            "reply": result.reply(),
+            "meeting": result.preview.meeting.isoformat(),
+        },
     )
 
 
@@ -144,6 +148,17 @@ async def _preview(
         return problem(request, "No such upload", error.message, status=404)
     except UserError as error:
         return problem(request, "This upload can't be previewed", error.message, status=409)
+    return _preview_page(request, shown, errors=errors, since=since, status=status)
+
+
+def _preview_page(
+    request: web.Request,
+    shown: ImportPreview,
+    *,
+    errors: list[tuple[str, str]] | None = None,
+    since: Reply | None = None,
+    status: int = 200,
+) -> web.StreamResponse:
     return render(
         request,
         "minutes_preview.html",

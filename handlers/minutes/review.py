@@ -188,9 +188,9 @@ def waiting(ctx: Ctx) -> tuple[Waiting, ...]:
     )
 
 
-def receive(ctx: Ctx, filename: str, data: bytes) -> Reply:
-    """Keep uploaded minutes for their preview (chair and secretariat). Minutes that can't be
-    read are refused, and nothing is kept. The reply's ``upload_id`` names the upload."""
+def receive(ctx: Ctx, filename: str, data: bytes) -> int:
+    """Keep uploaded minutes for their preview (chair and secretariat); the upload's id. Minutes
+    that can't be read are refused, and nothing is kept. The caller commits."""
     member = require_importer(ctx)
     from handlers.minutes.read import parse_minutes  # the Word and HTML readers: see uploads
 
@@ -204,17 +204,12 @@ def receive(ctx: Ctx, filename: str, data: bytes) -> Reply:
         uploaded_by_id=member.id,
         filename=filename[:300],
         data=data,
-        digest=_digest(data),
+        digest=hashlib.sha256(data).hexdigest(),
         created_at=ctx.now,
     )
     ctx.session.add(upload)
     ctx.session.flush()
-    return Reply(
-        f"Uploaded {filename}: check the preview, then import it.",
-        tone=Tone.SUCCESS,
-        changed=True,
-        extras={"upload_id": upload.id},
-    )
+    return upload.id
 
 
 def preview(ctx: Ctx, upload_id: int, fixes: Fixes = NO_FIXES) -> ImportPreview:
@@ -224,33 +219,64 @@ def preview(ctx: Ctx, upload_id: int, fixes: Fixes = NO_FIXES) -> ImportPreview:
     return _import(ctx, _pending(ctx, upload_id), fixes)
 
 
-def apply(ctx: Ctx, upload_id: int, fixes: Fixes, previewed: Sequence[str]) -> Reply:
+@dataclass(frozen=True)
+class ImportResult:
+    """What "Import" did: applied (the caller commits), or nothing, because the import would no
+    longer do what the preview showed."""
+
+    applied: bool
+    preview: ImportPreview  # what the import did, or would do now
+    gone: tuple[str, ...] = ()  # what the preview showed that is no longer so
+    new: tuple[str, ...] = ()  # what the import would now also do
+
+    def reply(self) -> Reply:
+        """The result as every adapter says it."""
+        if not self.applied:
+            return Reply(
+                "The board has changed since your preview, so nothing was imported. "
+                "Check the preview again.",
+                sections=tuple(
+                    Section(heading, lines=lines)
+                    for heading, lines in (
+                        ("The preview said, and no longer", self.gone),
+                        ("Now also", self.new),
+                    )
+                    if lines
+                ),
+                tone=Tone.WARNING,
+            )
+        done = self.preview
+        return Reply(
+            f"Imported the minutes of {done.meeting:%-d %B %Y} ({done.filename})",
+            lines=(f"{len(done.unchanged)} already on the board were left alone.",),
+            sections=tuple(
+                Section(f"{label} ({len(items)})", lines=items)
+                for label, items in (
+                    ("Created", done.created),
+                    ("Changed", done.changed),
+                    ("Warnings", done.open_warnings),
+                )
+                if items
+            ),
+            tone=Tone.SUCCESS,
+            changed=True,
+        )
+
+
+def apply(ctx: Ctx, upload_id: int, fixes: Fixes, previewed: Sequence[str]) -> ImportResult:
     """Import the upload with ``fixes``, once, if that does exactly what ``previewed`` (the
-    preview's lines) said. Otherwise nothing changes, and the reply says what is different."""
+    preview's lines) said; the caller commits when it was applied, and rolls back otherwise."""
     require_importer(ctx)
     upload = _pending(ctx, upload_id)
     result = _import(ctx, upload, fixes)
     now, before = list(result.lines), list(previewed)
     if sorted(now) != sorted(before):
-        return _changed_since(result, now, before)
+        gone = tuple(line for line in before if line not in now)
+        new = tuple(line for line in now if line not in before)
+        return ImportResult(applied=False, preview=result, gone=gone, new=new)
     if not _claim(ctx, upload):
         raise UserError(_decided_message(upload))
-    return Reply(
-        f"Imported the minutes of {result.meeting:%-d %B %Y} ({upload.filename})",
-        lines=(f"{len(result.unchanged)} already on the board were left alone.",),
-        sections=tuple(
-            Section(f"{label} ({len(items)})", lines=items)
-            for label, items in (
-                ("Created", result.created),
-                ("Changed", result.changed),
-                ("Warnings", result.warnings),
-            )
-            if items
-        ),
-        tone=Tone.SUCCESS,
-        changed=True,
-        extras={"meeting": result.meeting.isoformat()},
-    )
+    return ImportResult(applied=True, preview=result)
 
 
 def cancel(ctx: Ctx, upload_id: int) -> Reply:
@@ -263,10 +289,6 @@ def cancel(ctx: Ctx, upload_id: int) -> Reply:
 
 
 # ---------------------------------------------------------------- the upload
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _pending(ctx: Ctx, upload_id: int) -> PendingImport:
@@ -302,25 +324,6 @@ def _claim(
         .execution_options(synchronize_session="fetch")
     )
     return result.rowcount == 1
-
-
-def _changed_since(result: ImportPreview, now: list[str], before: list[str]) -> Reply:
-    gone = [line for line in before if line not in now]
-    new = [line for line in now if line not in before]
-    return Reply(
-        "The board has changed since your preview, so nothing was imported. "
-        "Check the preview again.",
-        sections=tuple(
-            Section(heading, lines=tuple(lines))
-            for heading, lines in (
-                ("The preview said, and no longer", gone),
-                ("Now also", new),
-            )
-            if lines
-        ),
-        tone=Tone.WARNING,
-        extras={"upload_id": result.upload_id},
-    )
 
 
 # ---------------------------------------------------------------- the import with fixes
