@@ -82,11 +82,12 @@ class Account:
 
 def find_member(session: Session, board: Board, account: Account) -> Member | None:
     """The active member this account names, or None (a stranger, or deactivated)."""
-    member = _lookup(session, board, account)
+    member = account_holder(session, board, account)
     return member if member is not None and member.active else None
 
 
-def _lookup(session: Session, board: Board, account: Account) -> Member | None:
+def account_holder(session: Session, board: Board, account: Account) -> Member | None:
+    """The member holding this account, active or not: for linking, never for authorising."""
     value = account.value
     if account.field is None or value is None or value == "":
         return None
@@ -102,11 +103,6 @@ def _lookup(session: Session, board: Board, account: Account) -> Member | None:
 def identify(session: Session, board: Board, account: Account) -> Caller:
     """The caller behind ``account``: their member (active only), their label, their channel."""
     return Caller(find_member(session, board, account), account.label, account.via)
-
-
-def is_known(session: Session, board: Board, account: Account) -> bool:
-    """Whether any member, active or not, already holds this account (no email lookup needed)."""
-    return _lookup(session, board, account) is not None
 
 
 def link_by_email(ctx: Ctx, field: str, account_id: str, emails: Iterable[str]) -> Member | None:

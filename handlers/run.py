@@ -16,6 +16,7 @@ channel, in the same transaction.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -31,6 +32,8 @@ from handlers.context import Caller, Ctx
 from handlers.dispatch import handle, run
 from handlers.identity import Account, identify
 from handlers.reply import Reply
+
+log = logging.getLogger("crb.run")
 
 Sessions = sessionmaker[Session]
 Who = Account | Caller  # an account to look up, or an operator/system caller as it is
@@ -78,6 +81,7 @@ def run_command(
     Teams activity id: a key seen before is a replay and is refused without running anything.
     """
     if request_key is not None and not first_time(sessions, *request_key, now):
+        log.warning("a %s request was received again: not run again", request_key[0])
         return Reply(REPLAYED)
     if isinstance(command, str):
         return run_use_case(sessions, who, now, lambda ctx: handle(ctx, command))

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.config import Config
 from bot.demo import sample_text
-from bot.runtime import Runtime, by_initials
+from bot.runtime import Runtime
 from handlers.context import Caller
+from handlers.identity import Account, Via
 from handlers.minutes.importer import import_minutes
 from handlers.minutes.text import parse_text
 from handlers.reply import Reply
@@ -67,7 +68,7 @@ def runtime(database_url: str) -> Iterator[Runtime]:
 
 
 def import_sample(runtime: Runtime, now: datetime = AFTER_MEETING) -> None:
-    with runtime.unit(lambda _s, _b: Caller(None, "import:sample"), now) as ctx:
+    with runtime.unit(Caller(None, "import:sample", Via.IMPORT), now) as ctx:
         import_minutes(ctx, parse_text(sample_text()))
         ctx.session.commit()
 
@@ -96,4 +97,4 @@ def crb(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def say(runtime: Runtime, initials: str | None, text: str, now: datetime = AFTER_MEETING) -> Reply:
     """Run a chat command as a member, as every adapter does."""
-    return runtime.execute(by_initials(initials, f"test:{initials}"), text, now)
+    return runtime.execute(Account.initials(initials, Via.CONSOLE, f"test:{initials}"), text, now)

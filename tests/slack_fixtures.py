@@ -10,6 +10,7 @@ import pytest
 from bot.runtime import Runtime
 from db import queries
 from handlers.context import Caller
+from handlers.identity import Via
 from handlers.members import link_member
 from tests.conftest import AFTER_MEETING
 from tests.slack_harness import SlackHarness
@@ -19,7 +20,7 @@ LINKED = {"DP": "U0DP", "CR": "U0CR", "JS": "U0JS", "SG": "U0SG", "AC": "U0AC", 
 
 
 def link_members(runtime: Runtime, links: dict[str, str]) -> None:
-    with runtime.unit(lambda _s, _b: Caller(None, "cli"), AFTER_MEETING) as ctx:
+    with runtime.unit(Caller(None, "cli", Via.CLI), AFTER_MEETING) as ctx:
         for initials, slack_id in links.items():
             member = queries.member_by_initials(ctx.session, ctx.board, initials)
             link_member(ctx, member, slack_id=slack_id)

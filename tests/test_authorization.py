@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import update
 
 from bot.render_text import render
-from bot.runtime import Runtime, by_initials
+from bot.runtime import Runtime
 from db import backup
 from db.models import Action, PendingImport
+from handlers.identity import Account, Via
 from handlers.reply import Tone, Visibility
 from tests.conftest import AFTER_MEETING, import_sample, make_runtime, say
 from tests.databases import fresh_sqlite
@@ -116,7 +117,7 @@ def matrix_template(sqlite_template_path: Path, tmp_path_factory: pytest.TempPat
     runtime = make_runtime(fresh_sqlite(sqlite_template_path, directory))
     import_sample(runtime)
     assert say(runtime, "RT", "add 07 AC the chair's own action").changed
-    with runtime.unit(by_initials("RT", "test"), AFTER_MEETING) as ctx:
+    with runtime.unit(Account.initials("RT", Via.CONSOLE, "test"), AFTER_MEETING) as ctx:
         # Minutes the secretariat sent in chat and has not yet imported: upload 1.
         upload = PendingImport(
             board_id=ctx.board.id,

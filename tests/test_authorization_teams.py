@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from bot.runtime import Runtime
 from db import queries
 from handlers.context import Caller
+from handlers.identity import Via
 from handlers.members import link_member
 from tests.teams_standin import BotConnectorStandIn
 from tests.test_authorization import (  # noqa: F401 - fixtures are found by name
@@ -41,7 +42,7 @@ BOOKKEEPING = ("processed_events", "teams_conversations")  # activities handled,
 @pytest.fixture
 def teams_board(matrix_board: Runtime) -> Iterator[Runtime]:  # noqa: F811 - the fixture
     runtime = Runtime(teams_config(matrix_board.config.database_url))
-    with runtime.unit(lambda _s, _b: Caller(None, "test"), LATER) as ctx:
+    with runtime.unit(Caller(None, "test", Via.SYSTEM), LATER) as ctx:
         for initials, aad in AAD.items():
             member = queries.member_by_initials(ctx.session, ctx.board, initials)
             link_member(ctx, member, teams_id=aad)

@@ -17,8 +17,8 @@ from sqlalchemy import text
 
 from bot.runtime import Runtime
 from bot.slack import FAILED
-from bot.teams import REPEATED
 from db.models import ActionStatus, EventKind
+from handlers.run import REPLAYED as REPEATED
 from tests.conftest import AFTER_MEETING
 from tests.slack_harness import SlackHarness
 from tests.slack_standin import SlackStandIn

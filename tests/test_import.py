@@ -12,6 +12,7 @@ from bot.runtime import Runtime
 from db import queries
 from db.models import ActionStatus, AuditEvent, EventKind, MeetingStatus, Role
 from handlers.context import Caller
+from handlers.identity import Via
 from handlers.minutes.importer import ImportReport, import_minutes
 from handlers.minutes.model import ActionUpdate, MinutedAction, Minutes, NextMeeting, Person
 from handlers.minutes.read import parse_minutes
@@ -40,7 +41,7 @@ WEEK = timedelta(days=7)
 
 
 def run_import(runtime: Runtime, minutes: Minutes, now=AFTER_MEETING) -> ImportReport:
-    with runtime.unit(lambda _s, _b: Caller(None, "import:test"), now) as ctx:
+    with runtime.unit(Caller(None, "import:test", Via.IMPORT), now) as ctx:
         report = import_minutes(ctx, minutes)
         ctx.session.commit()
         return report

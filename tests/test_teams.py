@@ -31,8 +31,10 @@ from bot.server import make_app
 from bot.teams import TeamsChannel
 from db import queries
 from db.models import ActionStatus, AuditEvent, EventKind, Member, TeamsConversation
+from db.session import make_engine, make_session_factory
 from handlers.context import Caller
 from handlers.errors import UserError
+from handlers.identity import Via
 from handlers.members import link_member
 from handlers.reply import ActionView, Button, Reply, Section
 from scheduler.channels import DeliveryError, channel_for
@@ -58,8 +60,12 @@ def teams(database_url: str):
     runtime = Runtime(teams_config(database_url))
     runtime.prepare(AFTER_MEETING)
     import_sample(runtime)
-    with runtime.unit(lambda _s, _b: Caller(None, "test"), AFTER_MEETING) as ctx:
-        link_member(ctx, queries.member_by_initials(ctx.session, ctx.board, "DP"), teams_id=DP_AAD)
+    with runtime.unit(Caller(None, "test", Via.SYSTEM), AFTER_MEETING) as ctx:
+        link_member(
+            ctx,
+            queries.member_by_initials(ctx.session, ctx.board, "DP"),
+            teams_id=DP_AAD,
+        )
         cr = queries.member_by_initials(ctx.session, ctx.board, "CR")
         link_member(ctx, cr, email="Claire.Richardson@westmercia.example.gov.uk")
         ctx.session.commit()
@@ -257,9 +263,11 @@ def test_every_chat_command_works_as_in_slack(teams: Runtime, text: str, expecte
 
 def test_reopen_add_and_reassign_through_the_same_handlers(teams: Runtime) -> None:
     chair_aad = "6f0a5d1e-0000-4000-8000-0000000000ac"
-    with teams.unit(lambda _s, _b: Caller(None, "test"), AFTER_MEETING) as ctx:
+    with teams.unit(Caller(None, "test", Via.SYSTEM), AFTER_MEETING) as ctx:
         link_member(
-            ctx, queries.member_by_initials(ctx.session, ctx.board, "AC"), teams_id=chair_aad
+            ctx,
+            queries.member_by_initials(ctx.session, ctx.board, "AC"),
+            teams_id=chair_aad,
         )
         ctx.session.commit()
     chair = person(chair_aad, "The Chair")
@@ -508,7 +516,7 @@ def test_secretariat_links_a_member_with_the_cli(
 
 
 def test_email_match_never_takes_over_a_member_linked_elsewhere(teams: Runtime) -> None:
-    with teams.unit(lambda _s, _b: Caller(None, "test"), AFTER_MEETING) as ctx:
+    with teams.unit(Caller(None, "test", Via.SYSTEM), AFTER_MEETING) as ctx:
         dp = queries.member_by_initials(ctx.session, ctx.board, "DP")
         link_member(ctx, dp, email="dp@westmercia.example.gov.uk")
         ctx.session.commit()
@@ -585,7 +593,7 @@ def dp_member(runtime: Runtime) -> Member:
 def test_nudge_reaches_the_stored_conversation(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, activity(standin.url, DP, text="crb mine"))
-        channel = TeamsChannel(teams.config, engine=teams.engine)
+        channel = TeamsChannel(teams.config, teams.sessions)
         member = dp_member(teams)
         assert channel.can_reach(member)
         await channel.send(member, nudge())
@@ -602,7 +610,7 @@ def test_nudge_reaches_the_stored_conversation(teams: Runtime) -> None:
 def test_member_known_only_from_a_channel_is_nudged_in_a_new_personal_chat(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, channel_mention(standin.url, DP, "crb mine"))
-        channel = TeamsChannel(teams.config, engine=teams.engine)
+        channel = TeamsChannel(teams.config, teams.sessions)
         await channel.send(dp_member(teams), nudge())
         (created,) = standin.created
         assert created["members"] == [{"id": DP["id"]}]
@@ -620,7 +628,7 @@ def test_member_known_only_from_a_channel_is_nudged_in_a_new_personal_chat(teams
 def test_connector_failures_become_delivery_errors(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, activity(standin.url, DP, text="crb mine"))
-        channel = TeamsChannel(teams.config, engine=teams.engine)
+        channel = TeamsChannel(teams.config, teams.sessions)
         member = dp_member(teams)
         standin.fail_next(429, retry_after=30)
         with pytest.raises(DeliveryError) as busy:
@@ -642,7 +650,8 @@ def test_a_conversation_stored_anonymously_is_continued_as_the_registered_bot(
     sqlite_url: str,
 ) -> None:
     bot_id = "00000000-0000-4000-8000-000000000b07"
-    channel = TeamsChannel(teams_config(sqlite_url, {TEAMS_SETTINGS + "CLIENTID": bot_id}))
+    config = teams_config(sqlite_url, {TEAMS_SETTINGS + "CLIENTID": bot_id})
+    channel = TeamsChannel(config, make_session_factory(make_engine(sqlite_url)))
     assert channel._identity({}).claims == {"aud": bot_id, "appid": bot_id}
     stored_claims = {"aud": bot_id, "iss": "https://api.botframework.com"}
     assert channel._identity(stored_claims).claims == stored_claims
@@ -650,7 +659,7 @@ def test_a_conversation_stored_anonymously_is_continued_as_the_registered_bot(
 
 
 def test_member_without_a_conversation_cannot_be_reached(teams: Runtime) -> None:
-    channel = TeamsChannel(teams.config, engine=teams.engine)
+    channel = TeamsChannel(teams.config, teams.sessions)
     member = dp_member(teams)
     assert not channel.can_reach(member)
     assert channel_for(member, [channel]) is None
@@ -707,7 +716,8 @@ def test_teams_is_off_without_configuration(sqlite_url: str) -> None:
 
 
 def test_teams_channel_is_registered_when_configured(sqlite_url: str) -> None:
-    (channel,) = build_channels(teams_config(sqlite_url))
+    sessions = make_session_factory(make_engine(sqlite_url))
+    (channel,) = build_channels(teams_config(sqlite_url), sessions)
     assert channel.platform == "teams"
 
 

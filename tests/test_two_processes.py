@@ -29,7 +29,7 @@ from db import queries
 from db.models import DeliveryState, LedgerEntry, Meeting, MeetingStatus, Member
 from db.session import make_engine
 from handlers.errors import UserError
-from scheduler import plan
+from planning import plan
 from scheduler.dispatch import load_world
 from scheduler.simulated import SimulatedClock
 from tests.conftest import make_runtime
