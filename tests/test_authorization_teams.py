@@ -14,21 +14,16 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.runtime import Runtime
-from db import queries
-from handlers.context import Caller
-from handlers.identity import Via
-from handlers.members import link_member
-from tests.teams_standin import BotConnectorStandIn
-from tests.test_authorization import (  # noqa: F401 - fixtures are found by name
+from tests.authorization_matrix import (
     LATER,
     MATRIX,
     Case,
     Role,
-    matrix_board,
-    matrix_template,
     through_an_adapter,
 )
-from tests.test_teams import activity, card_text, person, post, run_teams, teams_config
+from tests.conftest import link_members
+from tests.teams_harness import activity, card_text, person, post, run_teams, teams_config
+from tests.teams_standin import BotConnectorStandIn
 
 AAD = {
     "AC": "6f0a5d1e-0000-4000-8000-0000000000ac",
@@ -40,13 +35,9 @@ BOOKKEEPING = ("processed_events", "teams_conversations")  # activities handled,
 
 
 @pytest.fixture
-def teams_board(matrix_board: Runtime) -> Iterator[Runtime]:  # noqa: F811 - the fixture
+def teams_board(matrix_board: Runtime) -> Iterator[Runtime]:
     runtime = Runtime(teams_config(matrix_board.config.database_url))
-    with runtime.unit(Caller(None, "test", Via.SYSTEM), LATER) as ctx:
-        for initials, aad in AAD.items():
-            member = queries.member_by_initials(ctx.session, ctx.board, initials)
-            link_member(ctx, member, teams_id=aad)
-        ctx.session.commit()
+    link_members(runtime, AAD, "teams_id", LATER)
     yield runtime
     runtime.engine.dispose()
 

@@ -21,7 +21,7 @@ from handlers.errors import UserError
 from handlers.export import build_paper, letter, render, render_markdown
 from handlers.identity import Via
 from handlers.minutes.read import parse_minutes
-from tests.conftest import say
+from tests.conftest import run_import, say
 from tests.docx_fixtures import (
     MARKING,
     add_attendance,
@@ -32,7 +32,6 @@ from tests.docx_fixtures import (
     new_minutes,
     to_bytes,
 )
-from tests.test_import import run_import
 
 BEFORE_FEBRUARY = datetime(2021, 2, 10, 9, 0, tzinfo=UTC)
 MARCH = datetime(2021, 3, 10, 9, 0, tzinfo=UTC)

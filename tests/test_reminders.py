@@ -21,34 +21,20 @@ from db.models import (
 )
 from handlers.audit import record
 from handlers.commands import Snooze, parse_command
-from handlers.context import Caller
 from handlers.diary import cancel_meeting, move_meeting
 from handlers.errors import UserError
-from handlers.identity import Via
-from handlers.members import find_member, link_member
 from handlers.reply import Reply
 from scheduler import ledger
 from scheduler.channels import DeliveryError
 from scheduler.dispatch import TickResult, prepare, tick
-from tests.conftest import AFTER_MEETING, make_runtime, say
+from tests.conftest import AFTER_MEETING, FEB_10, OPERATOR, OWNERS, link, make_runtime, say
 from tests.doubles import RecordingChannel
 
-OWNERS = ("CJ", "CR", "DP", "JS", "RT", "SG")
-FEB_10 = datetime(2021, 2, 10, 9, 0, 30, tzinfo=UTC)  # 14 days before 24 Feb, 09:00 GMT
 FEB_17 = datetime(2021, 2, 17, 9, 0, 30, tzinfo=UTC)  # 7 days before: nudges and digests
-OPERATOR = Caller(None, "test", Via.SYSTEM)
 
 
 def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
-
-
-def link(runtime: Runtime, *initials: str, field: str = "slack_id") -> None:
-    with runtime.unit(OPERATOR, AFTER_MEETING) as ctx:
-        for each in initials:
-            value = f"{each.lower()}@example.org" if field == "email" else f"U{each}"
-            link_member(ctx, find_member(ctx, each), **{field: value})
-        ctx.session.commit()
 
 
 def run(runtime: Runtime, channels: list, now: datetime) -> TickResult:

@@ -32,38 +32,19 @@ from handlers.context import Caller
 from handlers.identity import Via
 from handlers.members import add_member, link_member
 from tests.conftest import AFTER_MEETING
+from tests.slack_fixtures import (
+    CHAIR,
+    CR,
+    DP,
+    JS,
+    SECRETARIAT,
+    STRANGER,
+    action,
+    block_text,
+    events_of,
+)
 from tests.slack_harness import SlackHarness, sign
 from tests.slack_standin import BOT_USER_ID, SlackStandIn
-
-DP, CR, JS, CHAIR, SECRETARIAT = "U0DP", "U0CR", "U0JS", "U0AC", "U0RT"
-STRANGER = "U0STRANGER"
-
-
-def action(runtime: Runtime, fragment: str) -> Action:
-    with runtime.sessions() as session:
-        found = session.scalars(select(Action).where(Action.text.contains(fragment))).one()
-        _ = found.done_by, found.owners
-        return found
-
-
-def events_of(runtime: Runtime, kind: EventKind) -> list[AuditEvent]:
-    with runtime.sessions() as session:
-        return list(session.scalars(select(AuditEvent).where(AuditEvent.kind == kind)).all())
-
-
-def block_text(blocks: list[dict[str, Any]]) -> str:
-    """Every piece of text in some blocks, as a person would read them."""
-    parts = []
-    for block in blocks:
-        for key in ("text",):
-            if isinstance(block.get(key), dict):
-                parts.append(block[key]["text"])
-        for element in block.get("elements", []):
-            if isinstance(element.get("text"), dict):
-                parts.append(element["text"]["text"])
-            elif element.get("type") == "plain_text":
-                parts.append(element["text"])
-    return "\n".join(parts)
 
 
 def button_values(blocks: list[dict[str, Any]]) -> list[str]:
