@@ -183,3 +183,18 @@ def card_buttons(card: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 _ids = count(1)
+
+
+def ask_on_teams(
+    runtime: Runtime, sender: dict[str, Any], text: str, now: datetime = AFTER_MEETING
+) -> str:
+    """Post ``crb text`` from ``sender``; the text of the one card the bot answers with."""
+    shown: list[str] = []
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, sender, text=f"crb {text}"))
+        (reply,) = standin.messages()
+        shown.append(card_text(reply.card))
+
+    run_teams(runtime, scenario, now)
+    return shown[0]

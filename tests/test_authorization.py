@@ -1,6 +1,8 @@
 """The authorization matrix: every role × every command × one's own or another's action.
 
-Each case runs through ``Runtime.execute``, as every adapter does, on a copy of the sample board.
+Each case runs through the console adapter (``bot.console``), which, like Slack and Teams
+(test_authorization_slack.py, test_authorization_teams.py), asks ``handlers.identity`` who is
+calling and runs the command with ``handlers.run``, on a copy of the sample board.
 An allowed change must change the board; a refusal must say so and leave every row of every table
 as it was (compared through a full backup). A stranger must never see an action's text.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
+from bot.console import Console
 from bot.render_text import render
 from bot.runtime import Runtime
 from db.models import Action
@@ -33,7 +36,7 @@ def test_authorization_matrix(matrix_board: Runtime, role: Role, case: Case, ref
         assert say(matrix_board, "RT", f"done {ref}").changed
     before = whole_board(matrix_board)
     command = case.command.format(ref=ref, me=role.initials or "CR", upload=1)
-    reply = say(matrix_board, role.initials, command, LATER)
+    reply = Console(matrix_board, role.initials, fixed_now=LATER).run(command)
     allowed = case.allowed(role)
     if allowed:
         assert reply.tone != Tone.ERROR, f"{role.name} was refused “{command}”: {reply.title}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from aiohttp.test_utils import TestClient
 
 from bot.runtime import Runtime
 from tests.authorization_matrix import (
@@ -22,8 +21,11 @@ from tests.authorization_matrix import (
     through_an_adapter,
 )
 from tests.conftest import link_members
-from tests.teams_harness import activity, card_text, person, post, run_teams, teams_config
-from tests.teams_standin import BotConnectorStandIn
+from tests.teams_harness import (
+    ask_on_teams,
+    person,
+    teams_config,
+)
 
 AAD = {
     "AC": "6f0a5d1e-0000-4000-8000-0000000000ac",
@@ -42,25 +44,12 @@ def teams_board(matrix_board: Runtime) -> Iterator[Runtime]:
     runtime.engine.dispose()
 
 
-def ask_on_teams(runtime: Runtime, sender: dict, text: str) -> str:
-    """Post ``crb text`` from ``sender``; the text of the one card the bot answers with."""
-    shown: list[str] = []
-
-    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
-        await post(client, activity(standin.url, sender, text=f"crb {text}"))
-        (reply,) = standin.messages()
-        shown.append(card_text(reply.card))
-
-    run_teams(runtime, scenario, LATER)
-    return shown[0]
-
-
 @pytest.mark.parametrize(("role", "case", "ref"), MATRIX)
 def test_teams_allows_exactly_what_the_handlers_allow(
     teams_board: Runtime, role: Role, case: Case, ref: str
 ) -> None:
     def ask(role: Role, command: str) -> str:
         sender = person(AAD[role.initials], role.name) if role.initials else STRANGER
-        return ask_on_teams(teams_board, sender, command)
+        return ask_on_teams(teams_board, sender, command, LATER)
 
     through_an_adapter(teams_board, role, case, ref, ask, BOOKKEEPING)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -465,10 +466,13 @@ def test_nudge_reaches_the_stored_conversation(teams: Runtime) -> None:
     run_teams(teams, scenario)
 
 
+NUDGED_AT = AFTER_MEETING + timedelta(days=13)
+
+
 def test_member_known_only_from_a_channel_is_nudged_in_a_new_personal_chat(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, channel_mention(standin.url, DP, "crb mine"))
-        channel = TeamsChannel(teams.config, teams.sessions)
+        channel = TeamsChannel(teams.config, teams.sessions, clock=lambda: NUDGED_AT)
         await channel.send(dp_member(teams), nudge())
         (created,) = standin.created
         assert created["members"] == [{"id": DP["id"]}]
@@ -481,6 +485,7 @@ def test_member_known_only_from_a_channel_is_nudged_in_a_new_personal_chat(teams
     run_teams(teams, scenario)
     row = stored(teams, "DP")
     assert row.personal and row.conversation_id.startswith("a:standin-chat-")
+    assert row.updated_at == NUDGED_AT  # the channel's injected clock, not the wall clock
 
 
 def test_connector_failures_become_delivery_errors(teams: Runtime) -> None:
