@@ -22,6 +22,9 @@ from tests.slack_standin import SlackStandIn
 from tests.teams_harness import DP, DP_AAD, ask_on_teams, teams_config
 
 
+DRAFT_PAPER = "circulate a previous draft paper"  # the text of 04-DP, Damian Pettit's action
+
+
 def member_id(runtime: Runtime, initials: str) -> int:
     with runtime.sessions() as session:
         return queries.member_by_initials(session, queries.default_board(session), initials).id
@@ -53,9 +56,7 @@ def test_the_audit_trail_names_the_channel_of_every_change(
     ask_on_teams(teams, DP, "note 04-DP sent from Teams", LATER)
     teams.engine.dispose()
     web = Account.member(member_id(matrix_board, "DP"), Via.WEB)
-    note = Note(
-        ActionId(action_id(matrix_board, "circulate a previous draft paper")), "from the web desk"
-    )
+    note = Note(ActionId(action_id(matrix_board, DRAFT_PAPER)), "from the web desk")
     assert run_command(matrix_board.sessions, web, note, LATER).changed
 
     assert notes_by_channel(matrix_board) == [
@@ -68,7 +69,7 @@ def test_the_audit_trail_names_the_channel_of_every_change(
 
 def test_a_web_page_closes_an_action_by_its_id_as_a_member(matrix_board: Runtime) -> None:
     dp = Account.member(member_id(matrix_board, "DP"), Via.WEB)
-    closing = Done(ActionId(action_id(matrix_board, "circulate a previous draft paper")))
+    closing = Done(ActionId(action_id(matrix_board, DRAFT_PAPER)))
 
     reply = run_command(matrix_board.sessions, dp, closing, LATER)
 
@@ -81,7 +82,7 @@ def test_a_web_page_closes_an_action_by_its_id_as_a_member(matrix_board: Runtime
 
 def test_an_action_id_is_refused_like_a_ref_and_nothing_changes(matrix_board: Runtime) -> None:
     cr = Account.member(member_id(matrix_board, "CR"), Via.EMAIL_LINK)
-    dps = ActionId(action_id(matrix_board, "circulate a previous draft paper"))
+    dps = ActionId(action_id(matrix_board, DRAFT_PAPER))
     before = whole_board(matrix_board)
 
     someone_elses = run_command(matrix_board.sessions, cr, Done(dps), LATER)
@@ -97,7 +98,7 @@ def test_an_action_id_is_refused_like_a_ref_and_nothing_changes(matrix_board: Ru
 
 def test_a_request_key_seen_before_is_refused_as_a_replay(matrix_board: Runtime) -> None:
     dp = Account.member(member_id(matrix_board, "DP"), Via.WEB)
-    note = Note(ActionId(action_id(matrix_board, "circulate a previous draft paper")), "only once")
+    note = Note(ActionId(action_id(matrix_board, DRAFT_PAPER)), "only once")
     key = ("web-form", "form-token-1")
 
     first = run_command(matrix_board.sessions, dp, note, LATER, request_key=key)
