@@ -21,7 +21,6 @@ from tests.slack_harness import SlackHarness
 from tests.slack_standin import SlackStandIn
 from tests.teams_harness import DP, DP_AAD, ask_on_teams, teams_config
 
-
 DRAFT_PAPER = "circulate a previous draft paper"  # the text of 04-DP, Damian Pettit's action
 
 
