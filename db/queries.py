@@ -398,6 +398,17 @@ def audit_trail(session: Session, action: Action) -> Sequence[AuditEvent]:
     ).all()
 
 
+def audit_events(
+    session: Session, board: Board, *, action: Action | None = None, last: int | None = None
+) -> list[AuditEvent]:
+    """The board's audit events (or one action's), oldest first; ``last``: only the latest N."""
+    query = select(AuditEvent).where(AuditEvent.board_id == board.id)
+    if action is not None:
+        query = query.where(AuditEvent.action_id == action.id)
+    newest_first = session.scalars(query.order_by(AuditEvent.id.desc()).limit(last)).all()
+    return list(reversed(newest_first))
+
+
 # ---------------------------------------------------------------- the reminders ledger, read
 
 
