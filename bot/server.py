@@ -146,6 +146,7 @@ def serve(
         Ticker(
             runtime.sessions,
             build_channels(config, runtime.sessions),
+            wall_clock,
             lease=config.claim_lease,
             simulation=simulation,
         )

@@ -58,7 +58,7 @@ from handlers.identity import Account, Via
 from handlers.minutes.read import MAX_BYTES
 from handlers.refs import parse_ref
 from handlers.reply import Reply, Tone, Visibility
-from handlers.run import run_command, run_use_case
+from handlers.run import link_account_by_email, run_command, run_use_case
 from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 
 log = logging.getLogger("crb.slack")
@@ -383,12 +383,10 @@ class SlackBot:
             async with self._linking:
                 await self.runtime.run_in_thread(self._link_by_email, user_id, email)
 
-    def _link_by_email(self, user_id: str, email: str) -> Member | None:
-        with self.runtime.unit(EMAIL_MATCH, self.now()) as ctx:
-            member = identity.link_by_email(ctx, identity.SLACK_ID, user_id, [email])
-            if member is not None:
-                ctx.session.commit()
-            return member
+    def _link_by_email(self, user_id: str, email: str) -> int | None:
+        return link_account_by_email(
+            self.runtime.sessions, EMAIL_MATCH, identity.SLACK_ID, user_id, [email], self.now()
+        )
 
     async def link_members_by_email(self) -> list[str]:
         """Find each unlinked member with an email on Slack (users.lookupByEmail) and link them."""

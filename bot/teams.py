@@ -59,9 +59,10 @@ from db import queries
 from db.models import Member, Rag, TeamsConversation
 from handlers import identity
 from handlers.commands import note_without_text
-from handlers.identity import Account
+from handlers.context import Caller
+from handlers.identity import Account, Via
 from handlers.reply import Reply, Visibility
-from handlers.run import run_command
+from handlers.run import link_account_by_email, run_command
 from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 
 log = logging.getLogger("crb.teams")
@@ -375,12 +376,10 @@ class TeamsBot:
         """Link the Teams account to the member with that email, if it has no Teams id yet."""
         if not emails:
             return None
-        with self.runtime.unit(Account.teams(None, f"teams:{aad_object_id}"), now) as ctx:
-            member = identity.link_by_email(ctx, identity.TEAMS_ID, aad_object_id, emails)
-            if member is None:
-                return None
-            ctx.session.commit()
-            return member.id
+        linker = Caller(None, f"teams:{aad_object_id}", Via.TEAMS)
+        return link_account_by_email(
+            self.runtime.sessions, linker, identity.TEAMS_ID, aad_object_id, emails, now
+        )
 
     def _remember(
         self,

@@ -17,7 +17,7 @@ channel, in the same transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -30,7 +30,7 @@ from db.models import ProcessedEvent
 from handlers.commands import Command
 from handlers.context import Caller, Ctx
 from handlers.dispatch import handle, run
-from handlers.identity import Account, identify
+from handlers.identity import Account, identify, link_by_email
 from handlers.reply import Reply
 
 log = logging.getLogger("crb.run")
@@ -86,6 +86,25 @@ def run_command(
     if isinstance(command, str):
         return run_use_case(sessions, who, now, lambda ctx: handle(ctx, command))
     return run_use_case(sessions, who, now, lambda ctx: run(ctx, command))
+
+
+def link_account_by_email(
+    sessions: Sessions,
+    linker: Caller,
+    field: str,
+    account_id: str,
+    emails: Sequence[str],
+    now: datetime,
+) -> int | None:
+    """Link a platform account to the active member with one of ``emails``, in one transaction
+    (``handlers.identity.link_by_email`` checks for clashes inside it). The member's id, or None.
+    """
+    with unit(sessions, linker, now) as ctx:
+        member = link_by_email(ctx, field, account_id, emails)
+        if member is None:
+            return None
+        ctx.session.commit()
+        return member.id
 
 
 def first_time(sessions: Sessions, platform: str, key: str, now: datetime) -> bool:

@@ -90,7 +90,7 @@ def test_healthz_reports_the_database_and_the_scheduler(runtime: Runtime) -> Non
             "scheduler": {"running": False, "last_tick": None, "last_error": None, "stale": False},
         },
     )
-    ticker = Ticker(runtime.sessions, [])
+    ticker = Ticker(runtime.sessions, [], wall_clock)
 
     async def ticking_then_stale(client: aiohttp.ClientSession, base: str) -> list[dict]:
         for _ in range(100):  # the clock ticks once at start-up
