@@ -243,7 +243,7 @@ def test_the_sample_minutes_with_nasty_lines_import_or_are_refused(
         # each example starts from the sample board).
         for initials in ("AC", "CR"):
             member = queries.member_by_initials(ctx.session, ctx.board, initials)
-            as_member = Ctx(ctx.session, ctx.board, Caller(member, initials), ctx.now)
+            as_member = Ctx(ctx.session, ctx.board, Caller(member, initials, Via.CONSOLE), ctx.now)
             for command in ("outstanding", "mine", "next"):
                 assert_safe_reply(handle(as_member, command))
 
