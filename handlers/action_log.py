@@ -203,7 +203,7 @@ def _happening(event: AuditEvent, meeting: date | None) -> Happening:
     return Happening(
         at=event.at,
         who=f"{actor.name} ({actor.initials})" if actor else event.actor_label,
-        how=getattr(event, "channel", None) or _channel_from_label(event.actor_label),
+        how=event.channel or _channel_from_label(event.actor_label),
         what=_what(event, meeting),
         note=event.note,
         rag=event.rag,
@@ -211,7 +211,8 @@ def _happening(event: AuditEvent, meeting: date | None) -> Happening:
 
 
 def _channel_from_label(label: str) -> str | None:
-    """Events recorded before the audit trail kept the channel: the label often says it."""
+    """Events recorded before the audit trail kept its channel (revision 0006): the label
+    often says it."""
     prefix = label.split(":", 1)[0]
     return prefix if prefix in ("cli", "import", "slack", "teams", "console", "email") else None
 

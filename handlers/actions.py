@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from db import queries
 from db.models import Action, ActionOwner, ActionStatus, AuditEvent, EventKind, Member
@@ -19,7 +18,7 @@ from handlers.refs import ActionId, Ref, Target
 from handlers.reply import Reply, Section, Tone
 from handlers.resolve import resolve
 from handlers.views import action_views, display_refs, may_change
-from scheduler.calendar import local_date, zone
+from planning.calendar import local_date, zone
 
 
 def _stamp(ctx: Ctx) -> str:
@@ -43,32 +42,18 @@ def named(ctx: Ctx, action: Action) -> str:
     return display_refs(ctx.session, ctx.board, [action])[action.id]
 
 
-def _find(ctx: Ctx, target: Target, status: ActionStatus | None) -> Action:
-    if isinstance(target, Ref):
-        return resolve(ctx, target, status)
-    action = ctx.session.get(Action, target.id, options=(joinedload(Action.owner_links),))
-    if action is None or action.board_id != ctx.board.id:
-        raise NotFound(f"There is no {target} on {ctx.board.name}.")
-    return action
-
-
-def _as_shown(ctx: Ctx, target: Target, action: Action, status: ActionStatus | None) -> None:
-    """An action named by id must still be as the form showed it, and in the status needed."""
-    if not isinstance(target, ActionId):
-        return  # a REF was resolved among actions of the status needed
-    if target.seen is not None and target.seen != version(ctx, action):
+def _as_shown(ctx: Ctx, target: Target, action: Action) -> None:
+    """An action named by a form must still be as the form's page showed it."""
+    if isinstance(target, ActionId) and target.seen not in (None, version(ctx, action)):
         raise Stale(
             f"{named(ctx, action)} has changed since you opened it, so nothing was changed. "
             "Here it is as it is now."
         )
-    if status is not None and action.status != status:
-        state = "already done" if action.status == ActionStatus.DONE else "still open"
-        raise UserError(f"{named(ctx, action)} is {state}. Nothing changed.")
 
 
 def _changeable(ctx: Ctx, target: Target, status: ActionStatus | None, verb: str) -> Action:
     member = ctx.require_member()
-    action = _find(ctx, target, status)
+    action = resolve(ctx, target, status)
     if not may_change(member, action):
         owners = ", ".join(f"{o.name} ({o.initials})" for o in action.owners) or "nobody yet"
         shown = target if isinstance(target, Ref) else named(ctx, action)
@@ -76,7 +61,7 @@ def _changeable(ctx: Ctx, target: Target, status: ActionStatus | None, verb: str
             f"You can't {verb} {shown}: it belongs to {owners}. "
             "Only its owner, the chair or the secretariat can."
         )
-    _as_shown(ctx, target, action, status)
+    _as_shown(ctx, target, action)
     return action
 
 
@@ -112,12 +97,13 @@ def reopen(ctx: Ctx, command: Reopen) -> Reply:
 
 
 def note(ctx: Ctx, command: Note) -> Reply:
-    try:
-        action = _changeable(ctx, command.ref, ActionStatus.OPEN, "update")
-    except NotFound:
-        if isinstance(command.ref, ActionId):
-            raise
+    if isinstance(command.ref, ActionId):  # the page of a closed action takes updates too
         action = _changeable(ctx, command.ref, None, "update")
+    else:
+        try:
+            action = _changeable(ctx, command.ref, ActionStatus.OPEN, "update")
+        except NotFound:
+            action = _changeable(ctx, command.ref, None, "update")
     record(ctx, EventKind.NOTE, action=action, note=command.text, rag=command.rag)
     ctx.session.flush()
     return _changed(ctx, "Update recorded on {ref}", action)
@@ -181,9 +167,13 @@ def reassign(ctx: Ctx, command: Reassign) -> Reply:
     """Give an open action to other owners; by id, also give an owner to one that has none (an
     import's ``03-?``), whatever its status."""
     _require_officer(ctx, "reassign actions")
-    action = _find(ctx, command.ref, ActionStatus.OPEN)
+    # By id, an action with no owner (an import's ``03-?``) is given one whatever its status.
+    by_id = isinstance(command.ref, ActionId)
+    action = resolve(ctx, command.ref, None if by_id else ActionStatus.OPEN)
     unowned = not action.owner_links
-    _as_shown(ctx, command.ref, action, None if unowned else ActionStatus.OPEN)
+    if by_id and not unowned and action.status != ActionStatus.OPEN:
+        raise UserError(f"{named(ctx, action)} is done: reopen it first. Nothing changed.")
+    _as_shown(ctx, command.ref, action)
     before = list(action.owner_initials)
     owners = _owners(ctx, command.owners)
     if [o.initials for o in owners] == before:
@@ -207,8 +197,8 @@ def reassign(ctx: Ctx, command: Reassign) -> Reply:
 def edit_text(ctx: Ctx, command: EditText) -> Reply:
     """Correct what an action says (the chair or the secretariat): its REF stays the same."""
     _require_officer(ctx, "edit what an action says")
-    action = _find(ctx, command.ref, None)
-    _as_shown(ctx, command.ref, action, None)
+    action = resolve(ctx, command.ref, None)
+    _as_shown(ctx, command.ref, action)
     text = clean_text(command.text)
     if not text:
         raise UserError("The action's text is empty: say what is to be done.")

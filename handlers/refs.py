@@ -38,7 +38,8 @@ class Ref:
 
 @dataclass(frozen=True)
 class ActionId:
-    """An action named by its stable id, as a button, a form or an email link carries it.
+    """An action named by its stable id: what buttons, forms and email links carry, so that
+    nothing needs to be parsed again (a REF can come to name another action as others close).
 
     ``seen`` is the action's version (``handlers.actions.version``) as the page that sent the form
     showed it: if the action has changed since, nothing changes and the person is shown it as it is

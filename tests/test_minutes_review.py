@@ -22,6 +22,7 @@ from db.models import (
     Role,
 )
 from handlers.errors import Forbidden, MinutesError, UserError
+from handlers.identity import Account, Via
 from handlers.members import add_member
 from handlers.minutes import review
 from handlers.minutes.review import CREATED, DROPPED, Fixes, NewMember
@@ -46,10 +47,8 @@ def upload(runtime: Runtime, initials: str = "RT") -> int:
     return upload_id
 
 
-def _caller(initials: str):
-    from bot.runtime import by_initials
-
-    return by_initials(initials, f"test:{initials}")
+def _caller(initials: str) -> Account:
+    return Account.initials(initials, Via.WEB, f"test:{initials}")
 
 
 def preview(

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from db.models import Action, ActionStatus, AuditEvent
+from db.models import Action, ActionStatus, AuditEvent, EventKind
 from tests.action_harness import action_id
 from tests.web_harness import WebDesk, assert_accessible, screenshot, sign_in
 
@@ -63,6 +63,14 @@ def test_an_owner_marks_their_action_done_and_updates_it_from_its_page(web_desk:
     done = {"csrf_token": visitor.csrf_from(page), "version": form_version(page.text)}
     assert visitor.post(f"/actions/{paper}/done", done).status_code == 303
     assert action_of(web_desk, paper).status == ActionStatus.DONE
+    with web_desk.runtime.sessions() as session:
+        kinds = [EventKind.NOTE, EventKind.DONE]
+        channels = session.scalars(
+            select(AuditEvent.channel).where(
+                AuditEvent.kind.in_(kinds), AuditEvent.action_id == paper
+            )
+        ).all()
+        assert channels == ["web", "web"]
 
 
 def test_a_stale_form_changes_nothing_and_shows_the_action_as_it_is_now(

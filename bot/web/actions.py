@@ -12,16 +12,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web.core import problem, render, signed_in, with_unit
+from bot.web.core import problem, render, run_use_case, signed_in, with_unit
 from db.models import Rag
 from handlers import dispatch
 from handlers.action_log import action_log, action_record
 from handlers.commands import Command, Done, EditText, Note, Reassign, Reopen, parse_owners
-from handlers.context import Ctx
 from handlers.errors import Forbidden, NotFound, NotLinked, Stale, UserError
 from handlers.refs import ActionId
-from handlers.reply import Reply
-from scheduler.calendar import zone
+from planning.calendar import zone
 
 routes = web.RouteTableDef()
 
@@ -167,14 +165,8 @@ async def change_action(request: web.Request) -> web.StreamResponse:
             request, errors=[(error.field, error.message)], form=kept, status=400
         )
 
-    def work(ctx: Ctx) -> Reply:
-        reply = dispatch.perform(ctx, command)
-        if reply.changed:
-            ctx.session.commit()
-        return reply
-
     try:
-        reply = await with_unit(request, work)
+        reply = await run_use_case(request, lambda ctx: dispatch.perform(ctx, command))
     except UserError as error:
         status = ERROR_STATUS.get(type(error), 400)
         return await _action_page(

@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session
 from bot.delivery import build_channels
 from bot.runtime import Runtime
 from db.models import Board, Meeting, Member
-from handlers.context import Caller, Ctx
+from handlers import run
+from handlers.context import Ctx
+from handlers.identity import Account, Via
 from handlers.reply import Reply
 from scheduler.channels import Channel
 
@@ -178,10 +180,12 @@ def officer_only(handler: Handler) -> Handler:
 # ---------------------------------------------------------------- database work
 
 
-def web_caller(session: Session, member_id: int | None, channel: str) -> Caller:
-    """The caller for a web request: the signed-in member, through ``channel`` ("web")."""
-    member = session.get(Member, member_id) if member_id is not None else None
-    return Caller(member, channel)
+def web_account(member_id: int | None, channel: str) -> Account:
+    """Who a web request comes from: the member its session vouches for (active members only,
+    ``handlers.identity``), through ``channel`` ("web")."""
+    if member_id is None:
+        return Account(Via(channel), None, None, str(channel))
+    return Account.member(member_id, channel)
 
 
 async def with_unit(request: web.Request, work: Callable[[Ctx], T], *, channel: str = "web") -> T:
@@ -197,7 +201,7 @@ async def with_unit(request: web.Request, work: Callable[[Ctx], T], *, channel: 
     at = now(request)
 
     def run() -> T:
-        with runtime.unit(lambda s, _b: web_caller(s, member_id, channel), at) as ctx:
+        with runtime.unit(web_account(member_id, channel), at) as ctx:
             return work(ctx)
 
     return await runtime.run_in_thread(run)
@@ -210,7 +214,21 @@ async def run_command(request: web.Request, text: str, *, channel: str = "web") 
     member = current_member(request)
     member_id = member.id if member else None
     return await runtime.run_in_thread(
-        runtime.execute, lambda s, _b: web_caller(s, member_id, channel), text, now(request)
+        runtime.execute, web_account(member_id, channel), text, now(request)
+    )
+
+
+async def run_use_case(
+    request: web.Request, use_case: Callable[[Ctx], Reply], *, channel: str = "web"
+) -> Reply:
+    """Run a use-case (a parsed command, say) as the signed-in member through the one entry point
+    (``handlers.run``): one transaction, committed only when the reply says it changed the board.
+    A refusal raised inside rolls everything back and is raised here, for the page to show."""
+    runtime = runtime_of(request)
+    member = current_member(request)
+    account = web_account(member.id if member else None, channel)
+    return await runtime.run_in_thread(
+        run.run_use_case, runtime.sessions, account, now(request), use_case
     )
 
 
