@@ -100,6 +100,10 @@ def test_the_secretariat_imports_word_minutes_fixing_an_unknown_owner(
     assert "03-DP/RT Left out" in main
     assert_accessible(page)
     screenshot(page, "minutes-preview")
+    page.set_viewport_size({"width": 375, "height": 740})  # on a phone, the rows stack
+    assert page.evaluate("document.body.scrollWidth") <= 375
+    screenshot(page, "minutes-preview-phone")
+    page.set_viewport_size({"width": 1024, "height": 768})
 
     page.get_by_role("button", name="Import these minutes").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Minutes imported"
