@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.logs import configure
 from bot.runtime import Runtime
 from db.models import Action, AuditEvent, Member, SignInLink, WebSession
 from handlers import web_access
@@ -312,3 +315,40 @@ def test_slack_and_healthz_are_left_alone(web_desk: WebDesk) -> None:
     health = web_desk.visitor().get("/healthz")
     assert health.status_code == 200 and health.json()["status"] == "ok"
     assert "Content-Security-Policy" not in health.headers
+
+
+def test_sign_in_links_and_sessions_are_never_logged(
+    web_desk: WebDesk, caplog: pytest.LogCaptureFixture
+) -> None:
+    stream = io.StringIO()
+    handler = configure(logging.INFO, stream=stream)
+    try:
+        link = web_desk.sign_in_link("DP")
+        visitor = web_desk.visitor()
+        page = visitor.get(link)
+        visitor.post("/signin", {"token": token_of(link), "csrf_token": visitor.csrf_from(page)})
+        session_id = visitor.http.cookies["crb_session"]
+        visitor.get("/")
+        visitor.get(link)  # used now: refused, and the refusal is not logged with the token
+        visitor.post("/signout", {"csrf_token": visitor.csrf_from(visitor.get("/"))})
+    finally:
+        logging.getLogger().removeHandler(handler)
+    written = stream.getvalue() + caplog.text
+    assert '"path": "/signin"' in stream.getvalue()  # the requests were logged
+    for secret in (token_of(link), token_of(link).split(".")[0], session_id):
+        assert secret not in written
+
+
+def test_the_log_redacts_a_token_whatever_logged_it() -> None:
+    stream = io.StringIO()
+    handler = configure(logging.INFO, stream=stream)
+    try:
+        logging.getLogger("crb.test").info(
+            "fetched https://x/signin?token=ab12.cd34 with Cookie crb_session=ef56.78; code=q1"
+        )
+    finally:
+        logging.getLogger().removeHandler(handler)
+    line = stream.getvalue()
+    for secret in ("ab12", "cd34", "ef56", "q1"):
+        assert secret not in line
+    assert "token=[redacted]" in line

@@ -35,6 +35,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 WEB_RUNTIME = web.AppKey("web_runtime", Runtime)
 WEB_CLOCK = web.AppKey("web_clock", Callable[[], datetime])
 WEB_RESOURCES = web.AppKey("web_resources", set)  # the routes the desk's middleware looks after
+WEB_OIDC = web.AppKey("web_oidc", list)  # [the OpenID Connect client], once first used
 WEB_SENDS = web.AppKey("web_sends", set)  # emails still being sent (finished at shutdown)
 WEB_CHANNELS = web.AppKey("web_channels", list)  # [the delivery channels], once known
 DESK = "crb_desk"  # request key: the ``Desk`` the middleware loaded
