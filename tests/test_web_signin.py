@@ -352,3 +352,60 @@ def test_the_log_redacts_a_token_whatever_logged_it() -> None:
     for secret in ("ab12", "cd34", "ef56", "q1"):
         assert secret not in line
     assert "token=[redacted]" in line
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def test_the_web_settings_are_checked_and_their_secrets_never_shown() -> None:
+    from bot import config as config_module
+    from handlers.errors import UserError
+
+    key, old = "k" * 40, "o" * 40
+    config = config_module.load(
+        {
+            "CRB_PUBLIC_URL": "https://crb.example.gov.uk/",
+            "CRB_SECRET_KEY": f"{key}, {old}",
+            "CRB_OIDC_CLIENT_SECRET": "the-oidc-client-secret",
+        }
+    )
+    assert config.public_url == "https://crb.example.gov.uk"
+    assert config.link_base == "https://crb.example.gov.uk"
+    assert config.secret_keys == (key, old)
+    for secret in (key, old, "the-oidc-client-secret"):
+        assert secret not in repr(config)
+        assert secret in config.secrets()
+    assert config_module.load({}).link_base == "http://localhost:3000"
+    for bad in ({"CRB_PUBLIC_URL": "crb.example.gov.uk"}, {"CRB_SECRET_KEY": "short"}):
+        with pytest.raises(UserError):
+            config_module.load(bad)
+
+
+def test_serving_without_a_public_url_says_where_links_will_point(
+    sqlite_board: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.server import make_app
+
+    make_app(sqlite_board)
+    assert "CRB_PUBLIC_URL is not set" in caplog.text
+
+
+def test_links_and_sessions_survive_a_restart_and_die_with_the_key(
+    sqlite_board: Runtime, web_desk_on: Any
+) -> None:
+    from tests.conftest import make_runtime
+
+    first = web_desk_on(sqlite_board)
+    visitor = first.visitor()
+    visitor.sign_in("DP")
+    link = "/signin?token=" + token_of(first.sign_in_link("CR"))  # to open on any instance
+    # Another instance on the same database, with the generated key: both still work.
+    second = web_desk_on(make_runtime(sqlite_board.config.database_url))
+    visitor.desk = second
+    assert visitor.get("/").status_code == 200
+    assert second.visitor().get(link).status_code == 200
+    # An instance given its own key no longer accepts what the generated key signed.
+    keyed = web_desk_on(make_runtime(sqlite_board.config.database_url), secret_key="n" * 40)
+    visitor.desk = keyed
+    assert visitor.get("/").status_code == 303
+    assert keyed.visitor().get(link).status_code == 410
