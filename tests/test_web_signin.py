@@ -60,6 +60,8 @@ def test_the_secretariat_signs_in_with_crb_web_link_and_sees_the_board(
     page = browser_page
     page.goto(link)
     assert page.get_by_role("heading", level=1).inner_text().startswith("Sign in to the")
+    assert_accessible(page)
+    screenshot(page, "sign-in")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(desk.url("/"))
     assert page.get_by_role("heading", name="The board").is_visible()
@@ -409,3 +411,17 @@ def test_links_and_sessions_survive_a_restart_and_die_with_the_key(
     visitor.desk = keyed
     assert visitor.get("/").status_code == 303
     assert keyed.visitor().get(link).status_code == 410
+
+
+def test_without_chromium_browser_tests_skip_saying_why_or_fail_in_ci(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.web_harness import require_chromium
+
+    missing = tmp_path / "chromium"
+    monkeypatch.delenv("CRB_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium"):
+        require_chromium(missing)
+    monkeypatch.setenv("CRB_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="CRB_REQUIRE_BROWSER=1"):
+        require_chromium(missing)

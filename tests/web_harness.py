@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from bot.runtime import Runtime
@@ -142,9 +143,15 @@ def loopback_smtp() -> Iterator[tuple[int, MailHandler]]:
 # ---------------------------------------------------------------- the browser
 
 
-def browser_required() -> bool:
-    """In CI (``CRB_REQUIRE_BROWSER=1``) a missing browser fails the tests instead of skipping."""
-    return os.environ.get("CRB_REQUIRE_BROWSER", "") == "1"
+def require_chromium(path: Path = CHROMIUM) -> Path:
+    """The browser to launch. Missing, the browser tests are skipped and say why; in CI
+    (``CRB_REQUIRE_BROWSER=1``) they fail instead."""
+    if not path.exists():
+        reason = f"{path} is missing: apt-get install -y chromium (browser tests skipped)"
+        if os.environ.get("CRB_REQUIRE_BROWSER", "") == "1":
+            pytest.fail(f"CRB_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return path
 
 
 def sign_in(page: Any, desk: WebDesk, initials: str) -> None:
