@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -220,3 +222,20 @@ def test_the_provider_must_name_the_configured_issuer(
     )
     with pytest.raises(SignInFailed, match="issuer"):
         OidcClient(config).metadata()
+
+
+@pytest.mark.parametrize(
+    ("asked", "landed"),
+    [("/signed-out", "/signed-out"), ("//evil.example/x", "/"), ("https://evil.example", "/")],
+)
+def test_after_signing_in_the_browser_goes_back_only_to_a_page_of_this_site(
+    desk: WebDesk, provider: OidcProvider, asked: str, landed: str
+) -> None:
+    provider.user = User(sub="dp-sub", name="Damian Pettit", oid=DP_OID)
+    visitor = desk.visitor()
+    login = visitor.get("/login", params={"next": asked})
+    start = re.search(r'href="(/auth/microsoft\?[^"]+)"', login.text)
+    assert start
+    to_provider = visitor.get(html.unescape(start.group(1)))
+    back = requests.get(to_provider.headers["Location"], allow_redirects=False, timeout=10)
+    assert visitor.get(back.headers["Location"]).headers["Location"] == landed

@@ -119,6 +119,17 @@ def test_the_link_page_changes_nothing_until_the_button_is_pressed(web_desk: Web
     assert person.get("/").status_code == 200
 
 
+def test_signing_in_as_someone_else_ends_the_browsers_first_session(web_desk: WebDesk) -> None:
+    visitor = web_desk.visitor()
+    visitor.sign_in("DP")
+    first = visitor.http.cookies["crb_session"]
+    visitor.sign_in("CR")
+    assert "Signed in as Claire Richardson" in visitor.get("/").text
+    replayed = web_desk.visitor()
+    replayed.http.cookies.set("crb_session", first)
+    assert replayed.get("/").status_code == 303
+
+
 def test_a_used_link_is_refused(web_desk: WebDesk) -> None:
     link = web_desk.sign_in_link("DP")
     first = web_desk.visitor()

@@ -135,6 +135,14 @@ def public_base(request: web.Request) -> str:
     return runtime_of(request).config.link_base
 
 
+def local_path(path: str) -> str:
+    """``path`` if it is a page of this site, else "/": a ``next=`` never sends anyone elsewhere
+    (``//evil.example``, ``/\\evil.example`` and ``https://…`` are all refused)."""
+    if path.startswith("/") and not path.startswith(("//", "/\\")):
+        return path
+    return "/"
+
+
 def absolute_url(request: web.Request, path: str, **query: str) -> str:
     url = public_base(request) + path
     return f"{url}?{urlencode(query)}" if query else url

@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.web.core import (
     WEB_OIDC,
     desk,
+    local_path,
     now,
     problem,
     public_base,
@@ -52,19 +53,12 @@ def _not_configured(request: web.Request) -> web.Response:
     )
 
 
-def _local(path: str) -> str:
-    """Only a path on this site: never a redirect to somewhere else (``//evil``, ``/\\evil``)."""
-    if path.startswith("/") and not path.startswith(("//", "/\\")):
-        return path
-    return "/"
-
-
 @routes.get("/auth/microsoft")
 async def start(request: web.Request) -> web.StreamResponse:
     client = _client(request)
     if client is None:
         return _not_configured(request)
-    flow = Flow.start(_local(request.query.get("next", "/")), now(request))
+    flow = Flow.start(local_path(request.query.get("next", "/")), now(request))
     redirect_uri = public_base(request) + CALLBACK_PATH
     try:
         url = await asyncio.to_thread(client.authorization_url, redirect_uri, flow)
