@@ -99,6 +99,22 @@ def test_signing_out_ends_the_session_everywhere(web_desk: WebDesk, browser_page
     assert thief.get("/").headers["Location"].startswith("/login")
 
 
+def test_everything_works_without_javascript(web_desk: WebDesk, chromium: Any) -> None:
+    from tests.web_harness import sign_in
+
+    context = chromium.new_context(java_script_enabled=False, locale="en-GB")
+    try:
+        page = context.new_page()
+        sign_in(page, web_desk, "RT")
+        assert page.get_by_role("heading", name="Reminders planned").is_visible()
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(web_desk.url("/signed-out"))
+        page.goto(web_desk.url("/"))
+        assert page.url.startswith(web_desk.url("/login"))
+    finally:
+        context.close()
+
+
 # ---------------------------------------------------------------- links
 
 
@@ -436,3 +452,24 @@ def test_without_chromium_browser_tests_skip_saying_why_or_fail_in_ci(
     monkeypatch.setenv("CRB_REQUIRE_BROWSER", "1")
     with pytest.raises(pytest.fail.Exception, match="CRB_REQUIRE_BROWSER=1"):
         require_chromium(missing)
+
+
+def test_a_notice_after_a_post_shows_once_escaped(sqlite_board: Runtime, web_desk_on: Any) -> None:
+    from aiohttp import web
+
+    from bot.web.core import see_other
+
+    routes = web.RouteTableDef()
+
+    @routes.post("/try-a-notice")
+    async def act(request: web.Request) -> web.StreamResponse:
+        raise see_other(request, "/", notice="04-DP is done <script>")
+
+    visitor = web_desk_on(sqlite_board, extra_routes=routes).visitor()
+    visitor.sign_in("DP")
+    csrf = visitor.csrf_from(visitor.get("/"))
+    assert visitor.post("/try-a-notice", {"csrf_token": csrf}).status_code == 303
+    shown = visitor.get("/").text
+    assert "govuk-notification-banner--success" in shown
+    assert "04-DP is done &lt;script&gt;" in shown
+    assert "govuk-notification-banner" not in visitor.get("/").text

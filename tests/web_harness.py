@@ -20,9 +20,11 @@ from typing import Any
 
 import pytest
 import requests
+from aiohttp import web
 
 from bot.runtime import Runtime
 from bot.server import make_app
+from bot.web.core import WEB_RESOURCES
 from handlers import web_access
 from handlers.context import Caller
 from handlers.members import find_member
@@ -52,12 +54,24 @@ class MovableClock:
 class WebDesk:
     """``make_app`` served on loopback for one test, on ``runtime``'s database."""
 
-    def __init__(self, runtime: Runtime, clock: MovableClock, **config: Any) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        clock: MovableClock,
+        *,
+        extra_routes: web.RouteTableDef | None = None,
+        **config: Any,
+    ) -> None:
+        """``config``: settings to change (``public_url=…``); ``extra_routes``: pages a test
+        adds, looked after by the desk's middleware like its own."""
         if config:
             runtime.config = replace(runtime.config, **config)
         self.runtime = runtime
         self.clock = clock
-        self.server = LoopbackServer(make_app(runtime, clock=clock))
+        app = make_app(runtime, clock=clock)
+        if extra_routes is not None:
+            app[WEB_RESOURCES].update(r.resource for r in app.router.add_routes(extra_routes))
+        self.server = LoopbackServer(app)
 
     def __enter__(self) -> WebDesk:
         self.server.start()

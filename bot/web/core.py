@@ -6,6 +6,7 @@ through ``with_unit`` or ``run_command``, render a template. See ``bot/web/READM
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import hmac
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from bot.delivery import build_channels
 from bot.runtime import Runtime
 from db.models import Board, Meeting, Member
+from handlers import web_access
 from handlers.context import Caller, Ctx
 from handlers.reply import Reply
 from scheduler.channels import Channel
@@ -43,6 +45,8 @@ CSRF_SEED = "crb_csrf_seed"  # request key: a CSRF cookie value to set on the re
 
 SESSION_COOKIE = "crb_session"
 CSRF_COOKIE = "crb_csrf"
+NOTICE_COOKIE = "crb_notice"  # the success message shown once on the page a POST redirects to
+NOTICE_PURPOSE = "crb.notice"
 CSRF_FIELD = "csrf_token"
 
 
@@ -292,7 +296,41 @@ def render(
         navigation=NAVIGATION,
         current_path=request.path,
     )
-    return aiohttp_jinja2.render_template(template, request, page, status=status)
+    page["notice"] = _notice(request)
+    response = aiohttp_jinja2.render_template(template, request, page, status=status)
+    if NOTICE_COOKIE in request.cookies:
+        response.del_cookie(NOTICE_COOKIE, path="/")  # shown once
+    return response
+
+
+def see_other(
+    request: web.Request, location: str, *, notice: str | None = None
+) -> web.HTTPSeeOther:
+    """Redirect after a POST (raise it); ``notice`` shows once, as a success banner, on the page
+    it leads to: ``raise see_other(request, "/actions", notice="04-CR is done")``."""
+    response = web.HTTPSeeOther(local_path(location))
+    if notice:
+        encoded = base64.urlsafe_b64encode(notice.encode()).decode().rstrip("=")
+        response.set_cookie(
+            NOTICE_COOKIE,
+            web_access.sign(signing_keys(request), NOTICE_PURPOSE, encoded),
+            httponly=True,
+            samesite="Lax",
+            path="/",
+            max_age=300,
+        )
+    return response
+
+
+def _notice(request: web.Request) -> str | None:
+    value = request.cookies.get(NOTICE_COOKIE)
+    encoded = web_access.unsign(signing_keys(request), NOTICE_PURPOSE, value) if value else None
+    if encoded is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except ValueError:
+        return None
 
 
 def problem(request: web.Request, title: str, message: str, *, status: int = 400) -> web.Response:
