@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -31,6 +32,12 @@ from tests.loopback import LoopbackServer
 
 CLIENT_ID = "crb-desk-test-client"
 CLIENT_SECRET = "a-client-secret-for-the-loopback-provider"
+
+
+@cache
+def signing_key() -> RSAKey:
+    """The provider's RSA key: made once per test process (2048-bit keys take a while)."""
+    return RSAKey.generate_key(2048, {"kid": "k1"})
 
 
 @dataclass
@@ -138,7 +145,7 @@ class OidcProvider:
     redirect_uri: str
     user: User | None = None
     clock: Callable[[], float] = time.time  # what "now" is in the tokens it issues
-    key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, {"kid": "k1"}))
+    key: RSAKey = field(default_factory=signing_key)
     codes: dict[str, Code] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
