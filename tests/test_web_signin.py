@@ -7,6 +7,7 @@ import json
 import logging
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -473,3 +474,34 @@ def test_a_notice_after_a_post_shows_once_escaped(sqlite_board: Runtime, web_des
     assert "govuk-notification-banner--success" in shown
     assert "04-DP is done &lt;script&gt;" in shown
     assert "govuk-notification-banner" not in visitor.get("/").text
+
+
+def test_officer_only_pages_are_for_the_chair_and_the_secretariat(
+    sqlite_board: Runtime, web_desk_on: Any
+) -> None:
+    from aiohttp import web
+
+    from bot.web.core import current_member, officer_only
+
+    routes = web.RouteTableDef()
+
+    @routes.get("/officers-page")
+    @officer_only
+    async def page(request: web.Request) -> web.StreamResponse:
+        member = current_member(request)
+        assert member is not None
+        return web.Response(text=f"for {member.initials}")
+
+    desk = web_desk_on(sqlite_board, extra_routes=routes)
+    stranger = desk.visitor().get("/officers-page?x=1")
+    assert stranger.status_code == 303
+    location = urlsplit(stranger.headers["Location"])
+    assert location.path == "/login"
+    assert parse_qs(location.query) == {"next": ["/officers-page?x=1"]}
+    for initials, status in (("DP", 403), ("RT", 200), ("AC", 200)):
+        visitor = desk.visitor()
+        visitor.sign_in(initials)
+        answer = visitor.get("/officers-page")
+        assert answer.status_code == status, initials
+        if status == 403:
+            assert "Only the chair and the secretariat" in answer.text
