@@ -119,6 +119,20 @@ def test_everything_works_without_javascript(web_desk: WebDesk, chromium: Any) -
 # ---------------------------------------------------------------- links
 
 
+def test_links_and_sessions_on_either_database(board: Runtime, web_desk_on: Any) -> None:
+    """The sign-in rules on SQLite and PostgreSQL: a link works once; sign-out ends the session."""
+    desk = web_desk_on(board)
+    link = desk.sign_in_link("DP")
+    visitor = desk.visitor()
+    page = visitor.get(link)
+    form = {"token": token_of(link), "csrf_token": visitor.csrf_from(page)}
+    assert visitor.post("/signin", form).status_code == 303
+    assert "Signed in as Damian Pettit" in visitor.get("/").text
+    assert visitor.post("/signin", form).status_code == 410
+    assert visitor.post("/signout", {"csrf_token": form["csrf_token"]}).status_code == 303
+    assert visitor.get("/").status_code == 303
+
+
 def test_the_link_page_changes_nothing_until_the_button_is_pressed(web_desk: WebDesk) -> None:
     link = web_desk.sign_in_link("DP")
     before = counts(web_desk.runtime)
