@@ -91,6 +91,8 @@ def _mac(key: str, purpose: str, raw: str) -> str:
 def unsign(keys: Sequence[str], purpose: str, token: str) -> str | None:
     """The random part of a token any of ``keys`` signed for ``purpose``; None for anything else
     (a token altered by one character, signed for another purpose, or by a retired key)."""
+    if not token.isascii():  # ours never are; a cookie or query may carry anything
+        return None
     raw, _, mac = token.strip().partition(".")
     if not raw or len(mac) != MAC_LENGTH:
         return None

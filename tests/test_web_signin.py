@@ -203,6 +203,27 @@ def test_an_altered_link_is_refused(web_desk: WebDesk) -> None:
     assert visitor.get(f"/signin?token={altered}").status_code == 410
 
 
+def test_a_token_or_csrf_field_in_any_characters_is_refused_politely(web_desk: WebDesk) -> None:
+    visitor = web_desk.visitor()
+    link = web_desk.sign_in_link("DP")
+    page = visitor.get(link)
+    mac = token_of(link).split(".")[1]
+    strange = token_of(link).split(".")[0] + "." + "é" * len(mac)
+    assert visitor.get("/signin", params={"token": strange}).status_code == 410
+    refused = visitor.post("/signin", {"token": token_of(link), "csrf_token": "é" * 64})
+    assert refused.status_code == 403
+    assert (
+        visitor.post(
+            "/signin", {"token": strange, "csrf_token": visitor.csrf_from(page)}
+        ).status_code
+        == 410
+    )
+    visitor.http.cookies.set("crb_session", strange)
+    assert visitor.get("/").status_code == 303
+    visitor.http.cookies.set("crb_csrf", "é" * 40)  # a mangled CSRF cookie is replaced
+    assert visitor.get("/login").status_code == 200
+
+
 def test_an_inactive_member_is_refused_a_link_and_a_session(web_desk: WebDesk) -> None:
     link = web_desk.sign_in_link("DP")
     signed_in = web_desk.visitor()

@@ -233,10 +233,15 @@ async def run_command(request: web.Request, text: str, *, channel: str = "web") 
 
 
 def _csrf_seed(request: web.Request) -> str:
-    seed = request.cookies.get(CSRF_COOKIE) or request.get(CSRF_SEED)
+    seed = _good_seed(request.cookies.get(CSRF_COOKIE)) or request.get(CSRF_SEED)
     if not seed:
         seed = request[CSRF_SEED] = secrets.token_urlsafe(32)
     return seed
+
+
+def _good_seed(seed: str | None) -> str | None:
+    """The browser's CSRF cookie, if it could be ours (a mangled one is replaced)."""
+    return seed if seed and seed.isascii() and 16 <= len(seed) <= 100 else None
 
 
 def _csrf_for(key: str, seed: str) -> str:
@@ -249,10 +254,10 @@ def csrf_token(request: web.Request) -> str:
 
 
 def csrf_valid(request: web.Request, form: Mapping[str, Any]) -> bool:
-    seed = request.cookies.get(CSRF_COOKIE)
+    seed = _good_seed(request.cookies.get(CSRF_COOKIE))
     given = form.get(CSRF_FIELD)
-    if not seed or not isinstance(given, str):
-        return False
+    if not seed or not isinstance(given, str) or not given.isascii():
+        return False  # ours are ASCII; compare_digest refuses a str that is not
     return any(hmac.compare_digest(_csrf_for(k, seed), given) for k in signing_keys(request))
 
 

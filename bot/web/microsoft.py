@@ -126,7 +126,7 @@ async def finish(request: web.Request) -> web.StreamResponse:
 
 
 def secrets_equal(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
+    return given.isascii() and hmac.compare_digest(given, expected)
 
 
 def _refused(request: web.Request, message: str, *, status: int = 400) -> web.Response:
