@@ -540,3 +540,21 @@ def test_officer_only_pages_are_for_the_chair_and_the_secretariat(
         assert answer.status_code == status, initials
         if status == 403:
             assert "Only the chair and the secretariat" in answer.text
+
+
+def test_hostile_input_to_the_sign_in_pages_is_refused_politely(web_desk: WebDesk) -> None:
+    from tests.nasty import NASTY
+
+    visitor = web_desk.visitor()
+    csrf = visitor.csrf_from(visitor.get(web_desk.sign_in_link("DP")))
+    before = counts(web_desk.runtime)
+    for name, text in NASTY:
+        typed = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        # A query longer than aiohttp takes (8 KB) is its 400; anything else, our refusal.
+        shown = visitor.get("/signin", params={"token": typed}).status_code
+        assert shown == 410 or (shown == 400 and len(typed) > 4000), name
+        pressed = visitor.post("/signin", {"token": typed, "csrf_token": csrf})
+        assert pressed.status_code == 410, name
+        login = visitor.get("/login", params={"next": typed}).status_code
+        assert login == 200 or (login == 400 and len(typed) > 4000), name
+    assert counts(web_desk.runtime) == before
