@@ -6,6 +6,7 @@ on either, and a browser test is the slowest kind. Use ``web_desk_on`` for a par
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -14,7 +15,12 @@ import pytest
 
 from bot.runtime import Runtime
 from tests.conftest import AFTER_MEETING, import_sample, make_runtime
-from tests.web_harness import MovableClock, WebDesk, require_chromium
+from tests.web_harness import (
+    MovableClock,
+    WebDesk,
+    loop_free_between_browser_calls,
+    require_chromium,
+)
 
 
 @pytest.fixture
@@ -51,10 +57,11 @@ def chromium() -> Iterator[Any]:
     path = require_chromium()
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    with sync_playwright() as playwright, loop_free_between_browser_calls():
         browser = playwright.chromium.launch(executable_path=str(path), headless=True)
         yield browser
         browser.close()
+        asyncio.events._set_running_loop(playwright._loop)  # as stopping Playwright expects
 
 
 @pytest.fixture

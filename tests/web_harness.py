@@ -8,6 +8,7 @@ without JavaScript). The browser pieces use Playwright's sync API on Debian's Ch
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import Iterator
@@ -143,8 +144,8 @@ class Visitor:
 
 @contextmanager
 def loopback_smtp() -> Iterator[tuple[int, MailHandler]]:
-    """``tests.doubles.smtp_server``, started from a worker thread: Playwright's sync API keeps
-    an event loop running on the test's own thread, where another cannot be started."""
+    """``tests.doubles.smtp_server``, started from a worker thread, so that it never depends on
+    the state of the test thread's event loop (see ``loop_free_between_browser_calls``)."""
     server = smtp_server()
     with ThreadPoolExecutor(1) as starter:
         started = starter.submit(server.__enter__).result()
@@ -166,6 +167,31 @@ def require_chromium(path: Path = CHROMIUM) -> Path:
             pytest.fail(f"CRB_REQUIRE_BROWSER=1 but {reason}")
         pytest.skip(reason)
     return path
+
+
+@contextmanager
+def loop_free_between_browser_calls() -> Iterator[None]:
+    """Playwright's sync API leaves its event loop marked as running on the test's thread between
+    calls (``playwright._impl._greenlets.wait_for_future``). With one browser kept for the whole
+    test process, every later test that calls ``asyncio.run`` (a tick, the CLI) or starts a loop
+    of its own would fail with "cannot be called from a running event loop". Here the loop is
+    marked running only for the duration of each browser call."""
+    from playwright._impl._sync_base import SyncBase
+
+    original = SyncBase._sync
+
+    def _sync(self: Any, awaitable: Any) -> Any:
+        asyncio.events._set_running_loop(self._loop)
+        try:
+            return original(self, awaitable)
+        finally:
+            asyncio.events._set_running_loop(None)
+
+    SyncBase._sync = _sync  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        SyncBase._sync = original  # type: ignore[method-assign]
 
 
 def sign_in(page: Any, desk: WebDesk, initials: str) -> None:
