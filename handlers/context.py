@@ -19,10 +19,14 @@ class Caller:
 
     member: Member | None
     label: str  # how the audit trail names them when no member does: "cli", "slack:U123"
+    channel: str  # what they came through ("slack", "web", "cli"…: handlers.identity.Via)
 
     @property
     def audit_label(self) -> str:
         return self.member.initials if self.member else self.label
+
+
+LINKS = "crb.links"  # Session.info key: ``now -> Links``, set by the runtime's session factory
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,12 @@ from sqlalchemy.orm import Session
 from bot.delivery import build_channels
 from bot.runtime import Runtime
 from db.models import Board, Meeting, Member
-from handlers import web_access
+from handlers import run, web_access
+from handlers.commands import Command
 from handlers.context import Caller, Ctx
+from handlers.identity import Account, Via
 from handlers.reply import Reply
+from handlers.run import Who
 from scheduler.channels import Channel
 
 T = TypeVar("T")
@@ -193,39 +196,42 @@ def officer_only(handler: Handler) -> Handler:
 # ---------------------------------------------------------------- database work
 
 
-def web_caller(session: Session, member_id: int | None, channel: str) -> Caller:
-    """The caller for a web request: the signed-in member, through ``channel`` ("web")."""
-    member = session.get(Member, member_id) if member_id is not None else None
-    return Caller(member, channel)
+def web_who(request: web.Request, channel: Via | str = Via.WEB) -> Who:
+    """Who a web request comes from: the signed-in member (looked up again, so a member
+    deactivated a moment ago is nobody), or an anonymous visitor, through ``channel``."""
+    member = current_member(request)
+    if member is not None:
+        return Account.member(member.id, channel)
+    return Caller(None, str(Via(channel)), str(Via(channel)))
 
 
-async def with_unit(request: web.Request, work: Callable[[Ctx], T], *, channel: str = "web") -> T:
+async def with_unit(
+    request: web.Request, work: Callable[[Ctx], T], *, channel: Via | str = Via.WEB
+) -> T:
     """Run ``work(ctx)`` on the runtime's worker threads, as the signed-in member.
 
     ``work`` calls ``ctx.session.commit()`` when it changed something; anything else is rolled
     back (so a ``UserError`` raised half-way changes nothing). ORM objects must not leave
-    ``work``: return plain values.
+    ``work``: return plain values. The audit trail records ``channel`` (``Via.WEB``).
     """
-    runtime = runtime_of(request)
-    member = current_member(request)
-    member_id = member.id if member else None
-    at = now(request)
+    runtime, who, at = runtime_of(request), web_who(request, channel), now(request)
 
     def run() -> T:
-        with runtime.unit(lambda s, _b: web_caller(s, member_id, channel), at) as ctx:
+        with runtime.unit(who, at) as ctx:
             return work(ctx)
 
     return await runtime.run_in_thread(run)
 
 
-async def run_command(request: web.Request, text: str, *, channel: str = "web") -> Reply:
-    """Run one chat command (``done 04-CR``) as the signed-in member: the same use-case as chat,
-    committed only when the reply says it changed the board."""
+async def run_command(
+    request: web.Request, command: Command | str, *, channel: Via | str = Via.WEB
+) -> Reply:
+    """Run one command (``done 04-CR``, or a parsed ``Command``) as the signed-in member: the same
+    use-case as chat (``handlers.run.run_command``), committed only when the reply says it
+    changed the board."""
     runtime = runtime_of(request)
-    member = current_member(request)
-    member_id = member.id if member else None
     return await runtime.run_in_thread(
-        runtime.execute, lambda s, _b: web_caller(s, member_id, channel), text, now(request)
+        run.run_command, runtime.sessions, web_who(request, channel), command, now(request)
     )
 
 
