@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers import actions, members, reminders, reports, uploads
+from handlers import actions, members, reminders, reports, uploads, web_access
 from handlers.commands import (
     Add,
     Command,
@@ -20,6 +20,7 @@ from handlers.commands import (
     Reassign,
     Reopen,
     Snooze,
+    Web,
     parse_command,
 )
 from handlers.context import Ctx
@@ -41,6 +42,7 @@ _HANDLERS: dict[type, Callable[[Ctx, Command], Reply]] = {
     Snooze: reminders.snooze,
     Link: members.link_command,
     ImportUpload: uploads.apply_upload,
+    Web: web_access.web_link_reply,
 }
 
 

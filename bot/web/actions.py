@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web.core import problem, render, run_use_case, signed_in, with_unit
+from bot.web.core import problem, render, run_use_case, see_other, signed_in, with_unit
 from db.models import Rag
 from handlers import dispatch
 from handlers.action_log import action_log, action_record
@@ -23,14 +23,6 @@ from planning.calendar import zone
 
 routes = web.RouteTableDef()
 
-# What the page says after each change (``?saved=``): a redirect after a POST carries no reply.
-SAVED = {
-    "done": "Marked done",
-    "reopen": "Reopened",
-    "update": "Update recorded",
-    "reassign": "Owners changed",
-    "text": "Action text changed",
-}
 RAGS = {"red": Rag.RED, "amber": Rag.AMBER, "green": Rag.GREEN}
 
 
@@ -53,14 +45,13 @@ async def actions_page(request: web.Request) -> web.StreamResponse:
 @routes.get(r"/actions/{action_id:\d+}")
 @signed_in
 async def action_page(request: web.Request) -> web.StreamResponse:
-    saved = SAVED.get(request.query.get("saved", ""))
-    return await _action_page(request, saved=saved)
+    return await _action_page(request)
 
 
 async def _action_page(
     request: web.Request,
     *,
-    saved: str | None = None,
+    info: str | None = None,
     errors: list[tuple[str, str]] | None = None,
     form: dict[str, str] | None = None,
     status: int = 200,
@@ -77,7 +68,7 @@ async def _action_page(
             "title": f"Action {record.view.ref}",
             "record": record,
             "tz": zone(record.timezone),
-            "saved": saved,
+            "info": info,
             "errors": errors or [],
             "form": form or {},
         },
@@ -173,8 +164,8 @@ async def change_action(request: web.Request) -> web.StreamResponse:
             request, errors=[(field, error.message)], form=kept, status=status
         )
     if not reply.changed:  # "already says that", "already belongs to": nothing to do
-        return await _action_page(request, saved=reply.title)
-    raise web.HTTPSeeOther(f"/actions/{action_id}?saved={verb}")
+        return await _action_page(request, info=reply.title)
+    raise see_other(request, f"/actions/{action_id}", notice=reply.title)
 
 
 ERROR_STATUS = {Forbidden: 403, NotLinked: 403, NotFound: 404, Stale: 409}

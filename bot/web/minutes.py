@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web.core import officer_only, problem, render, with_unit
+from bot.web.core import officer_only, problem, render, see_other, with_unit
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
 from handlers.members import check_initials
@@ -68,7 +68,7 @@ async def upload(request: web.Request) -> web.StreamResponse:
         upload_id = await with_unit(request, work)
     except UserError as error:
         return await _upload_page(request, [(FILE_FIELD, error.message)], 400)
-    raise web.HTTPSeeOther(f"/minutes/{upload_id}")
+    raise see_other(request, f"/minutes/{upload_id}")
 
 
 # ---------------------------------------------------------------- the preview
@@ -125,10 +125,10 @@ async def cancel(request: web.Request) -> web.StreamResponse:
         return reply
 
     try:
-        await with_unit(request, work)
+        reply = await with_unit(request, work)
     except UserError as error:
         return problem(request, "Nothing was cancelled", error.message, status=409)
-    raise web.HTTPSeeOther("/minutes")
+    raise see_other(request, "/minutes", notice=reply.title)
 
 
 async def _preview(
