@@ -28,7 +28,7 @@ from handlers.commands import Snooze
 from handlers.context import Ctx
 from handlers.errors import UserError
 from handlers.meetings import NextMeeting, next_meeting
-from handlers.reply import ActionView, Button, Reply, Section, Tone
+from handlers.reply import About, ActionView, Button, Reply, Section, Tone
 from handlers.reports import by_owner
 from handlers.views import action_views, buttons_for, display_refs, listed_views
 from scheduler import plan
@@ -60,9 +60,26 @@ def _countdown(ctx: Ctx, meeting: Meeting) -> str:
     return "tomorrow" if days == 1 else f"in {_plural(days, 'day')}"
 
 
-def _reply_to(ctx: Ctx) -> list[str]:
-    """Where an emailed owner's reply should go: the secretariat and the chair."""
-    return [m.email for m in queries.officers(ctx.session, ctx.board) if m.email]
+def _reply_to(ctx: Ctx) -> list[tuple[str, str]]:
+    """Where an emailed owner's reply should go: the secretariat and the chair (name, email)."""
+    return [(m.name, m.email) for m in queries.officers(ctx.session, ctx.board) if m.email]
+
+
+def board_marking(ctx: Ctx) -> str | None:
+    """The board's protective marking: the latest imported minutes' marking."""
+    meetings = queries.meetings(ctx.session, ctx.board)
+    return next((m.protective_marking for m in reversed(meetings) if m.protective_marking), None)
+
+
+def about(ctx: Ctx, meeting: Meeting, kind: str) -> About:
+    return About(
+        board_name=ctx.board.name,
+        marking=board_marking(ctx),
+        timezone=ctx.board.timezone,
+        meeting_id=meeting.id,
+        meeting_date=meeting.date,
+        kind=kind,
+    )
 
 
 # ---------------------------------------------------------------- the owner's nudge
@@ -103,7 +120,9 @@ def nudge_replies(ctx: Ctx, nudges: Sequence[Nudge]) -> list[Reply | None]:
     return replies
 
 
-def _nudge(ctx: Ctx, nudge: Nudge, views: Sequence[ActionView], reply_to: list[str]) -> Reply:
+def _nudge(
+    ctx: Ctx, nudge: Nudge, views: Sequence[ActionView], reply_to: list[tuple[str, str]]
+) -> Reply:
     count = _plural(len(views), "open action")
     title = f"Reminder: {count} for the board meeting {_countdown(ctx, nudge.meeting)}"
     lines = [f"The next meeting: {describe(nudge.meeting)}."]
@@ -116,6 +135,7 @@ def _nudge(ctx: Ctx, nudge: Nudge, views: Sequence[ActionView], reply_to: list[s
         sections=(Section("Your open actions", actions=tuple(views)),),
         buttons=SNOOZE_BUTTONS,
         extras={"reply_to": reply_to},
+        about=about(ctx, nudge.meeting, "nudge"),
     )
 
 
@@ -179,6 +199,8 @@ def digest_reply(
         sections=tuple(sections),
         buttons=(Button("Outstanding actions", "outstanding"),),
         tone=Tone.INFO,
+        extras={"reply_to": _reply_to(ctx)},
+        about=about(ctx, meeting, "digest"),
     )
 
 

@@ -220,7 +220,9 @@ def compose(
                 officer = replace(ctx, caller=Caller(member, "scheduler"))
                 replies[index] = _digest(officer, meeting, channels)
         return [
-            _addressed(wanted[i][0], reply, claim, channels) if (reply := replies.get(i)) else None
+            _addressed(wanted[i][0], reply, claim, channels, now)
+            if (reply := replies.get(i))
+            else None
             for i, (_, claim) in enumerate(claimed)
         ]
 
@@ -230,12 +232,21 @@ def _by_id(session: Session, model: type[Row], ids: set[int]) -> dict[int, Row]:
 
 
 def _addressed(
-    member: Member, message: Reply, claim: ledger.Claim, channels: Sequence[Channel]
+    member: Member,
+    message: Reply,
+    claim: ledger.Claim,
+    channels: Sequence[Channel],
+    now: datetime,
 ) -> Composed:
     # The key names this ledger row on the platform; from the second attempt on, a channel
     # that can look up what it already posted checks for it before posting again (a send
     # that went out just before its process died, or before an answer that never came).
-    extras = {**message.extras, "message_key": f"crb-{claim.entry_id}", "attempt": claim.attempts}
+    extras = {
+        **message.extras,
+        "message_key": f"crb-{claim.entry_id}",
+        "attempt": claim.attempts,
+        "now": now,  # an email's Date and its links' issue time
+    }
     message = replace(message, extras=extras)
     refs = tuple(dict.fromkeys(view.ref for view in message.actions))
     return Composed(member, message, refs, member.initials, channel_for(member, channels))

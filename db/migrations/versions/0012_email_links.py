@@ -1,0 +1,31 @@
+"""email links: a member's one-click links from email can be revoked from the web desk
+
+``members.links_revoked_at``: every email link issued to the member before this instant is
+refused. Rotating the signing key revokes everyone's links at once; this revokes one person's
+(a forwarded email, a lost phone). Nothing is dropped: the column is new and empty.
+
+Revision ID: 0012
+Revises: 0005
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("links_revoked_at", sa.DateTime(timezone=True), nullable=True)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.drop_column("links_revoked_at")
