@@ -174,6 +174,7 @@ def email_links(
         meeting_id=about.meeting_id,
         now=now,
         expires_at=expiry(about.timezone, about.meeting_date),
+        from_nudge=about.kind == "nudge",
     )
     return links_for(message, maker)
 

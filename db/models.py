@@ -100,6 +100,7 @@ class EventKind(StrEnum):
     MEETING_ADDED = "meeting_added"
     MEETING_CHANGED = "meeting_changed"
     BOARD_CHANGED = "board_changed"
+    SNOOZED = "snoozed"  # a member put off their nudges before a meeting
 
 
 class Board(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from db import queries
-from db.models import Action, ActionOwner, ActionStatus, EventKind, Member
+from db.models import Action, ActionOwner, ActionStatus, EventKind, Member, Rag
 from handlers.audit import record
 from handlers.commands import Add, Done, Note, Reassign, Reopen
 from handlers.context import Ctx
@@ -46,11 +46,15 @@ def _changed(ctx: Ctx, title: str, action: Action, *lines: str) -> Reply:
 
 
 def done(ctx: Ctx, command: Done) -> Reply:
-    action = _changeable(ctx, command.ref, ActionStatus.OPEN, "close")
+    return close(ctx, _changeable(ctx, command.ref, ActionStatus.OPEN, "close"), command.note)
+
+
+def close(ctx: Ctx, action: Action, note: str | None = None) -> Reply:
+    """Mark an open action done, as the caller (whose right to has been checked)."""
     action.status = ActionStatus.DONE
     action.done_at = ctx.now
     action.done_by = ctx.caller.member
-    record(ctx, EventKind.DONE, action=action, note=command.note)
+    record(ctx, EventKind.DONE, action=action, note=note)
     ctx.session.flush()
     return _changed(ctx, "Done: {ref}", action)
 
@@ -70,7 +74,12 @@ def note(ctx: Ctx, command: Note) -> Reply:
         action = _changeable(ctx, command.ref, ActionStatus.OPEN, "update")
     except NotFound:
         action = _changeable(ctx, command.ref, None, "update")
-    record(ctx, EventKind.NOTE, action=action, note=command.text, rag=command.rag)
+    return add_update(ctx, action, command.text, command.rag)
+
+
+def add_update(ctx: Ctx, action: Action, text: str, rag: Rag | None = None) -> Reply:
+    """Record an update on an action, as the caller (whose right to has been checked)."""
+    record(ctx, EventKind.NOTE, action=action, note=text, rag=rag)
     ctx.session.flush()
     return _changed(ctx, "Update recorded on {ref}", action)
 

@@ -55,6 +55,7 @@ class LinkClaim:
     expires_at: datetime
     action_id: int | None = None  # for DONE and UPDATE
     snooze: SnoozeChoice | None = None  # for SNOOZE
+    from_nudge: bool = False  # sent in an owner's nudge (which can be snoozed), not a digest
 
     def payload(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -68,6 +69,8 @@ class LinkClaim:
             data["a"] = self.action_id
         if self.snooze is not None:
             data["s"] = self.snooze.value
+        if self.from_nudge:
+            data["k"] = 1
         return data
 
     @classmethod
@@ -84,6 +87,7 @@ class LinkClaim:
             expires_at=datetime.fromtimestamp(int(data["x"]), UTC),
             action_id=int(action) if action is not None else None,
             snooze=SnoozeChoice(snooze) if snooze is not None else None,
+            from_nudge=bool(data.get("k")),
         )
 
 
@@ -158,6 +162,7 @@ class LinkMaker:
     meeting_id: int
     now: datetime
     expires_at: datetime
+    from_nudge: bool = False
 
     def link(
         self,
@@ -174,6 +179,7 @@ class LinkMaker:
             expires_at=self.expires_at,
             action_id=action_id,
             snooze=snooze,
+            from_nudge=self.from_nudge,
         )
         return url(self.public_url, sign(self.keys, claim))
 
@@ -209,7 +215,6 @@ class EmailLinks:
 def links_for(reply: Reply, maker: LinkMaker) -> EmailLinks:
     """The links for the actions ``reply`` shows that its reader may change (those with
     buttons), snooze links when it is a nudge, and the reader's own list."""
-    about = reply.about
     per_action = {
         view.action_id: ActionLinks(
             done=maker.link(Purpose.DONE, action_id=view.action_id),
@@ -218,8 +223,8 @@ def links_for(reply: Reply, maker: LinkMaker) -> EmailLinks:
         for view in reply.actions
         if view.action_id is not None and view.buttons and view.status == "open"
     }
-    snooze = ()
-    if about is not None and about.kind == "nudge":
+    snooze: tuple[tuple[str, str], ...] = ()
+    if maker.from_nudge:
         snooze = tuple(
             (label, maker.link(Purpose.SNOOZE, snooze=choice)) for choice, label in SNOOZE_CHOICES
         )
