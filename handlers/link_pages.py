@@ -30,8 +30,9 @@ from handlers.email_links import (
     check,
 )
 from handlers.errors import UserError
+from handlers.marking import board_marking
 from handlers.plain import plain_or_none
-from handlers.reminders import board_marking, plan_snooze, snooze_nudge
+from handlers.reminders import plan_snooze, snooze_nudge
 from handlers.reply import ActionView, Tone
 from handlers.views import action_views, may_change
 from scheduler.calendar import zone
@@ -216,7 +217,7 @@ class _Page:
     def build(self, title: str, *, action: Action | None = None, **fields: object) -> LinkPage:
         return LinkPage(
             board_name=self.ctx.board.name,
-            marking=board_marking(self.ctx),
+            marking=board_marking(self.ctx.session, self.ctx.board),
             person=self.member.name,
             purpose=self.claim.purpose,
             title=title,

@@ -29,6 +29,7 @@ from handlers.audit import record
 from handlers.commands import Snooze
 from handlers.context import Ctx
 from handlers.errors import UserError
+from handlers.marking import board_marking
 from handlers.meetings import NextMeeting, next_meeting
 from handlers.reply import About, ActionView, Button, Reply, Section, Tone
 from handlers.reports import by_owner
@@ -67,16 +68,10 @@ def _reply_to(ctx: Ctx) -> list[tuple[str, str]]:
     return [(m.name, m.email) for m in queries.officers(ctx.session, ctx.board) if m.email]
 
 
-def board_marking(ctx: Ctx) -> str | None:
-    """The board's protective marking: the latest imported minutes' marking."""
-    meetings = queries.meetings(ctx.session, ctx.board)
-    return next((m.protective_marking for m in reversed(meetings) if m.protective_marking), None)
-
-
 def about(ctx: Ctx, meeting: Meeting, kind: str) -> About:
     return About(
         board_name=ctx.board.name,
-        marking=board_marking(ctx),
+        marking=board_marking(ctx.session, ctx.board),
         timezone=ctx.board.timezone,
         meeting_id=meeting.id,
         meeting_date=meeting.date,
