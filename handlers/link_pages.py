@@ -16,10 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from db import queries
 from db.models import Action, ActionStatus, Meeting, Member, Rag, SnoozeChoice
 from handlers import actions
-from handlers.context import Ctx
+from handlers.context import Caller, Ctx
 from handlers.email_links import (
     SNOOZE_CHOICES,
     ActionLinks,
@@ -28,6 +30,7 @@ from handlers.email_links import (
     LinkRefused,
     Purpose,
     check,
+    read,
 )
 from handlers.errors import UserError
 from handlers.marking import board_marking
@@ -37,6 +40,7 @@ from handlers.reply import ActionView, Tone
 from handlers.views import action_views, may_change
 from scheduler.calendar import zone
 
+VIA = "email link"  # the channel the audit trail names
 MAX_UPDATE = 2000  # characters: an update is a paragraph for the paper, not a report
 
 
@@ -93,7 +97,34 @@ class Links:
     public_url: str
 
 
-# ---------------------------------------------------------------- the two entry points
+# ---------------------------------------------------------------- the entry points
+
+
+def visit(
+    sessions: sessionmaker[Session],
+    links: Links,
+    token: str,
+    now: datetime,
+    pressed: Pressed | None = None,
+) -> LinkPage:
+    """Open a link (``pressed`` None: reads only) or press its button, in one transaction that
+    commits only when the board changed. A link that cannot be used raises ``LinkRefused``."""
+    claim = read(links.keys, token)
+    with sessions() as session:
+        member = session.get(Member, claim.member_id)
+        check(claim, member, now)
+        assert member is not None
+        ctx = Ctx(session, member.board, Caller(member, VIA), now)
+        try:
+            if pressed is None:
+                return open_link(ctx, claim, links)
+            page = press_link(ctx, claim, links, pressed)
+            if page.changed:
+                session.commit()
+            return page
+        finally:
+            if session.in_transaction():
+                session.rollback()
 
 
 def open_link(ctx: Ctx, claim: LinkClaim, links: Links) -> LinkPage:
