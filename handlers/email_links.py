@@ -5,7 +5,7 @@ snooze, see all my actions), the action or the meeting it is about, when it was 
 it expires (the end of the meeting's day: after the meeting there is a new paper and new
 nudges). It is signed with itsdangerous under the installation's secret keys: the newest key
 signs, every listed key verifies, so a key can be rotated in without breaking the links already
-sent, and dropping an old key revokes every link it signed. One person's links are revoked by
+sent, and dropping an old key revokes every link it signed. Keys are listed newest first. One person's links are revoked by
 setting their ``links_revoked_at`` (from the web desk); links issued before it are refused.
 
 A token is only ever read here. Whoever holds it acts as the person it names, and only on what
@@ -31,7 +31,7 @@ from handlers.reply import Reply
 from scheduler.calendar import zone
 
 SALT = "crb.email-link.v1"  # a token for anything else signed with the same key is refused here
-LINK_PATH = "/e/"
+LINK_PATH = "/e"  # the token goes in the query string, which the logs leave out
 
 
 class Purpose(StrEnum):
@@ -95,8 +95,9 @@ class LinkClaim:
 def _serializer(keys: Sequence[str | bytes]) -> URLSafeSerializer:
     if not keys:
         raise ValueError("email links need at least one secret key")
-    # itsdangerous signs with the last key and accepts any: the list is oldest first.
-    return URLSafeSerializer(list(keys), salt=SALT)
+    # ``keys`` are newest first, as the web desk keeps them; itsdangerous signs with the last
+    # of its list and accepts any.
+    return URLSafeSerializer(list(reversed(keys)), salt=SALT)
 
 
 def sign(keys: Sequence[str | bytes], claim: LinkClaim) -> str:
@@ -153,7 +154,7 @@ def check(claim: LinkClaim, member: Member | None, now: datetime) -> Member:
 
 
 def url(public_url: str, token: str) -> str:
-    return f"{public_url.rstrip('/')}{LINK_PATH}{quote(token, safe='')}"
+    return f"{public_url.rstrip('/')}{LINK_PATH}?token={quote(token, safe='')}"
 
 
 def revoke_links(ctx: Ctx, member: Member) -> None:

@@ -152,7 +152,7 @@ def test_after_a_press_the_page_offers_the_rest_of_the_email(board: Runtime) -> 
     assert page.title == "Done: 04-DP"
     assert [listed.view.ref for listed in page.others] == ["05-DP/RT"]
     assert [label for label, _ in page.snooze] == ["1 day", "3 days", "until the next reminder"]
-    assert page.mine is not None and page.mine.startswith(PUBLIC_URL + "/e/")
+    assert page.mine is not None and page.mine.startswith(PUBLIC_URL + "/e?token=")
 
 
 def test_a_link_for_a_member_no_longer_active_is_refused(board: Runtime) -> None:

@@ -144,6 +144,8 @@ def test_every_nudge_is_text_and_html_with_links_to_press(board: Runtime) -> Non
         "Snooze until the next reminder",
         "See all my actions",
     ]
-    assert all(href.startswith("https://crb.opcc.example.org/e/") for _, href in links_in(message))
+    assert all(
+        href.startswith("https://crb.opcc.example.org/e?token=") for _, href in links_in(message)
+    )
     text = text_part(message)
     assert all(href in text for _, href in links_in(message))  # the text part has them too
