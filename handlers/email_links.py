@@ -5,8 +5,9 @@ snooze, see all my actions), the action or the meeting it is about, when it was 
 it expires (the end of the meeting's day: after the meeting there is a new paper and new
 nudges). It is signed with itsdangerous under the installation's secret keys: the newest key
 signs, every listed key verifies, so a key can be rotated in without breaking the links already
-sent, and dropping an old key revokes every link it signed. Keys are listed newest first. One person's links are revoked by
-setting their ``links_revoked_at`` (from the web desk); links issued before it are refused.
+sent, and dropping an old key revokes every link it signed (keys are listed newest first). One
+person's links are revoked by setting their ``links_revoked_at`` (from the web desk); links
+issued before it are refused.
 
 A token is only ever read here. Whoever holds it acts as the person it names, and only on what
 it names: never on another person's action, never after its meeting.
