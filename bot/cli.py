@@ -623,8 +623,8 @@ def tick_command(at: AtOption = None, as_json: JsonOption = False) -> None:
 
     config = config_module.load()
     now = parse_instant(at, config.timezone or "Europe/London")
-    channels = build_channels(config)
     rt = runtime(now)
+    channels = build_channels(config, rt.sessions)
     try:
         result = asyncio.run(tick(rt.sessions, channels, now, lease=config.claim_lease))
     finally:

@@ -6,12 +6,21 @@ is the fallback for members outside chat.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
 from bot.config import Config
 from handlers.errors import UserError
 from scheduler.channels import Channel
 
+Sessions = sessionmaker[Session]
 
-def build_channels(config: Config) -> list[Channel]:
+
+def build_channels(config: Config, sessions: Sessions | None = None) -> list[Channel]:
+    """The channels ``config`` turns on. ``sessions``: where the email links' signing key is
+    kept when ``CRB_SECRET_KEY`` is not set."""
     channels: list[Channel] = []
     # Each adapter adds its channel here when it is configured: Slack, then Teams, then email.
     if config.slack_bot_token:
@@ -22,11 +31,11 @@ def build_channels(config: Config) -> list[Channel]:
         from bot.teams import TeamsChannel  # the Agents SDK is the optional [teams] extra
 
         channels.append(TeamsChannel(config))
-    channels.extend(email_channels(config))
+    channels.extend(email_channels(config, sessions))
     return channels
 
 
-def email_channels(config: Config) -> list[Channel]:
+def email_channels(config: Config, sessions: Sessions | None = None) -> list[Channel]:
     """Email, last: only for members no chat channel reaches. Needs SMTP_URL and CRB_MAIL_FROM."""
     from bot.email import EmailChannel
 
@@ -34,4 +43,17 @@ def email_channels(config: Config) -> list[Channel]:
         return []
     if not config.mail_from:
         raise UserError("SMTP_URL is set but CRB_MAIL_FROM is not: say whom the email is from.")
-    return [EmailChannel(config.smtp_url, config.mail_from)]
+    return [EmailChannel(config.smtp_url, config.mail_from, email_links(config, sessions))]
+
+
+def email_links(config: Config, sessions: Sessions | None) -> Callable[[datetime], object] | None:
+    """Where an email's one-click links point (``CRB_PUBLIC_URL``) and the keys that sign them:
+    ``CRB_SECRET_KEY``, else the key the web desk keeps in the database (read when first sent)."""
+    from bot.email import LinkSettings
+    from handlers.web_access import signing_keys
+
+    if config.secret_keys:
+        return lambda _now: LinkSettings(config.secret_keys, config.link_base)
+    if sessions is None:
+        return None
+    return lambda now: LinkSettings(signing_keys(sessions, (), now), config.link_base)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -182,10 +182,20 @@ def email_links(
 class EmailChannel:
     platform = "email"
 
-    def __init__(self, smtp_url: str, sender: str, links: LinkSettings | None = None) -> None:
+    def __init__(
+        self,
+        smtp_url: str,
+        sender: str,
+        links: LinkSettings | Callable[[datetime], LinkSettings] | None = None,
+    ) -> None:
+        """``links``: the settings for one-click links, or how to get them at a given time
+        (the key kept in the database is read when the first email goes)."""
         self.settings = parse_smtp_url(smtp_url)
         self.sender = parse_sender(sender)
         self.links = links
+
+    def link_settings(self, now: datetime) -> LinkSettings | None:
+        return self.links(now) if callable(self.links) else self.links
 
     def can_reach(self, member: Member) -> bool:
         return bool(member.email)
@@ -195,15 +205,26 @@ class EmailChannel:
 
     async def send(self, member: Member, message: Reply) -> None:
         now = message.extras.get("now")
+        await asyncio.to_thread(
+            self._compose_and_deliver,
+            member,
+            message,
+            now if isinstance(now, datetime) else datetime.now(UTC),
+            [tuple(pair) for pair in message.extras.get("reply_to") or ()],
+        )
+
+    def _compose_and_deliver(
+        self, member: Member, message: Reply, now: datetime, reply_to: list[tuple[str, str]]
+    ) -> None:
         email = compose_email(
             member,
             message,
             sender=self.sender,
-            now=now if isinstance(now, datetime) else datetime.now(UTC),
-            reply_to=[tuple(pair) for pair in message.extras.get("reply_to") or ()],
-            links=self.links,
+            now=now,
+            reply_to=reply_to,
+            links=self.link_settings(now),
         )
-        await asyncio.to_thread(self._deliver, email)
+        self._deliver(email)
 
     def _deliver(self, email: EmailMessage) -> None:
         settings = self.settings

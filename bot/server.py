@@ -153,7 +153,7 @@ def serve(
     ticker = (
         Ticker(
             runtime.sessions,
-            build_channels(config),
+            build_channels(config, runtime.sessions),
             lease=config.claim_lease,
             simulation=simulation,
         )

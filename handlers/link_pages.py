@@ -73,7 +73,7 @@ class LinkPage:
     tone: Tone = Tone.INFO
     action: ActionView | None = None  # the action the link is about
     form: Form | None = None  # None: nothing to press
-    errors: tuple[str, ...] = ()  # what to correct before pressing again
+    errors: tuple[tuple[str, str], ...] = ()  # (field, what to correct) before pressing again
     others: tuple[Listed, ...] = ()  # the person's other open actions, with their links
     snooze: tuple[tuple[str, str], ...] = ()  # (label, url)
     mine: str | None = None
@@ -182,18 +182,20 @@ def press_link(ctx: Ctx, claim: LinkClaim, links: Links, pressed: Pressed) -> Li
     return page.done(f"Update recorded on {page.ref(action)}", reply.lines, action)
 
 
-def _update_fields(pressed: Pressed) -> tuple[tuple[str, ...], Rag | None, str | None]:
+def _update_fields(
+    pressed: Pressed,
+) -> tuple[tuple[tuple[str, str], ...], Rag | None, str | None]:
     errors = []
     rag = None
     try:
         rag = Rag((pressed.rag or "").strip().lower())
     except ValueError:
-        errors.append("Choose red, amber or green.")
+        errors.append(("rag", "Choose red, amber or green."))
     text = plain_or_none(pressed.text or "")
     if text is None:
-        errors.append("Write the update: a line or two on where the action stands.")
+        errors.append(("text", "Write the update: a line or two on where the action stands."))
     elif len(text) > MAX_UPDATE:
-        errors.append(f"Keep the update to {MAX_UPDATE} characters or fewer.")
+        errors.append(("text", f"Keep the update to {MAX_UPDATE} characters or fewer."))
     return tuple(errors), rag, text
 
 
@@ -231,8 +233,7 @@ class _Page:
             raise LinkRefused("This link is for an action that is no longer on the board.")
         if not may_change(self.member, action):
             raise LinkRefused(
-                "This link is for an action that is not yours, so it cannot change it. "
-                "Nothing changed.",
+                "This link is for an action that is not yours, so it cannot change it.",
                 hints=("Only an action's owner, the chair or the secretariat can change it.",),
             )
         return action

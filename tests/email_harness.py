@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -51,6 +52,12 @@ def mail_tick(
     sender: str = SENDER,
     links: object = None,
 ) -> Mailed:
+    # In a thread of its own: a test driving Playwright's sync API already runs an event loop.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(_mail_tick, runtime, at, sender, links).result()
+
+
+def _mail_tick(runtime: Runtime, at: datetime, sender: str, links: object) -> Mailed:
     with smtp_server() as (port, mail):
         channel = EmailChannel(f"smtp://127.0.0.1:{port}", sender, *([links] if links else []))
         result = asyncio.run(tick(runtime.sessions, [channel], at))

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from email.message import EmailMessage
+from urllib.parse import parse_qs, urlsplit
 
+from bot.email import LinkSettings
 from bot.runtime import Runtime
 from db.models import Action, ActionStatus, AuditEvent, Meeting, Member, Snooze, SnoozeChoice
+from handlers import web_access
 from handlers.email_links import LinkClaim, Purpose, expiry, sign
-from tests.email_harness import KEYS
+from tests.email_harness import KEYS, Mailed, links_in, mail_tick
+from tests.web_harness import WebDesk
 
 FEB_24 = date(2021, 2, 24)  # the sample's next meeting
 
@@ -67,3 +72,22 @@ def counts(runtime: Runtime) -> dict[str, int]:
             "snoozes": session.query(Snooze).count(),
             "open": session.query(Action).filter_by(status=ActionStatus.OPEN).count(),
         }
+
+
+def desk_keys(runtime: Runtime, now: datetime) -> list[str]:
+    """The keys the web desk signs with (kept in the database when CRB_SECRET_KEY is unset)."""
+    return web_access.signing_keys(runtime.sessions, runtime.config.secret_keys, now)
+
+
+def mail_with_desk_links(runtime: Runtime, desk: WebDesk, at: datetime) -> Mailed:
+    """A tick whose emails link to ``desk``, signed with its keys, as `crb serve` sends them."""
+    return mail_tick(runtime, at, links=LinkSettings(desk_keys(runtime, at), desk.base_url))
+
+
+def link_to(message: EmailMessage, words: str, nth: int = 0) -> str:
+    """The href of the ``nth`` link in ``message`` whose text is ``words``."""
+    return [href for text, href in links_in(message) if text == words][nth]
+
+
+def token_in(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["token"][0]

@@ -124,8 +124,8 @@ def test_an_update_needs_a_rag_and_a_line(board: Runtime) -> None:
     page = visit(board.sessions, LINKS, link, LATER, Pressed(rag="purple", text="  "))
     assert page.tone == Tone.ERROR and not page.changed
     assert page.errors == (
-        "Choose red, amber or green.",
-        "Write the update: a line or two on where the action stands.",
+        ("rag", "Choose red, amber or green."),
+        ("text", "Write the update: a line or two on where the action stands."),
     )
     assert counts(board) == before
     page = visit(board.sessions, LINKS, link, LATER, Pressed(rag="amber", text="Draft sent."))

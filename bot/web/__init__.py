@@ -28,6 +28,7 @@ HERE = Path(__file__).parent
 PAGES = [
     "bot.web.signin",
     "bot.web.board",
+    "bot.web.email_links",
 ]
 
 

@@ -122,7 +122,8 @@ def delivery_channels(request: web.Request) -> list[Channel]:
     """The channels reminders go through (Slack, Teams, email): who can be reached."""
     known = request.app[WEB_CHANNELS]
     if not known:
-        known.append(build_channels(runtime_of(request).config))
+        runtime = runtime_of(request)
+        known.append(build_channels(runtime.config, runtime.sessions))
     return known[0]
 
 
