@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Config
 from handlers.errors import UserError
 from scheduler.channels import Channel
+
+if TYPE_CHECKING:
+    from bot.email import LinkSettings
 
 Sessions = sessionmaker[Session]
 
@@ -46,10 +50,12 @@ def email_channels(config: Config, sessions: Sessions | None = None) -> list[Cha
     return [EmailChannel(config.smtp_url, config.mail_from, email_links(config, sessions))]
 
 
-def email_links(config: Config, sessions: Sessions | None) -> Callable[[datetime], object] | None:
+def email_links(
+    config: Config, sessions: Sessions | None
+) -> Callable[[datetime], LinkSettings] | None:
     """Where an email's one-click links point (``CRB_PUBLIC_URL``) and the keys that sign them:
     ``CRB_SECRET_KEY``, else the key the web desk keeps in the database (read when first sent)."""
-    from bot.email import LinkSettings
+    from bot.email import LinkSettings  # noqa: F811 (at run time; the name above is for types)
     from handlers.web_access import signing_keys
 
     if config.secret_keys:

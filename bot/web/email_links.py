@@ -41,7 +41,11 @@ async def _answer(request: web.Request, token: str, pressed: Pressed | None) -> 
         return render(
             request,
             "email_link_refused.html",
-            {"title": "This link cannot be used", "message": refused.message, "hints": refused.hints},
+            {
+                "title": "This link cannot be used",
+                "message": refused.message,
+                "hints": refused.hints,
+            },
             status=403,
         )
     status = 400 if page.errors else 200
