@@ -55,7 +55,7 @@ def email_links(
 ) -> Callable[[datetime], LinkSettings] | None:
     """Where an email's one-click links point (``CRB_PUBLIC_URL``) and the keys that sign them:
     ``CRB_SECRET_KEY``, else the key the web desk keeps in the database (read when first sent)."""
-    from bot.email import LinkSettings  # noqa: F811 (at run time; the name above is for types)
+    from bot.email import LinkSettings
     from handlers.web_access import signing_keys
 
     if config.secret_keys:
