@@ -20,12 +20,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("members", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("links_revoked_at", sa.DateTime(timezone=True), nullable=True)
-        )
+    # A plain ADD COLUMN, never a batch copy: on SQLite a copy drops the old table, and the drop
+    # would cascade to every action owner.
+    op.add_column("members", sa.Column("links_revoked_at", sa.DateTime(timezone=True)))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("members", schema=None) as batch_op:
-        batch_op.drop_column("links_revoked_at")
+    op.drop_column("members", "links_revoked_at")
