@@ -8,6 +8,7 @@ here they are only placed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from handlers.plain import plain_line
 from handlers.reply import ActionView, Reply
 from scheduler.calendar import zone
 
+BLANK_LINES = re.compile(r"\n{3,}")
 TEMPLATES = Path(__file__).parent / "templates" / "email"
 WHY_EMAIL = "You receive this by email because no Slack or Teams account is linked to you."
 RAG_STYLES = {  # text on a colour, each pair at least 4.5:1; the word says it, not the colour
@@ -52,8 +54,9 @@ def render_email(
 ) -> Rendered:
     """Both parts of ``reply``'s email. ``replies_go_to``: who reads a reply, by name."""
     context = _context(reply, links, subject, replies_go_to)
+    text = _environment.get_template("message.txt").render(context)
     return Rendered(
-        text=_environment.get_template("message.txt").render(context),
+        text=BLANK_LINES.sub("\n\n", text),  # one blank line between blocks, however built
         html=_environment.get_template("message.html").render(context),
     )
 
