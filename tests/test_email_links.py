@@ -16,6 +16,7 @@ from handlers.reply import Tone
 from tests.conftest import AFTER_MEETING
 from tests.email_harness import KEYS, PUBLIC_URL
 from tests.link_harness import counts, member_id, token
+from tests.test_email_and_tick_cli import SAMPLE
 from tests.test_reminders import FEB_10
 
 LINKS = Links(KEYS, PUBLIC_URL)
@@ -162,3 +163,10 @@ def test_a_link_for_a_member_no_longer_active_is_refused(board: Runtime) -> None
         ctx.session.commit()
     with pytest.raises(LinkRefused, match="no longer a member"):
         visit(board.sessions, LINKS, link, LATER)
+
+
+def test_crb_member_revoke_links_withdraws_a_members_links(crb) -> None:
+    crb("import", str(SAMPLE))
+    shown = crb("member", "revoke-links", "DP").stdout
+    assert "Every email link sent to DP until now is withdrawn." in shown
+    assert "No member" in crb("member", "revoke-links", "ZZ", code=1).stderr

@@ -116,6 +116,9 @@ def test_one_click_from_the_email(desk: WebDesk, clock: MovableClock, browser_pa
 
     # 6. "Add an update" to 05-DP/RT: amber and a line.
     page.goto(link_to(message, "Add an update", nth=1))
+    page.get_by_role("button", name="Add update").click()  # nothing chosen, nothing written
+    assert page.get_by_text("Choose red, amber or green.").count() >= 1
+    assert_accessible(page)
     page.get_by_label("Amber").check()
     page.get_by_label("Your update").fill("Statistics are with the analyst; due Friday.")
     page.get_by_role("button", name="Add update").click()
