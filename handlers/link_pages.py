@@ -33,7 +33,6 @@ from handlers.email_links import (
     read,
 )
 from handlers.errors import UserError
-from handlers.marking import board_marking
 from handlers.plain import plain_or_none
 from handlers.reminders import plan_snooze, snooze_nudge
 from handlers.reply import ActionView, Tone
@@ -64,8 +63,8 @@ class Listed:
 
 @dataclass(frozen=True)
 class LinkPage:
-    board_name: str
-    marking: str | None
+    """What a link's page shows (the web desk adds the board's name and marking around it)."""
+
     person: str  # who the link was sent to
     purpose: Purpose
     title: str
@@ -248,8 +247,6 @@ class _Page:
 
     def build(self, title: str, *, action: Action | None = None, **fields: object) -> LinkPage:
         return LinkPage(
-            board_name=self.ctx.board.name,
-            marking=board_marking(self.ctx.session, self.ctx.board),
             person=self.member.name,
             purpose=self.claim.purpose,
             title=title,
