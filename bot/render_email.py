@@ -81,6 +81,7 @@ def _context(
         ],
         "snooze": links.snooze,
         "mine": links.mine,
+        "board": links.board,
         "footer": footer(links.expires_at, about.timezone if about else "UTC", replies_go_to),
     }
 

@@ -217,6 +217,7 @@ class EmailLinks:
     snooze: tuple[tuple[str, str], ...]  # (label, url)
     mine: str | None
     expires_at: datetime | None
+    board: str | None = None  # a digest's link to the web desk's board page (signing in)
 
     @classmethod
     def none(cls) -> EmailLinks:
@@ -240,4 +241,5 @@ def links_for(reply: Reply, maker: LinkMaker) -> EmailLinks:
         snooze = tuple(
             (label, maker.link(Purpose.SNOOZE, snooze=choice)) for choice, label in SNOOZE_CHOICES
         )
-    return EmailLinks(per_action, snooze, maker.link(Purpose.MINE), maker.expires_at)
+    board = None if maker.from_nudge else f"{maker.public_url.rstrip('/')}/"
+    return EmailLinks(per_action, snooze, maker.link(Purpose.MINE), maker.expires_at, board)

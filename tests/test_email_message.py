@@ -149,3 +149,20 @@ def test_every_nudge_is_text_and_html_with_links_to_press(board: Runtime) -> Non
     )
     text = text_part(message)
     assert all(href in text for _, href in links_in(message))  # the text part has them too
+
+
+def test_a_digest_links_each_action_and_the_board_but_offers_no_snooze(board: Runtime) -> None:
+    link(board, "RT", field="email")
+    digest = next(
+        m
+        for m in mail_tick(board, FEB_10 + timedelta(days=7), links=with_links()).messages
+        if "Board digest" in m["Subject"]
+    )
+    words = [text for text, _ in links_in(digest)]
+    # Eight open actions; the joint 05-DP/RT is listed under each of its two owners.
+    assert words.count("Add an update") == 9 and "Mark 06-JS done" in words
+    assert not [w for w in words if w.startswith("Snooze")]
+    assert words[-2:] == ["See all my actions", "Open the board on the web desk"]
+    assert dict((t, h) for t, h in links_in(digest))["Open the board on the web desk"] == (
+        "https://crb.opcc.example.org/"
+    )
