@@ -23,8 +23,9 @@ Sessions = sessionmaker[Session]
 
 
 def build_channels(config: Config, sessions: Sessions | None = None) -> list[Channel]:
-    """The channels ``config`` turns on. ``sessions``: where the email links' signing key is
-    kept when ``CRB_SECRET_KEY`` is not set."""
+    """The channels ``config`` turns on. Teams needs ``sessions``: it keeps members' conversations
+    in the database, and uses the runtime's session factory rather than an engine of its own.
+    Email reads the links' signing key there when ``CRB_SECRET_KEY`` is not set."""
     channels: list[Channel] = []
     # Each adapter adds its channel here when it is configured: Slack, then Teams, then email.
     if config.slack_bot_token:
@@ -34,7 +35,9 @@ def build_channels(config: Config, sessions: Sessions | None = None) -> list[Cha
     if config.teams_enabled:
         from bot.teams import TeamsChannel  # the Agents SDK is the optional [teams] extra
 
-        channels.append(TeamsChannel(config))
+        if sessions is None:
+            raise ValueError("the Teams channel needs the runtime's session factory")
+        channels.append(TeamsChannel(config, sessions))
     channels.extend(email_channels(config, sessions))
     return channels
 

@@ -32,8 +32,8 @@ from handlers.errors import UserError
 from handlers.members import check_email
 from handlers.plain import plain_line
 from handlers.reply import Reply
-from scheduler.calendar import zone
-from scheduler.channels import DeliveryError
+from planning.calendar import zone
+from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 
 TIMEOUT = 30  # seconds: a stuck relay must not hold a ticker past its lease
 
@@ -203,25 +203,20 @@ class EmailChannel:
     def connected(self) -> AbstractAsyncContextManager[object]:
         return nullcontext()  # nothing held open across sends
 
-    async def send(self, member: Member, message: Reply) -> None:
-        now = message.extras.get("now")
-        await asyncio.to_thread(
-            self._compose_and_deliver,
-            member,
-            message,
-            now if isinstance(now, datetime) else datetime.now(UTC),
-            [tuple(pair) for pair in message.extras.get("reply_to") or ()],
-        )
+    async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
+        # A tick always says when it sends; a message sent outside one is dated by the clock.
+        now = delivery.at or datetime.now(UTC)
+        await asyncio.to_thread(self._compose_and_deliver, member, message, now, delivery)
 
     def _compose_and_deliver(
-        self, member: Member, message: Reply, now: datetime, reply_to: list[tuple[str, str]]
+        self, member: Member, message: Reply, now: datetime, delivery: Delivery
     ) -> None:
         email = compose_email(
             member,
             message,
             sender=self.sender,
             now=now,
-            reply_to=reply_to,
+            reply_to=delivery.reply_to,
             links=self.link_settings(now),
         )
         self._deliver(email)

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from handlers.email_links import EmailLinks
 from handlers.plain import plain_line
 from handlers.reply import ActionView, Reply
-from scheduler.calendar import zone
+from planning.calendar import zone
 
 BLANK_LINES = re.compile(r"\n{3,}")
 TEMPLATES = Path(__file__).parent / "templates" / "email"

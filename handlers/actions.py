@@ -5,16 +5,16 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from db import queries
-from db.models import Action, ActionOwner, ActionStatus, EventKind, Member, Rag
+from db.models import Action, ActionOwner, ActionStatus, EventKind, Member
 from handlers.audit import record
 from handlers.commands import Add, Done, Note, Reassign, Reopen
 from handlers.context import Ctx
 from handlers.errors import Forbidden, NotFound, UserError
-from handlers.refs import Ref
+from handlers.refs import ActionId, Ref, format_ref
 from handlers.reply import Reply, Section, Tone
 from handlers.resolve import resolve
 from handlers.views import action_views, may_change
-from scheduler.calendar import local_date, zone
+from planning.calendar import local_date, zone
 
 
 def _stamp(ctx: Ctx) -> str:
@@ -22,9 +22,11 @@ def _stamp(ctx: Ctx) -> str:
     return f"{local:%H:%M on %a %-d %b %Y}"
 
 
-def _changeable(ctx: Ctx, ref: Ref, status: ActionStatus | None, verb: str) -> Action:
+def _changeable(ctx: Ctx, ref: Ref | ActionId, status: ActionStatus | None, verb: str) -> Action:
     member = ctx.require_member()
     action = resolve(ctx, ref, status)
+    if isinstance(ref, ActionId):  # name it as people do, not by its id
+        ref = format_ref(action.item, action.owner_initials)
     if not may_change(member, action):
         owners = ", ".join(f"{o.name} ({o.initials})" for o in action.owners) or "nobody yet"
         raise Forbidden(
@@ -46,15 +48,11 @@ def _changed(ctx: Ctx, title: str, action: Action, *lines: str) -> Reply:
 
 
 def done(ctx: Ctx, command: Done) -> Reply:
-    return close(ctx, _changeable(ctx, command.ref, ActionStatus.OPEN, "close"), command.note)
-
-
-def close(ctx: Ctx, action: Action, note: str | None = None) -> Reply:
-    """Mark an open action done, as the caller (whose right to has been checked)."""
+    action = _changeable(ctx, command.ref, ActionStatus.OPEN, "close")
     action.status = ActionStatus.DONE
     action.done_at = ctx.now
     action.done_by = ctx.caller.member
-    record(ctx, EventKind.DONE, action=action, note=note)
+    record(ctx, EventKind.DONE, action=action, note=command.note)
     ctx.session.flush()
     return _changed(ctx, "Done: {ref}", action)
 
@@ -74,12 +72,7 @@ def note(ctx: Ctx, command: Note) -> Reply:
         action = _changeable(ctx, command.ref, ActionStatus.OPEN, "update")
     except NotFound:
         action = _changeable(ctx, command.ref, None, "update")
-    return add_update(ctx, action, command.text, command.rag)
-
-
-def add_update(ctx: Ctx, action: Action, text: str, rag: Rag | None = None) -> Reply:
-    """Record an update on an action, as the caller (whose right to has been checked)."""
-    record(ctx, EventKind.NOTE, action=action, note=text, rag=rag)
+    record(ctx, EventKind.NOTE, action=action, note=command.text, rag=command.rag)
     ctx.session.flush()
     return _changed(ctx, "Update recorded on {ref}", action)
 

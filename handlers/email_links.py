@@ -29,7 +29,7 @@ from handlers.audit import record
 from handlers.context import Ctx
 from handlers.errors import UserError
 from handlers.reply import Reply
-from scheduler.calendar import zone
+from planning.calendar import zone
 
 SALT = "crb.email-link.v1"  # a token for anything else signed with the same key is refused here
 LINK_PATH = "/e"  # the token goes in the query string, which the logs leave out

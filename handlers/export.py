@@ -40,7 +40,7 @@ from handlers.marking import board_marking
 from handlers.meetings import NextMeeting, next_meeting
 from handlers.minutes.importer import without_owner_opening
 from handlers.refs import format_ref
-from scheduler.calendar import local_date, meeting_start, zone
+from planning.calendar import local_date, meeting_start, zone
 
 COMPLETE, ONGOING = "Complete", "Ongoing"
 # An update that only restates a status adds nothing after the status itself.

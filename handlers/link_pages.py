@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
 from db.models import Action, ActionStatus, Meeting, Member, Rag, SnoozeChoice
-from handlers import actions
-from handlers.context import Caller, Ctx
+from handlers.commands import Done, Note
+from handlers.context import Ctx
+from handlers.dispatch import run
 from handlers.email_links import (
     SNOOZE_CHOICES,
     ActionLinks,
@@ -33,13 +34,15 @@ from handlers.email_links import (
     read,
 )
 from handlers.errors import UserError
+from handlers.identity import Account, Via
 from handlers.plain import plain_or_none
+from handlers.refs import ActionId
 from handlers.reminders import plan_snooze, snooze_nudge
-from handlers.reply import ActionView, Tone
+from handlers.reply import ActionView, Reply, Tone
+from handlers.run import unit
 from handlers.views import action_views, may_change
-from scheduler.calendar import zone
+from planning.calendar import zone
 
-VIA = "email link"  # the channel the audit trail names
 MAX_UPDATE = 2000  # characters: an update is a paragraph for the paper, not a report
 
 
@@ -106,24 +109,17 @@ def visit(
     now: datetime,
     pressed: Pressed | None = None,
 ) -> LinkPage:
-    """Open a link (``pressed`` None: reads only) or press its button, in one transaction that
-    commits only when the board changed. A link that cannot be used raises ``LinkRefused``."""
+    """Open a link (``pressed`` None: reads only) or press its button, as the person the link
+    was emailed to, through the "email link" channel, in one transaction that commits only when
+    the board changed. A link that cannot be used raises ``LinkRefused``."""
     claim = read(links.keys, token)
-    with sessions() as session:
-        member = session.get(Member, claim.member_id)
-        check(claim, member, now)
-        assert member is not None
-        ctx = Ctx(session, member.board, Caller(member, VIA), now)
-        try:
-            if pressed is None:
-                return open_link(ctx, claim, links)
-            page = press_link(ctx, claim, links, pressed)
-            if page.changed:
-                session.commit()
-            return page
-        finally:
-            if session.in_transaction():
-                session.rollback()
+    with unit(sessions, Account.member(claim.member_id, Via.EMAIL_LINK), now) as ctx:
+        if pressed is None:
+            return open_link(ctx, claim, links)
+        page = press_link(ctx, claim, links, pressed)
+        if page.changed:
+            ctx.session.commit()
+        return page
 
 
 def open_link(ctx: Ctx, claim: LinkClaim, links: Links) -> LinkPage:
@@ -164,8 +160,8 @@ def press_link(ctx: Ctx, claim: LinkClaim, links: Links, pressed: Pressed) -> Li
     if action.status != ActionStatus.OPEN:
         return page.already_closed(action)
     if claim.purpose == Purpose.DONE:
-        reply = actions.close(ctx, action, plain_or_none(pressed.text or ""))
-        return page.done(f"Done: {page.ref(action)}", reply.lines, action)
+        note = plain_or_none(pressed.text or "")
+        return page.result(run(ctx, Done(ActionId(action.id), note)), action)
     errors, rag, text = _update_fields(pressed)
     if errors:
         return page.build(
@@ -177,8 +173,7 @@ def press_link(ctx: Ctx, claim: LinkClaim, links: Links, pressed: Pressed) -> Li
             values={"rag": pressed.rag or "", "text": pressed.text or ""},
         )
     assert text is not None
-    reply = actions.add_update(ctx, action, text, rag)
-    return page.done(f"Update recorded on {page.ref(action)}", reply.lines, action)
+    return page.result(run(ctx, Note(ActionId(action.id), text, rag)), action)
 
 
 def _update_fields(
@@ -268,16 +263,17 @@ class _Page:
             snooze=self.snooze_links(),
         )
 
-    def done(self, title: str, lines: Sequence[str], action: Action) -> LinkPage:
+    def result(self, reply: Reply, action: Action) -> LinkPage:
+        """The page after the command ran: its outcome, and the rest of the email."""
         self._views.pop(action.id, None)  # shown as it is now, after the change
         return self.build(
-            title,
-            lines=tuple(lines),
-            tone=Tone.SUCCESS,
+            reply.title,
+            lines=reply.lines,
+            tone=reply.tone,
             action=action,
             others=self.others(exclude=action.id),
             snooze=self.snooze_links(),
-            changed=True,
+            changed=reply.changed,
         )
 
     def mine(self) -> LinkPage:

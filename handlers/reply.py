@@ -80,7 +80,6 @@ class Reply:
     visibility: Visibility = Visibility.EPHEMERAL
     changed: bool = False  # the request changed the board
     about: About | None = None  # set on a nudge or a digest
-    extras: dict[str, object] = field(default_factory=dict, compare=False)
 
     @cached_property  # a renderer fitting 400 actions into 50 blocks asks a dozen times
     def actions(self) -> tuple[ActionView, ...]:

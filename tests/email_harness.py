@@ -17,6 +17,7 @@ from bot.email import EmailChannel
 from bot.runtime import Runtime
 from db.models import Member
 from handlers.context import Caller
+from handlers.identity import Via
 from scheduler.dispatch import TickResult, tick
 from tests.conftest import AFTER_MEETING
 from tests.doubles import smtp_server
@@ -24,7 +25,7 @@ from tests.doubles import smtp_server
 SENDER = "crb@opcc.example.org"
 KEYS = ("a test key for email links, long enough to be a real one",)
 PUBLIC_URL = "https://crb.opcc.example.org"
-OPERATOR = Caller(None, "test")
+OPERATOR = Caller(None, "test", Via.SYSTEM)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def with_links() -> object:
 
 def rename(runtime: Runtime, names: dict[str, str]) -> None:
     """Give members the names a real board has: commas, quotes, accents."""
-    with runtime.unit(lambda _s, _b: OPERATOR, AFTER_MEETING) as ctx:
+    with runtime.unit(OPERATOR, AFTER_MEETING) as ctx:
         for initials, name in names.items():
             member = ctx.session.query(Member).filter_by(initials=initials).one()
             member.name = name

@@ -9,12 +9,11 @@ import pytest
 
 from bot.runtime import Runtime
 from db.models import AuditEvent, Member, SnoozeChoice
-from handlers.context import Caller
 from handlers.email_links import LinkRefused, Purpose, read, revoke_links
 from handlers.link_pages import Links, Pressed, visit
 from handlers.reply import Tone
 from tests.conftest import AFTER_MEETING
-from tests.email_harness import KEYS, PUBLIC_URL
+from tests.email_harness import KEYS, OPERATOR, PUBLIC_URL
 from tests.link_harness import counts, member_id, token
 from tests.test_email_and_tick_cli import SAMPLE
 from tests.test_reminders import FEB_10
@@ -69,7 +68,7 @@ def test_an_expired_link_changes_nothing(board: Runtime) -> None:
 
 def test_links_are_revoked_from_the_desk_or_by_rotating_the_key(board: Runtime) -> None:
     link = token(board, "DP", Purpose.UPDATE, **DONE_04_DP)
-    with board.unit(lambda _s, _b: Caller(None, "test"), FEB_10 + timedelta(hours=1)) as ctx:
+    with board.unit(OPERATOR, FEB_10 + timedelta(hours=1)) as ctx:
         revoke_links(ctx, ctx.session.get_one(Member, member_id(board, "DP")))
         ctx.session.commit()
     with pytest.raises(LinkRefused, match="withdrawn"):
@@ -158,7 +157,7 @@ def test_after_a_press_the_page_offers_the_rest_of_the_email(board: Runtime) -> 
 
 def test_a_link_for_a_member_no_longer_active_is_refused(board: Runtime) -> None:
     link = token(board, "DP", Purpose.MINE, issued=FEB_10)
-    with board.unit(lambda _s, _b: Caller(None, "test"), AFTER_MEETING) as ctx:
+    with board.unit(OPERATOR, AFTER_MEETING) as ctx:
         ctx.session.get_one(Member, member_id(board, "DP")).active = False
         ctx.session.commit()
     with pytest.raises(LinkRefused, match="no longer a member"):

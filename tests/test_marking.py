@@ -11,6 +11,7 @@ from db import queries
 from db.models import AuditEvent, EventKind
 from handlers.context import Caller
 from handlers.errors import Forbidden, UserError
+from handlers.identity import Via
 from handlers.marking import board_marking, set_board_marking
 from handlers.minutes.model import Minutes
 from handlers.minutes.text import parse_text
@@ -28,8 +29,8 @@ def marking_of(runtime: Runtime) -> tuple[str | None, bool]:
 
 
 def set_marking(runtime: Runtime, text: str, caller: Caller | None = None) -> bool:
-    who = caller or Caller(None, "cli")
-    with runtime.unit(lambda _s, _b: who, LATER) as ctx:
+    who = caller or Caller(None, "cli", Via.CLI)
+    with runtime.unit(who, LATER) as ctx:
         changed = set_board_marking(ctx, text)
         ctx.session.commit()
         return changed
@@ -81,7 +82,7 @@ def test_a_marking_is_one_short_plain_line(board: Runtime) -> None:
 def test_only_officers_set_the_marking(board: Runtime) -> None:
     with board.sessions() as session:
         member = queries.member_by_initials(session, queries.default_board(session), "DP")
-        caller = Caller(member, "test:DP")
+        caller = Caller(member, "test:DP", Via.CONSOLE)
     try:
         set_marking(board, "OFFICIAL", caller)
     except Forbidden:

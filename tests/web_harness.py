@@ -21,6 +21,7 @@ from bot.runtime import Runtime
 from bot.server import make_app
 from handlers import web_access
 from handlers.context import Caller
+from handlers.identity import Via
 from handlers.members import find_member
 from tests.loopback import LoopbackServer
 
@@ -72,7 +73,7 @@ class WebDesk:
         """A one-time sign-in link for ``initials``, made as `crb web link` makes it."""
         now = at or self.clock()
         keys = web_access.signing_keys(self.runtime.sessions, self.runtime.config.secret_keys, now)
-        with self.runtime.unit(lambda _s, _b: Caller(None, "cli"), now) as ctx:
+        with self.runtime.unit(Caller(None, "cli", Via.CLI), now) as ctx:
             token = web_access.issue_sign_in_link(ctx, find_member(ctx, initials), keys, via="cli")
             ctx.session.commit()
         return web_access.sign_in_url(self.base_url, token)

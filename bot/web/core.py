@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 from bot.delivery import build_channels
 from bot.runtime import Runtime
 from db.models import Board, Meeting, Member
-from handlers.context import Caller, Ctx
+from handlers.context import Ctx
+from handlers.identity import Account, Via
 from handlers.reply import Reply
 from scheduler.channels import Channel
 
@@ -179,10 +180,11 @@ def officer_only(handler: Handler) -> Handler:
 # ---------------------------------------------------------------- database work
 
 
-def web_caller(session: Session, member_id: int | None, channel: str) -> Caller:
-    """The caller for a web request: the signed-in member, through ``channel`` ("web")."""
-    member = session.get(Member, member_id) if member_id is not None else None
-    return Caller(member, channel)
+def web_caller(member_id: int | None, channel: str) -> Account:
+    """Who a web request is: the signed-in member (active only), through ``channel`` ("web")."""
+    if member_id is None:
+        return Account(Via(channel), None, None, str(channel))
+    return Account.member(member_id, channel)
 
 
 async def with_unit(request: web.Request, work: Callable[[Ctx], T], *, channel: str = "web") -> T:
@@ -198,7 +200,7 @@ async def with_unit(request: web.Request, work: Callable[[Ctx], T], *, channel: 
     at = now(request)
 
     def run() -> T:
-        with runtime.unit(lambda s, _b: web_caller(s, member_id, channel), at) as ctx:
+        with runtime.unit(web_caller(member_id, channel), at) as ctx:
             return work(ctx)
 
     return await runtime.run_in_thread(run)
@@ -211,7 +213,7 @@ async def run_command(request: web.Request, text: str, *, channel: str = "web") 
     member = current_member(request)
     member_id = member.id if member else None
     return await runtime.run_in_thread(
-        runtime.execute, lambda s, _b: web_caller(s, member_id, channel), text, now(request)
+        runtime.execute, web_caller(member_id, channel), text, now(request)
     )
 
 
