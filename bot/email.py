@@ -17,7 +17,7 @@ import ssl
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email import policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -26,6 +26,7 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bot.render_email import render_email
+from bot.runtime import wall_clock
 from db.models import Member
 from handlers.email_links import EmailLinks, LinkMaker, expiry, links_for
 from handlers.errors import UserError
@@ -205,7 +206,7 @@ class EmailChannel:
 
     async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
         # A tick always says when it sends; a message sent outside one is dated by the clock.
-        now = delivery.at or datetime.now(UTC)
+        now = delivery.at or wall_clock()
         await asyncio.to_thread(self._compose_and_deliver, member, message, now, delivery)
 
     def _compose_and_deliver(
