@@ -169,3 +169,14 @@ def test_crb_member_revoke_links_withdraws_a_members_links(crb) -> None:
     shown = crb("member", "revoke-links", "DP").stdout
     assert "Every email link sent to DP until now is withdrawn." in shown
     assert "No member" in crb("member", "revoke-links", "ZZ", code=1).stderr
+
+
+def test_a_digest_link_lets_an_officer_act_on_anyones_action(board: Runtime) -> None:
+    """The secretariat's digest links close an owner's action, as the secretariat."""
+    link = token(board, "RT", Purpose.DONE, action=("CR", "04"), issued=FEB_10)
+    page = visit(board.sessions, LINKS, link, LATER, Pressed())
+    assert page.changed and page.title == "Done: 04-CR.1"
+    with board.sessions() as session:
+        event = session.query(AuditEvent).order_by(AuditEvent.id.desc()).first()
+        assert event is not None
+        assert (event.actor_id, event.channel) == (member_id(board, "RT"), "email link")

@@ -84,6 +84,7 @@ def test_one_click_from_the_email(desk: WebDesk, clock: MovableClock, browser_pa
         fetched = scanner.get(href)
         assert fetched.status_code == 200, fetched.text
         assert fetched.headers["Cache-Control"] == "no-store"
+        assert scanner.http.head(href, timeout=10).status_code == 200
     assert counts(runtime) == before
 
     # 4. DP opens "Mark done" in a browser and presses the button.
