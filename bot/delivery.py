@@ -6,6 +6,7 @@ is the fallback for members outside chat.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from bot.email import LinkSettings
 
 Sessions = sessionmaker[Session]
+log = logging.getLogger("crb.email")
 
 
 def build_channels(config: Config, sessions: Sessions | None = None) -> list[Channel]:
@@ -61,6 +63,12 @@ def email_links(
     from bot.email import LinkSettings
     from handlers.web_access import signing_keys
 
+    if config.public_url is None:
+        log.warning(
+            "CRB_PUBLIC_URL is not set: the buttons in emails point at %s, which people outside "
+            "this machine cannot open",
+            config.link_base,
+        )
     if config.secret_keys:
         return lambda _now: LinkSettings(config.secret_keys, config.link_base)
     if sessions is None:
