@@ -96,6 +96,10 @@ def test_crb_tick_sends_each_owner_one_nudge_once(crb, monkeypatch: pytest.Monke
     ]
     assert again["sent"] == []
     assert len(mail.messages) == 6
+    # The buttons are signed with the key the web desk keeps in the database, and point at it.
+    dp = next(m for m in mail.messages if "dp@example.org" in m["To"])
+    html = next(p for p in dp.walk() if p.get_content_type() == "text/html")
+    assert "http://localhost:3000/e?token=" in html.get_payload(decode=True).decode()
 
 
 def test_crb_tick_without_channels_shows_who_could_not_be_reached(crb) -> None:
