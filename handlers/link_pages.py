@@ -31,6 +31,7 @@ from handlers.email_links import (
     LinkRefused,
     Purpose,
     check,
+    expiry,
     read,
 )
 from handlers.errors import UserError
@@ -206,6 +207,11 @@ class _Page:
         meeting = ctx.session.get(Meeting, claim.meeting_id)
         if meeting is None or meeting.board_id != member.board_id:
             raise LinkRefused("This link is for a meeting that is no longer on the board's diary.")
+        if ctx.now >= expiry(ctx.board.timezone, meeting.date):  # the meeting moved earlier
+            raise LinkRefused(
+                "This link has expired: it was for a meeting that has now taken place.",
+                hints=("Your next reminder will have new links.",),
+            )
         self.meeting = meeting
         self.maker = LinkMaker(
             keys=links.keys,

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 
 from bot.runtime import Runtime
-from db.models import AuditEvent, Member, SnoozeChoice
+from db.models import AuditEvent, Meeting, Member, SnoozeChoice
 from handlers.email_links import LinkRefused, Purpose, read, revoke_links
 from handlers.link_pages import Links, Pressed, visit
 from handlers.reply import Tone
 from tests.conftest import AFTER_MEETING
 from tests.email_harness import KEYS, OPERATOR, PUBLIC_URL
-from tests.link_harness import counts, member_id, token
+from tests.link_harness import FEB_24, counts, member_id, token
 from tests.test_email_and_tick_cli import SAMPLE
 from tests.test_reminders import FEB_10
 
@@ -180,3 +180,14 @@ def test_a_digest_link_lets_an_officer_act_on_anyones_action(board: Runtime) -> 
         event = session.query(AuditEvent).order_by(AuditEvent.id.desc()).first()
         assert event is not None
         assert (event.actor_id, event.channel) == (member_id(board, "RT"), "email link")
+
+
+def test_a_link_expires_with_its_meeting_when_the_meeting_moves_earlier(board: Runtime) -> None:
+    link = token(board, "DP", Purpose.DONE, **DONE_04_DP)
+    with board.unit(OPERATOR, FEB_10) as ctx:
+        meeting = ctx.session.query(Meeting).filter_by(date=FEB_24).one()
+        meeting.date = FEB_24 - timedelta(days=10)  # brought forward to Sunday 14 February
+        ctx.session.commit()
+    with pytest.raises(LinkRefused, match="expired"):
+        visit(board.sessions, LINKS, link, FEB_10 + timedelta(days=5))
+    assert visit(board.sessions, LINKS, link, FEB_10 + timedelta(days=4)).form is not None
