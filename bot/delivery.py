@@ -9,16 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Config
+from handlers.context import Links
 from handlers.errors import UserError
 from scheduler.channels import Channel
-
-if TYPE_CHECKING:
-    from bot.email import LinkSettings
 
 Sessions = sessionmaker[Session]
 log = logging.getLogger("crb.email")
@@ -55,12 +52,9 @@ def email_channels(config: Config, sessions: Sessions | None = None) -> list[Cha
     return [EmailChannel(config.smtp_url, config.mail_from, email_links(config, sessions))]
 
 
-def email_links(
-    config: Config, sessions: Sessions | None
-) -> Callable[[datetime], LinkSettings] | None:
+def email_links(config: Config, sessions: Sessions | None) -> Callable[[datetime], Links] | None:
     """Where an email's one-click links point (``CRB_PUBLIC_URL``) and the keys that sign them:
     ``CRB_SECRET_KEY``, else the key the web desk keeps in the database (read when first sent)."""
-    from bot.email import LinkSettings
     from handlers.web_access import signing_keys
 
     if config.public_url is None:
@@ -70,7 +64,12 @@ def email_links(
             config.link_base,
         )
     if config.secret_keys:
-        return lambda _now: LinkSettings(config.secret_keys, config.link_base)
+        return lambda _now: Links(config.link_base, lambda: config.secret_keys)
     if sessions is None:
         return None
-    return lambda now: LinkSettings(signing_keys(sessions, (), now), config.link_base)
+    kept = sessions  # the key the web desk keeps in the database
+
+    def links(now: datetime) -> Links:
+        return Links(config.link_base, lambda: tuple(signing_keys(kept, (), now)))
+
+    return links

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from bot.render_email import render_email
 from bot.runtime import wall_clock
 from db.models import Member
+from handlers.context import Links
 from handlers.email_links import EmailLinks, LinkMaker, expiry, links_for
 from handlers.errors import UserError
 from handlers.members import check_email
@@ -76,17 +77,6 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     )
 
 
-@dataclass(frozen=True)
-class LinkSettings:
-    """What an email's links need: the keys that sign them and the address they open."""
-
-    keys: Sequence[str | bytes]
-    public_url: str
-
-    def __repr__(self) -> str:
-        return f"LinkSettings({self.public_url}, {len(self.keys)} key(s))"
-
-
 def parse_sender(value: str) -> Address:
     """``CRB_MAIL_FROM``: an address, with or without a display name
     (``West Mercia CRB <crb@opcc.example.org>``)."""
@@ -113,7 +103,7 @@ def compose_email(
     sender: Address,
     now: datetime,
     reply_to: Sequence[tuple[str, str]] = (),
-    links: LinkSettings | None = None,
+    links: Links | None = None,
 ) -> EmailMessage:
     """The reply as an email: a plain text part and an HTML part, with one-click links."""
     assert member.email is not None
@@ -162,15 +152,13 @@ def named(address: Address, display_name: str) -> Address:
     return Address(display_name=display_name, addr_spec=address.addr_spec)
 
 
-def email_links(
-    member: Member, message: Reply, links: LinkSettings | None, now: datetime
-) -> EmailLinks:
+def email_links(member: Member, message: Reply, links: Links | None, now: datetime) -> EmailLinks:
     about = message.about
     if about is None or links is None:
         return EmailLinks.none()
     maker = LinkMaker(
         keys=links.keys,
-        public_url=links.public_url,
+        public_url=links.base,
         member_id=member.id,
         meeting_id=about.meeting_id,
         now=now,
@@ -187,7 +175,7 @@ class EmailChannel:
         self,
         smtp_url: str,
         sender: str,
-        links: LinkSettings | Callable[[datetime], LinkSettings] | None = None,
+        links: Links | Callable[[datetime], Links] | None = None,
     ) -> None:
         """``links``: the settings for one-click links, or how to get them at a given time
         (the key kept in the database is read when the first email goes)."""
@@ -195,7 +183,7 @@ class EmailChannel:
         self.sender = parse_sender(sender)
         self.links = links
 
-    def link_settings(self, now: datetime) -> LinkSettings | None:
+    def link_settings(self, now: datetime) -> Links | None:
         return self.links(now) if callable(self.links) else self.links
 
     def can_reach(self, member: Member) -> bool:

@@ -12,7 +12,6 @@ says so; neither changes anything nor claims success.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import queries
 from db.models import Action, ActionStatus, Meeting, Member, Rag, SnoozeChoice
 from handlers.commands import Done, Note
-from handlers.context import Ctx
+from handlers.context import Ctx, Links
 from handlers.dispatch import run
 from handlers.email_links import (
     SNOOZE_CHOICES,
@@ -90,14 +89,6 @@ class Pressed:
 
     rag: str | None = None
     text: str | None = None
-
-
-@dataclass(frozen=True)
-class Links:
-    """Where links point and what signs them, for the links a page offers in turn."""
-
-    keys: Sequence[str | bytes]
-    public_url: str
 
 
 # ---------------------------------------------------------------- the entry points
@@ -215,7 +206,7 @@ class _Page:
         self.meeting = meeting
         self.maker = LinkMaker(
             keys=links.keys,
-            public_url=links.public_url,
+            public_url=links.base,
             member_id=member.id,
             meeting_id=meeting.id,
             now=ctx.now,

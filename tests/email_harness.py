@@ -66,9 +66,9 @@ def _mail_tick(runtime: Runtime, at: datetime, sender: str, links: object) -> Ma
 
 
 def with_links() -> object:
-    from bot.email import LinkSettings  # imported here: the issue 15 tests run on older code too
+    from handlers.context import Links  # imported here: the issue 15 tests run on older code too
 
-    return LinkSettings(KEYS, PUBLIC_URL)
+    return Links(PUBLIC_URL, lambda: KEYS)
 
 
 def rename(runtime: Runtime, names: dict[str, str]) -> None:

@@ -7,10 +7,10 @@ from datetime import date, datetime
 from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
 
-from bot.email import LinkSettings
 from bot.runtime import Runtime
 from db.models import Action, ActionStatus, AuditEvent, Meeting, Member, Snooze, SnoozeChoice
 from handlers import web_access
+from handlers.context import Links
 from handlers.email_links import LinkClaim, Purpose, expiry, sign
 from tests.email_harness import KEYS, Mailed, links_in, mail_tick
 from tests.web_harness import WebDesk
@@ -81,7 +81,8 @@ def desk_keys(runtime: Runtime, now: datetime) -> list[str]:
 
 def mail_with_desk_links(runtime: Runtime, desk: WebDesk, at: datetime) -> Mailed:
     """A tick whose emails link to ``desk``, signed with its keys, as `crb serve` sends them."""
-    return mail_tick(runtime, at, links=LinkSettings(desk_keys(runtime, at), desk.base_url))
+    keys = tuple(desk_keys(runtime, at))
+    return mail_tick(runtime, at, links=Links(desk.base_url, lambda: keys))
 
 
 def link_to(message: EmailMessage, words: str, nth: int = 0) -> str:

@@ -9,8 +9,9 @@ import pytest
 
 from bot.runtime import Runtime
 from db.models import AuditEvent, Meeting, Member, SnoozeChoice
+from handlers.context import Links
 from handlers.email_links import LinkRefused, Purpose, read, revoke_links
-from handlers.link_pages import Links, Pressed, visit
+from handlers.link_pages import Pressed, visit
 from handlers.reply import Tone
 from tests.conftest import AFTER_MEETING
 from tests.email_harness import KEYS, OPERATOR, PUBLIC_URL
@@ -18,7 +19,7 @@ from tests.link_harness import FEB_24, counts, member_id, token
 from tests.test_email_and_tick_cli import SAMPLE
 from tests.test_reminders import FEB_10
 
-LINKS = Links(KEYS, PUBLIC_URL)
+LINKS = Links(PUBLIC_URL, lambda: KEYS)
 LATER = FEB_10 + timedelta(hours=2)
 DONE_04_DP = {"action": ("DP", "04"), "issued": FEB_10}
 
@@ -76,9 +77,9 @@ def test_links_are_revoked_from_the_desk_or_by_rotating_the_key(board: Runtime) 
     fresh = token(board, "DP", Purpose.UPDATE, action=("DP", "04"), issued=LATER)
     assert visit(board.sessions, LINKS, fresh, LATER).form is not None
 
-    rotated = Links(("a new key, rotated in", *KEYS), PUBLIC_URL)  # the old still verifies…
+    rotated = Links(PUBLIC_URL, lambda: ("a new key, rotated in", *KEYS))  # the old verifies…
     assert visit(board.sessions, rotated, fresh, LATER).form is not None
-    new_only = Links(("a new key, rotated in",), PUBLIC_URL)  # …until it is dropped
+    new_only = Links(PUBLIC_URL, lambda: ("a new key, rotated in",))  # …until it is dropped
     with pytest.raises(LinkRefused, match="not valid"):
         visit(board.sessions, new_only, fresh, LATER)
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.web.core import now, public_base, render, runtime_of, signing_keys
+from handlers.context import Links
 from handlers.email_links import LINK_PATH, LinkRefused
-from handlers.link_pages import LinkPage, Links, Pressed, visit
+from handlers.link_pages import LinkPage, Pressed, visit
 
 routes = web.RouteTableDef()
 
@@ -32,7 +33,8 @@ async def press(request: web.Request) -> web.StreamResponse:
 
 async def _answer(request: web.Request, token: str, pressed: Pressed | None) -> web.Response:
     runtime = runtime_of(request)
-    links = Links(signing_keys(request), public_base(request))
+    keys = tuple(signing_keys(request))
+    links = Links(public_base(request), lambda: keys)
     try:
         page = await runtime.run_in_thread(
             visit, runtime.sessions, links, token, now(request), pressed
