@@ -5,7 +5,7 @@ refused. Rotating the signing key revokes everyone's links at once; this revokes
 (a forwarded email, a lost phone). Nothing is dropped: the column is new and empty.
 
 Revision ID: 0012
-Revises: 0007, 0008
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = ("0007", "0008")  # joins the branches merged here (the lead re-chains)
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
