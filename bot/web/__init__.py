@@ -32,6 +32,7 @@ PAGES = [
     "bot.web.board",
     "bot.web.actions",
     "bot.web.minutes",
+    "bot.web.email_links",
 ]
 
 
