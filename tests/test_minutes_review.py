@@ -135,6 +135,10 @@ def test_the_secretariat_fixes_the_preview_and_the_import_is_what_it_showed(
         "Action column, so it was recorded without one.",
     )
     assert shown.settled[0] not in shown.open_warnings
+    assert shown.open_warnings == (
+        "Update d. “Arrange the Christmas party” matched no action of 25 November 2020; "
+        "apply it by hand.",
+    )
 
     reply = apply(board, uploaded, fixes, shown.lines)
 

@@ -18,6 +18,7 @@ answer says what is different now, so the secretariat can look again.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -61,6 +62,14 @@ class Fixes:
 
 
 NO_FIXES = Fixes()
+_QUOTED = re.compile(r"“([^”]+)”")
+
+
+def _quotes(text: str, quoted: str) -> bool:
+    """Whether a warning's quotation ``quoted`` is ``text``, whole or shortened with "…"."""
+    if quoted.endswith("…"):
+        return len(quoted) > 10 and text.startswith(quoted[:-1].rstrip())
+    return text == quoted
 
 
 @dataclass(frozen=True)
@@ -131,13 +140,24 @@ class ImportPreview:
     @property
     def settled(self) -> tuple[str, ...]:
         """Warnings the secretariat's answers have dealt with: the reader's doubts about an
-        action that has been given its owners, or left out."""
-        answered = [
-            a.text
-            for a in self.actions
-            if a.outcome == DROPPED or (a.number in self.fixes.owners and a.owners)
-        ]
-        return tuple(w for w in self.warnings if any(f"“{text}”" in w for text in answered))
+        action that has since been given its owners, or left out. A warning names its action by
+        quoting its text, perhaps shortened ("“circulate the plan to…”")."""
+        answered = [a.text for a in self.actions if self._answered(a)]
+        return tuple(
+            warning
+            for warning in self.warnings
+            if any(
+                _quotes(text, quoted) for quoted in _QUOTED.findall(warning) for text in answered
+            )
+        )
+
+    def _answered(self, action: MinutedAction) -> bool:
+        if action.outcome == DROPPED:
+            return True
+        if not action.owners or action.unresolved:
+            return False
+        given = {*self.fixes.initials, *(new.initials.upper() for new in self.fixes.new_members)}
+        return action.number in self.fixes.owners or bool(given & set(action.minuted))
 
     @property
     def open_warnings(self) -> tuple[str, ...]:
