@@ -8,6 +8,7 @@ applies only if it would do exactly that (see ``handlers.minutes.review``).
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from typing import Any
 
 from aiohttp import web
@@ -25,7 +26,9 @@ routes = web.RouteTableDef()
 
 FILE_FIELD = "minutes-file"
 NEW = "+new"  # the "who are these initials?" answer that adds a member
-ACCEPTED = ".docx,.html,.htm,.txt,.pdf"  # a hint to the file picker; the readers decide
+# A hint to the file picker (the readers decide): .pdf once its reader is there.
+READABLE = (".docx", ".html", ".htm", ".txt")
+ACCEPTED = ",".join((*READABLE, ".pdf") if find_spec("handlers.minutes.pdf") else READABLE)
 
 
 @routes.get("/minutes")
