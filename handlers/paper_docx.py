@@ -8,7 +8,12 @@ Closed-session lines follow under a "Closed Session" row across the table, in a 
 of the same item, so both rows can be left out when the paper is published.
 
 The page is A4 in British English (Word's spelling checker agrees with the board), the heading
-row repeats on every page, no row breaks across a page, and the file says who wrote it and when.
+row repeats on every page, and the file says who wrote it and when. No action's line breaks
+across a page: the short rows are kept whole, and item 02's row, which may be longer than a
+page, breaks only between its lines (each is kept together, the sub-headings with what follows).
+Keeping that row whole would leave the first page empty and still break it on the next. (Word
+keeps a line together inside a cell; LibreOffice may still break one when the list runs longer
+than a page.)
 """
 
 from __future__ import annotations
@@ -187,8 +192,7 @@ def _item_table(document: Document) -> Table:
     table = document.add_table(rows=1, cols=len(COLUMNS))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    _fixed_layout(table)
+    table.autofit = False  # a fixed layout: Word keeps the widths below, not the text's
     for column, width in zip(table.columns, COLUMNS, strict=True):
         column.width = width
     heading = table.rows[0]
@@ -198,16 +202,11 @@ def _item_table(document: Document) -> Table:
     return table
 
 
-def _fixed_layout(table: Table) -> None:
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    table._tbl.tblPr.append(layout)
-
-
-def _row_properties(row: _Row, *, repeat: bool = False) -> None:
-    """Every row keeps together on one page; the heading row repeats at the top of each."""
+def _row_properties(row: _Row, *, repeat: bool = False, whole: bool = True) -> None:
+    """``whole``: the row keeps together on one page; ``repeat``: it heads every page."""
     tr_pr = row._tr.get_or_add_trPr()
-    tr_pr.append(OxmlElement("w:cantSplit"))
+    if whole:
+        tr_pr.append(OxmlElement("w:cantSplit"))
     if repeat:
         tr_pr.append(OxmlElement("w:tblHeader"))
     for cell, width in zip(row.cells, COLUMNS, strict=True):
@@ -215,26 +214,28 @@ def _row_properties(row: _Row, *, repeat: bool = False) -> None:
 
 
 def _item_rows(table: Table, paper: Paper) -> None:
-    row = _add_row(table)
+    row = _add_row(table, whole=False)
     number, item, _action = row.cells
     number.paragraphs[0].add_run(paper.item_number)
-    item.paragraphs[0].add_run(f"{paper.title}.").underline = True
+    title = item.paragraphs[0]
+    title.add_run(f"{paper.title}.").underline = True
+    title.paragraph_format.keep_with_next = True
     if not paper.lines:
         item.add_paragraph(EMPTY)
         return
-    item.add_paragraph(UPDATES_HEADING)
+    item.add_paragraph(UPDATES_HEADING).paragraph_format.keep_with_next = True
     _lettered(item, paper.open_lines)
     if paper.closed_lines:
         across = _add_row(table)
         merged = across.cells[0].merge(across.cells[-1])
         merged.paragraphs[0].add_run(CLOSED_SESSION).bold = True
-        more = _add_row(table).cells[1]
+        more = _add_row(table, whole=False).cells[1]
         _lettered(more, paper.closed_lines, first_paragraph=True)
 
 
-def _add_row(table: Table) -> _Row:
+def _add_row(table: Table, *, whole: bool = True) -> _Row:
     row = table.add_row()
-    _row_properties(row)
+    _row_properties(row, whole=whole)
     return row
 
 
@@ -244,6 +245,7 @@ def _lettered(cell: _Cell, lines: Sequence[PaperLine], *, first_paragraph: bool 
     for n, line in enumerate(lines):
         paragraph = cell.paragraphs[0] if first_paragraph and n == 0 else cell.add_paragraph()
         # A hanging indent keeps the letters clear of the wrapped lines, as a list's would.
-        paragraph.paragraph_format.left_indent = HANGING
-        paragraph.paragraph_format.first_line_indent = -HANGING
+        layout = paragraph.paragraph_format
+        layout.left_indent, layout.first_line_indent = HANGING, -HANGING
+        layout.keep_together = True  # a line never breaks across a page
         paragraph.add_run(f"{line.letter}. {line.sentence()}")

@@ -442,18 +442,26 @@ def test_defect_5b_the_word_paper_is_a4_with_sensible_columns(board: Runtime) ->
     ]
 
 
-def test_defect_5c_the_heading_row_repeats_and_no_row_splits(board: Runtime) -> None:
+def test_defect_5c_the_heading_row_repeats_and_no_line_splits(board: Runtime) -> None:
     run_import(board, parse_minutes("feb.docx", to_bytes(later_minutes())), at(25, 2, 2021))
     rows = word(board, MARCH).tables[0].rows
-    assert len(rows) == 4
-    properties = [row._tr.trPr for row in rows]
-    assert all(p is not None and p.find(qn("w:cantSplit")) is not None for p in properties)
-    assert [p.find(qn("w:tblHeader")) is not None for p in properties] == [
-        True,
-        False,
-        False,
-        False,
-    ]
+    assert len(rows) == 4  # the heading, item 02, "Closed Session", item 02 continued
+
+    def has(row: object, tag: str) -> bool:
+        properties = row._tr.trPr  # type: ignore[attr-defined]
+        return properties is not None and properties.find(qn(tag)) is not None
+
+    assert [has(row, "w:tblHeader") for row in rows] == [True, False, False, False]
+    assert [has(row, "w:cantSplit") for row in rows] == [True, False, True, False]
+    # Item 02's rows may run past a page, so they break, but only between lines: each line is
+    # kept together, and the sub-headings stay with what follows them.
+    for row in (rows[1], rows[3]):
+        for paragraph in row.cells[1].paragraphs:
+            layout = paragraph.paragraph_format
+            if paragraph.text[1:3] == ". ":
+                assert layout.keep_together, paragraph.text
+            else:
+                assert layout.keep_with_next, paragraph.text
 
 
 def test_defect_5d_the_word_paper_is_in_british_english(board: Runtime) -> None:
