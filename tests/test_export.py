@@ -11,6 +11,7 @@ from pathlib import Path
 import docx
 import icalendar
 import pytest
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from typer.testing import CliRunner
 
@@ -332,7 +333,10 @@ def test_defect_1_the_marking_stays_when_the_latest_meeting_was_added_by_hand(
     assert "## Actions from the meeting held on 9 December 2020" in markdown
     assert markdown[0] == markdown[-1] == f"**{MARKING}**"
     section = word(board, at(10, 12)).sections[0]
-    assert section.header.paragraphs[0].text == section.footer.paragraphs[0].text == MARKING
+    for part in (section.header, section.footer):  # centred and bold, top and foot of each page
+        marking = part.paragraphs[0]
+        assert marking.text == MARKING and marking.alignment == WD_ALIGN_PARAGRAPH.CENTER
+        assert all(run.bold for run in marking.runs)
     events = calendar(board, at(10, 12)).walk("VEVENT")
     assert len(events) == 3 and {str(e["class"]) for e in events} == {"PRIVATE"}
     assert all(str(e["description"]).startswith(MARKING) for e in events)
