@@ -33,8 +33,13 @@ _FILLER = re.compile(
     r"|none(?:\s+received)?|nothing\s+(?:further|new|to\s+report)|n/?a|nil|tbc|[-–—.]+)$",
     re.I,
 )
-# "(updated 3 December 2020)", written after an update by the paper; also a doubled one.
-_UPDATED_SUFFIX = re.compile(r"(?:\s*\(\s*updated\b[^()]*\))+\s*\.?\s*$", re.I)
+# "(updated 3 December 2020)", written after an update by the paper; also a doubled one. Only
+# a date: "(updated version)" is a member's own words.
+_UPDATED_SUFFIX = re.compile(
+    r"(?:\s*\(\s*updated\s+(?:on\s+)?[0-9]{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?\s+[0-9]{4}\s*\))+"
+    r"\s*\.?\s*$",
+    re.I,
+)
 # An update that only restates a status, with at most a RAG rating or a date, adds no words.
 _BARE_STATUS = re.compile(
     r"^\s*(?:complete|completed|ongoing|on-going|open|in progress)"

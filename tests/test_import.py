@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.demo import sample_text
@@ -16,6 +17,7 @@ from handlers.minutes.importer import ImportReport, import_minutes
 from handlers.minutes.model import ActionUpdate, MinutedAction, Minutes, NextMeeting, Person
 from handlers.minutes.read import parse_minutes
 from handlers.minutes.text import parse_text
+from handlers.updates import words_of
 from tests.conftest import AFTER_MEETING
 from tests.docx_fixtures import sample_as_docx
 
@@ -254,3 +256,21 @@ def test_a_carried_over_action_is_reported_on_at_every_meeting(runtime: Runtime)
     report = run_import(runtime, may, AFTER_MEETING + 26 * WEEK)
     assert not [w for w in report.warnings if "matched no action" in w]
     assert notes_on(runtime, "DP will") == [("Late", "red")]
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("Date agreed (updated 3 December 2020)", "Date agreed"),
+        ("Sent (updated 3 December 2020) (updated 24 February 2021).", "Sent"),
+        ("Sent the list (updated version)", "Sent the list (updated version)"),
+        ("no update received", None),
+        ("No further updates.", None),
+        ("n/a", None),
+        ("–", None),
+    ],
+)
+def test_what_the_paper_writes_around_an_update_is_not_the_update(
+    written: str, stored: str | None
+) -> None:
+    assert words_of(written) == stored
