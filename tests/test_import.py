@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +18,7 @@ from handlers.minutes.model import ActionUpdate, MinutedAction, Minutes, NextMee
 from handlers.minutes.read import parse_minutes
 from handlers.minutes.text import parse_text
 from handlers.updates import words_of
-from tests.conftest import AFTER_MEETING
+from tests.conftest import AFTER_MEETING, say
 from tests.docx_fixtures import sample_as_docx
 
 EIGHT = [
@@ -274,3 +274,19 @@ def test_what_the_paper_writes_around_an_update_is_not_the_update(
     written: str, stored: str | None
 ) -> None:
     assert words_of(written) == stored
+
+
+@pytest.mark.parametrize(
+    ("closed_on", "warned"), [(date(2021, 2, 1), True), (date(2021, 2, 25), False)]
+)
+def test_a_line_saying_ongoing_warns_only_if_the_action_was_closed_before_the_meeting(
+    runtime: Runtime, closed_on: date, warned: bool
+) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    when = datetime.combine(closed_on, time(12, 0), tzinfo=UTC)
+    assert say(runtime, "DP", "done 04-DP", when).changed
+    update = ActionUpdate(
+        "a", "Circulate a previous draft paper for comment", "Ongoing", False, "Damian Pettit"
+    )
+    report = run_import(runtime, updates_minutes(date(2021, 2, 24), NOVEMBER, update), when + WEEK)
+    assert any("left closed" in w for w in report.warnings) == warned

@@ -442,16 +442,22 @@ def _apply_update(
             record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=words)
         _note(report, "changed", f"{where}: open → {update.status} (update {update.label}.)")
     elif not update.done and action.status == ActionStatus.DONE:
-        closed = f"{action.done_at:%-d %B %Y}" if action.done_at else "earlier"
-        report.warnings.append(
-            f"Update {update.label}. says {ref} is “{update.status or 'not done'}”, but it was "
-            f"closed on {closed}; it was left closed: reopen it if it isn't done."
-        )
+        if not _closed_since(ctx, action, meeting):  # open at the meeting, closed after: no news
+            closed = f"{action.done_at:%-d %B %Y}" if action.done_at else "earlier"
+            report.warnings.append(
+                f"Update {update.label}. says {ref} is “{update.status or 'not done'}”, but it "
+                f"was closed on {closed}; it was left closed: reopen it if it isn't done."
+            )
         _note(report, "unchanged", where)
     elif not update.done and update.status:
         _apply_progress(ctx, action, update, words, meeting, report, where)
     else:
         _note(report, "unchanged", where)
+
+
+def _closed_since(ctx: Ctx, action: Action, meeting: Meeting) -> bool:
+    start = meeting_start(meeting.date, meeting.time or ctx.board.meeting_time, ctx.board.timezone)
+    return action.done_at is not None and action.done_at > start
 
 
 def _apply_progress(
