@@ -215,25 +215,18 @@ def build_paper(ctx: Ctx) -> Paper:
     actions = sorted(found, key=lambda action: action.closed_session)
     words = events_of(ctx.session, [a.id for a in actions], WORD_KINDS)
     refs = display_refs(ctx.session, ctx.board, actions)
-    lines = tuple(
-        _line(
-            ctx,
-            n,
-            action,
-            refs[action.id],
-            states[action.id],
-            latest_update(
-                words.get(action.id, []), clock, ctx.now, still_open=not states[action.id].done
-            ),
-        )
-        for n, action in enumerate(actions)
-    )
+
+    def line(index: int, action: Action) -> PaperLine:
+        state = states[action.id]
+        update = latest_update(words[action.id], clock, ctx.now, still_open=not state.done)
+        return _line(ctx, index, action, refs[action.id], state, update)
+
     return Paper(
         board_name=ctx.board.name,
         meeting=meeting.date,
         next_meeting=next_meeting(ctx.session, ctx.board, ctx.now),
         protective_marking=board_marking(ctx.session, ctx.board),
-        lines=lines,
+        lines=tuple(line(n, action) for n, action in enumerate(actions)),
         written_at=ctx.now,
         author=_author(ctx),
     )
