@@ -44,7 +44,7 @@ from handlers.updates import (
     words_of,
 )
 from handlers.views import display_refs
-from scheduler.calendar import local_date, meeting_start
+from planning.calendar import local_date, meeting_start
 
 COMPLETE, ONGOING = "Complete", "Ongoing"
 FORMATS = ("md", "csv", "docx", "ics")

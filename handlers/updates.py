@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import AuditEvent, Board, EventKind, Meeting, Rag
-from scheduler.calendar import meeting_start
+from planning.calendar import meeting_start
 
 NO_UPDATE = "no update received"
 # What a line says when there is nothing to say: never an update.

@@ -12,13 +12,11 @@ from bot.demo import sample_text
 from bot.runtime import Runtime
 from db import queries
 from db.models import ActionStatus, AuditEvent, EventKind, MeetingStatus, Role
-from handlers.context import Caller
-from handlers.minutes.importer import ImportReport, import_minutes
 from handlers.minutes.model import ActionUpdate, MinutedAction, Minutes, NextMeeting, Person
 from handlers.minutes.read import parse_minutes
 from handlers.minutes.text import parse_text
 from handlers.updates import words_of
-from tests.conftest import AFTER_MEETING, say
+from tests.conftest import AFTER_MEETING, run_import, say
 from tests.docx_fixtures import sample_as_docx
 
 EIGHT = [
@@ -39,13 +37,6 @@ EIGHT = [
 
 NOVEMBER = date(2020, 11, 25)
 WEEK = timedelta(days=7)
-
-
-def run_import(runtime: Runtime, minutes: Minutes, now=AFTER_MEETING) -> ImportReport:
-    with runtime.unit(lambda _s, _b: Caller(None, "import:test"), now) as ctx:
-        report = import_minutes(ctx, minutes)
-        ctx.session.commit()
-        return report
 
 
 def test_the_meeting_remembers_which_minutes_were_imported_and_when(runtime: Runtime) -> None:
@@ -224,13 +215,7 @@ def test_fillers_and_the_papers_suffix_are_never_stored(runtime: Runtime) -> Non
 
 def test_the_papers_own_line_read_back_adds_nothing(runtime: Runtime) -> None:
     run_import(runtime, parse_text(sample_text()))
-    say_at = AFTER_MEETING + WEEK
-    with runtime.unit(lambda _s, _b: Caller(None, "test"), say_at) as ctx:
-        from handlers.audit import record
-
-        (action,) = [a for a in queries.actions(ctx.session, ctx.board) if a.text.startswith("DP")]
-        record(ctx, EventKind.NOTE, action=action, note="waiting on two CSPs")
-        ctx.session.commit()
+    assert say(runtime, "DP", "note 04-DP waiting on two CSPs", AFTER_MEETING + WEEK).changed
     update = ActionUpdate(
         "a",
         "Circulate a previous draft paper for comment",

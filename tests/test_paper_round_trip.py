@@ -11,13 +11,13 @@ from db import queries
 from db.models import AuditEvent, EventKind
 from handlers.context import Caller
 from handlers.export import Paper, build_paper, render
+from handlers.identity import Via
 from handlers.minutes.read import parse_minutes
 from handlers.minutes.text import parse_text
 from handlers.updates import is_bare_status
-from tests.conftest import say
+from tests.conftest import run_import, say
 from tests.docx_fixtures import later_minutes, to_bytes
 from tests.paper_harness import at, next_minutes_docx, next_minutes_text, work_on_the_actions
-from tests.test_import import run_import
 
 FEBRUARY_PAPER = datetime(2021, 2, 10, 9, 0, tzinfo=UTC)
 MAY_PAPER = datetime(2021, 5, 20, 9, 0, tzinfo=UTC)
@@ -25,12 +25,12 @@ JUNE_PAPER = datetime(2021, 6, 10, 9, 0, tzinfo=UTC)
 
 
 def paper(board: Runtime, now: datetime) -> Paper:
-    with board.unit(lambda _s, _b: Caller(None, "cli"), now) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), now) as ctx:
         return build_paper(ctx)
 
 
 def word_paper(board: Runtime, now: datetime) -> bytes:
-    with board.unit(lambda _s, _b: Caller(None, "cli"), now) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), now) as ctx:
         document = render(ctx, "docx")
     assert isinstance(document, bytes)
     return document
