@@ -104,9 +104,13 @@ class Clock:
         if meeting_id not in self._starts:
             meeting = self.session.get(Meeting, meeting_id)
             assert meeting is not None
-            at = meeting.time or self.board.meeting_time
-            self._starts[meeting_id] = meeting_start(meeting.date, at, self.board.timezone)
+            self._starts[meeting_id] = started(self.board, meeting)
         return self._starts[meeting_id]
+
+
+def started(board: Board, meeting: Meeting) -> datetime:
+    """When the meeting began: its own time, else the board's usual time, else its midnight."""
+    return meeting_start(meeting.date, meeting.time or board.meeting_time, board.timezone)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,15 @@ from handlers.marking import marking_from_minutes
 from handlers.members import add_member, derive_initials, longer_initials
 from handlers.minutes.model import ActionUpdate, Minutes, Person
 from handlers.refs import format_ref
-from handlers.updates import WORD_KINDS, Clock, events_of, latest_update, same_words, words_of
+from handlers.updates import (
+    WORD_KINDS,
+    Clock,
+    events_of,
+    latest_update,
+    same_words,
+    started,
+    words_of,
+)
 from planning.calendar import meeting_start
 
 MATCH_THRESHOLD = 0.6
@@ -333,9 +341,7 @@ def reported_on(ctx: Ctx, previous: Meeting) -> list[Action]:
     """The actions the previous meeting's item 02 may report on: those raised at it, and those
     raised earlier and still open when it started, as the paper for it lists them. An action
     carried over from an older meeting is reported on again at every meeting until it is done."""
-    start = meeting_start(
-        previous.date, previous.time or ctx.board.meeting_time, ctx.board.timezone
-    )
+    start = started(ctx.board, previous)
     return [
         action
         for action in queries.actions(ctx.session, ctx.board)
@@ -456,8 +462,7 @@ def _apply_update(
 
 
 def _closed_since(ctx: Ctx, action: Action, meeting: Meeting) -> bool:
-    start = meeting_start(meeting.date, meeting.time or ctx.board.meeting_time, ctx.board.timezone)
-    return action.done_at is not None and action.done_at > start
+    return action.done_at is not None and action.done_at > started(ctx.board, meeting)
 
 
 def _apply_progress(
