@@ -12,7 +12,7 @@ start from the number of changes their audit trail records, and their latest cha
 creation).
 
 Revision ID: 0008
-Revises: 0007 (re-chained after main took 0006 and 0007)
+Revises: 0007
 """
 
 from __future__ import annotations
