@@ -316,7 +316,7 @@ def meeting_add(
 
 @app.command("import")
 def import_command(
-    file: Annotated[Path, typer.Argument(help="Minutes as .docx, .html or .txt.")],
+    file: Annotated[Path, typer.Argument(help="Minutes as .docx, .pdf, .html or .txt.")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
     ] = False,

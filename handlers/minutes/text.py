@@ -187,10 +187,16 @@ class Header:
 
 def parse_text(text: str) -> Minutes:
     """Read minutes in the plain-text layout. Raises MinutesError if it is not minutes at all."""
-    lines = _clean(text).split("\n")
+    cleaned = _clean(text)
+    lines = cleaned.split("\n")
     warnings: list[str] = []
     warn = warnings.append
     start = _table_start(lines)
+    if start == len(lines):  # no "No. | Item. | Action" table: another board's layout
+        from handlers.minutes.anylayout import read_any_layout
+        from handlers.minutes.lines import text_lines
+
+        return read_any_layout(text_lines(cleaned))
     header = read_header(lines[:start], warn)
     table = _read_table(lines[start:], header.protective_marking, warn)
     return assemble(header, table, warnings)
@@ -259,6 +265,13 @@ def _looks_binary(text: str) -> bool:
         if ch == "\ufffd" or (ch not in "\t\n\f\v" and unicodedata.category(ch) == "Cc")
     )
     return odd > len(sample) // 100
+
+
+def has_house_table(text: str) -> bool:
+    """The text holds the house item table, typed with tabs: "No.<TAB>Item<TAB>Action" or rows
+    numbered like "04/25/11/20<TAB>"."""
+    lines = text.split("\n")
+    return _table_start(lines) < len(lines)
 
 
 def _table_start(lines: Sequence[str]) -> int:

@@ -1,0 +1,106 @@
+"""Minutes saved as a text-based PDF, read with pdfplumber into the lines of any layout.
+
+A PDF knows nothing of paragraphs: it places lines of characters on pages. The lines are put
+back together as a reader sees them:
+
+- a line that ran to the right margin and is followed closely by another continues into it
+  (the paragraph was wrapped), unless the next line starts a list item, a heading or a marker;
+- a wider gap than the line spacing is a blank line; a line set wholly in bold is a heading;
+- lines repeated at the top or bottom of every page (the protective marking, "Page 2 of 5") are
+  page furniture, not minutes.
+
+A scanned PDF (pictures of pages, with no text) is refused with a message saying so.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from typing import Any
+
+from handlers.errors import MinutesError
+from handlers.minutes.anylayout import read_any_layout
+from handlers.minutes.lines import text_lines
+from handlers.minutes.model import Minutes
+
+_PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d+(?:\s+of\s+\d+)?\s*$", re.I)
+_STARTS_STRUCTURE = re.compile(
+    r"^\s*(?:[-–•·*▪]\s|\d{1,2}[.)]\s|\(?[a-z]\)\s|(?:Agenda\s+)?Item\s+\d|Ref\b|ACTIONS?\b"
+    r"|Actions?\s*[:–-]|Decision|Apologies|Present|Date\b|Next\s+meeting)",
+    re.I,
+)
+_FULL_LINE = 0.85  # of the widest line on the page: a line this long was wrapped
+
+
+def parse_pdf(data: bytes) -> Minutes:
+    """Read minutes from the bytes of a PDF. Raises MinutesError if it has no text to read."""
+    import pdfplumber  # imported when a PDF is read: ~0.2 s that `crb serve` need not pay
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfminer.psparser import PSException
+
+    if not data.startswith(b"%PDF"):
+        raise MinutesError("This isn't a PDF file (it doesn't start with %PDF).")
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            pages = [page.extract_text_lines(strip=True) for page in pdf.pages]
+    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as error:
+        raise MinutesError(
+            "This PDF is damaged or can't be opened (is it password-protected?): save it again "
+            "and retry."
+        ) from error
+    if not any(line["text"].strip() for page in pages for line in page):
+        raise MinutesError(
+            f"This PDF has {len(pages)} page{'s' if len(pages) != 1 else ''} but no text: it "
+            "looks like a scan (pictures of the pages). Send the minutes as Word, or as a PDF "
+            "saved from Word, or run the scan through text recognition (OCR) first."
+        )
+    furniture = _furniture(pages)
+    text = "\n".join(_page_text(page, furniture) for page in pages)
+    return read_any_layout(text_lines(text), sorted(furniture))
+
+
+def _furniture(pages: list[list[dict[str, Any]]]) -> set[str]:
+    """Lines at the top or bottom of pages that repeat on most pages, and page numbers."""
+    edges: Counter[str] = Counter()
+    for page in pages:
+        texts = [line["text"].strip() for line in page]
+        edges.update(set(texts[:2] + texts[-2:]))
+    repeated = {text for text, count in edges.items() if len(pages) > 1 and count >= len(pages)}
+    numbers = {
+        line["text"].strip() for page in pages for line in page if _PAGE_NUMBER.match(line["text"])
+    }
+    return repeated | numbers
+
+
+def _page_text(page: list[dict[str, Any]], furniture: set[str]) -> str:
+    lines = [line for line in page if line["text"].strip() not in furniture]
+    if not lines:
+        return ""
+    right = max(line["x1"] for line in lines)
+    left = min(line["x0"] for line in lines)
+    heights = sorted(line["bottom"] - line["top"] for line in lines)
+    spacing = heights[len(heights) // 2] * 1.6
+    out: list[str] = []
+    previous: dict[str, Any] | None = None
+    for line in lines:
+        text = line["text"].strip()
+        bold = _bold(line)
+        if previous is not None:
+            gap = line["top"] - previous["bottom"]
+            full = previous["x1"] - left >= _FULL_LINE * (right - left)
+            wrapped = full and gap < spacing and not bold and not _STARTS_STRUCTURE.match(text)
+            if wrapped:
+                out[-1] = f"{out[-1]} {text}"
+                previous = line
+                continue
+            if gap >= spacing * 0.75 or bold:
+                out.append("")
+        out.append(text)
+        previous = line
+    return "\n".join(out) + "\n"
+
+
+def _bold(line: dict[str, Any]) -> bool:
+    chars = [c for c in line.get("chars", []) if c["text"].strip()]
+    return bool(chars) and all("bold" in c["fontname"].lower() for c in chars)
