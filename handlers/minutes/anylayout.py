@@ -235,7 +235,7 @@ def _fields(header: Sequence[Line]) -> dict[str, str]:
 def _board_name(header: Sequence[Line]) -> str | None:
     for line in header[:5]:
         match = _TITLE.match(line.text)
-        if match:
+        if match and not match["name"].lower().startswith("meeting"):
             name = _DATE.sub("", match["name"]).strip(" ,–—-")
             return name or None
     return None
@@ -670,8 +670,16 @@ def _next_meeting(parts: Segments, held: date, record: Record) -> NextMeeting | 
 
 
 def _with_title(item: Item) -> list[Line]:
+    """The item's heading and lines, a table row as the paragraphs of its cells."""
     title = [Line(item.title)] if item.title and not (item.heading and item.heading.in_table) else []
-    return title + item.lines
+    lines = [
+        expanded
+        for line in item.lines
+        for expanded in (
+            [Line(p) for cell in line.cells for p in cell] if line.in_table else [line]
+        )
+    ]
+    return title + lines
 
 
 def _venue(text: str) -> str | None:

@@ -66,13 +66,22 @@ def split_entries(text: str) -> list[str]:
     if ";" in text:
         return [p.strip() for p in text.split(";") if p.strip()]
     pieces = [p.strip() for p in _split_outside_brackets(text) if p.strip()]
+    # With initials written, each entry has its own: "A (AB) – Manager, Wyre Forest, C (CD)".
+    by_initials = any(_has_initials(p) for p in pieces)
+    if not by_initials and _DASH.search(pieces[0] if pieces else ""):
+        return [text]  # "Name – Role, Organisation"
     entries: list[str] = []
     for piece in pieces:
-        if entries and not _could_be_a_name(piece):
+        joins = not _has_initials(piece) if by_initials else not _could_be_a_name(piece)
+        if entries and joins:
             entries[-1] = f"{entries[-1]}, {piece}"
         else:
             entries.append(piece)
     return entries
+
+
+def _has_initials(piece: str) -> bool:
+    return any(_INITIALS.fullmatch(m["inside"].strip()) for m in _BRACKETED.finditer(piece))
 
 
 def _split_outside_brackets(text: str) -> list[str]:
@@ -124,6 +133,8 @@ def read_entry(text: str, attendance: Attendance) -> Entry | None:
     capacity = ", ".join(r for r in (role_before, role_after, *roles) if r) or None
     if notes and capacity is None:
         capacity = "Minutes"
+    # "Tracey Onslow (TO) – Deputy PCC, Chair": the chair says so in the role.
+    chair = chair or any(_CHAIR.match(part.strip()) for part in (capacity or "").split(","))
     return Entry(Person(name, capacity, attendance, initials=initials), chair, notes)
 
 

@@ -37,6 +37,7 @@ _LEADING_NAMES = re.compile(
 )
 _LEADING_DASHED = re.compile(rf"^(?P<who>{LIST})\s*[:–—-]\s+")
 _BRACKETED = re.compile(rf"\((?P<who>{LIST})\)")
+_BRACKETED_OWNER = re.compile(rf"\((?P<who>{LIST})\)\s+(?:is\s+)?to\b")
 _OWNER_WORD = r"(?i:owner|lead|by|action\s+by)"
 _TRAILING = re.compile(
     rf"(?:\s[–—-]\s*|\(\s*(?:{_OWNER_WORD}\s*:\s*)?|\b{_OWNER_WORD}\s*:\s*)"
@@ -75,7 +76,14 @@ def read_owners(text: str, people: Mapping[str, str]) -> Owners | None:
     known = set(people.values())
     match = _LEADING.match(text)
     if match and (found := _initials(match["who"], known)):
-        return Owners(found, match.group(0).strip(), "leading initials")
+        # "RM to visit the centres ... (OP) to follow up": a second owner, in brackets, later.
+        later = [
+            t
+            for m in _BRACKETED_OWNER.finditer(text, match.end())
+            for t in _initials(m["who"], known)
+            if t not in found
+        ]
+        return Owners((*found, *later), match.group(0).strip(), "leading initials")
     match = _LEADING_DASHED.match(text)
     if match and (found := _initials(match["who"], known)):
         return Owners(found, match.group(0).strip(" :–—-"), "leading initials")

@@ -303,8 +303,7 @@ def _numbered(line: Line, state: _State, dry: bool) -> Item | None:
         match = pattern.match(text)
         if match and (not match["title"] or match["title"][0].isupper() or line.heading):
             return _numbered_item(match, line, state, dry)
-    pattern = _NUMBERED_HEADING if line.heading else _NUMBERED
-    match = pattern.match(text)
+    match = _NUMBERED.match(text) or (_NUMBERED_HEADING.match(text) if line.heading else None)
     if match is None or len(match["title"].split()) > _MAX_TITLE_WORDS:
         return None
     number, last = int(match["no"]), state.last_number
