@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from pathlib import Path
@@ -339,6 +340,8 @@ def import_command(
                     "members": [member_record(m) for m in report.members],
                     "next_meeting": meeting_record(report.next_meeting),
                     "warnings": report.warnings,
+                    "doubts": [asdict(d) for d in report.doubts],
+                    "facts": [asdict(f) for f in report.facts],
                     "dry_run": dry_run,
                     "created": report.created,
                     "changed": report.changed,

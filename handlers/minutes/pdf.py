@@ -38,13 +38,16 @@ def parse_pdf(data: bytes) -> Minutes:
     import pdfplumber  # imported when a PDF is read: ~0.2 s that `crb serve` need not pay
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfminer.psparser import PSException
+    from pdfplumber.utils.exceptions import PdfminerException
 
     if not data.startswith(b"%PDF"):
         raise MinutesError("This isn't a PDF file (it doesn't start with %PDF).")
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             pages = [page.extract_text_lines(strip=True) for page in pdf.pages]
-    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as error:
+    except (
+        PdfminerException, PDFSyntaxError, PSException, ValueError, KeyError, TypeError
+    ) as error:
         raise MinutesError(
             "This PDF is damaged or can't be opened (is it password-protected?): save it again "
             "and retry."
