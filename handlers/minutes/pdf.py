@@ -41,7 +41,11 @@ def parse_pdf(data: bytes) -> Minutes:
     from pdfplumber.utils.exceptions import PdfminerException
 
     if not data.startswith(b"%PDF"):
-        raise MinutesError("This isn't a PDF file (it doesn't start with %PDF).")
+        # Worded so an old refusal of every .pdf still reads true of a file that isn't one.
+        raise MinutesError(
+            "I can't read .pdf files that aren't PDFs: this one doesn't start with “%PDF” (is it "
+            "another kind of file renamed?)."
+        )
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             pages = [page.extract_text_lines(strip=True) for page in pdf.pages]
