@@ -3,8 +3,9 @@
 Sections: footprint (start to healthy, idle RSS), reminder planning (pure at three sizes, and one
 tick's planning from SQLite and PostgreSQL), command latency (signed /crb done and outstanding
 against `crb serve` on SQLite and PostgreSQL, beside a bare Bolt app), fan-out (nudges through a
-rate-limiting Slack stand-in) and import (a long .docx, long minutes in another layout, and the minutes corpus's score). ``--smoke`` runs every section at tiny
-sizes, to show in CI that it all still runs.
+rate-limiting Slack stand-in), import (a long .docx, and long minutes in another layout) and the
+minutes corpus's score. ``--smoke`` runs every section at tiny sizes, to show in CI that it all
+still runs.
 """
 
 from __future__ import annotations

@@ -55,10 +55,14 @@ class Score:
         return (
             f"{self.document:<36} actions {self.actions_right}/{self.actions_expected} right, "
             f"{len(self.actions_missed)} missed, {len(self.actions_invented)} invented; "
-            f"date {'ok' if self.date_right else 'WRONG'}, next {'ok' if self.next_right else 'WRONG'}; "
+            f"date {_ok(self.date_right)}, next {_ok(self.next_right)}; "
             f"attendees {self.attendees_right}/{self.attendees_expected}"
             f"{f' +{len(self.attendees_invented)} invented' if self.attendees_invented else ''}"
         )
+
+
+def _ok(right: bool) -> str:
+    return "ok" if right else "WRONG"
 
 
 def expectations() -> dict[str, dict[str, object]]:
@@ -133,7 +137,8 @@ def total(scores: list[Score]) -> str:
     people = sum(s.attendees_right for s in scores)
     people_expected = sum(s.attendees_expected for s in scores)
     return (
-        f"{len(scores)} documents: actions {right}/{expected} right ({100 * right / expected:.0f}%), "
+        f"{len(scores)} documents: actions {right}/{expected} right "
+        f"({100 * right / expected:.0f}%), "
         f"{missed} missed, {invented} invented; meeting date {dates}/{len(scores)}, "
         f"next meeting {nexts}/{len(scores)}, attendees {people}/{people_expected}"
     )

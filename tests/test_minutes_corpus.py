@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.runtime import Runtime
 from db import queries
@@ -196,7 +198,7 @@ def test_an_update_that_names_no_meeting_applies_to_the_meeting_before(
     assert any("open → Complete" in change for change in report.changed)  # type: ignore[attr-defined]
 
 
-def test_crb_import_reads_a_pdf_and_its_json_carries_the_doubts(crb) -> None:  # noqa: ANN001
+def test_crb_import_reads_a_pdf_and_its_json_carries_the_doubts(crb) -> None:
     answer = json.loads(
         crb("import", str(CORPUS / "14-two-pages.pdf"), "--dry-run", "--json").stdout
     )
@@ -205,3 +207,54 @@ def test_crb_import_reads_a_pdf_and_its_json_carries_the_doubts(crb) -> None:  #
     assert [d["message"] for d in answer["doubts"]] == answer["warnings"]
     assert all({"kind", "about", "evidence", "confidence"} <= d.keys() for d in answer["doubts"])
     assert any(f["about"] == "action" for f in answer["facts"])
+
+
+def test_an_action_outside_any_item_is_kept_and_its_item_questioned() -> None:
+    minutes = parse_text(
+        "Crime Reduction Board\nDate: 3rd March 2022\n\nPresent: Claire Richardson (CR)\n\n"
+        "Action: CR to book the room for the away day.\n"
+    )
+    assert [(a.item, a.owners) for a in minutes.actions] == [("00", ("CR",))]
+    assert any(d.kind == "item numbers" and "outside any" in d.message for d in minutes.doubts)
+
+
+STRUCTURE = st.sampled_from(
+    [
+        "Present:",
+        "Apologies:",
+        "Rachel Jones (RJ) – ACC",
+        "ACC Rachel Jones (RJ)",
+        "Priya Shah (minutes)",
+        "3. Funding",
+        "Item 4 Close",
+        "Ref 03/18/01/2022 Data",
+        "Action: RJ to write.",
+        "Actions:",
+        "- DV/KB to nominate leads.",
+        "Action: RJ/DB",
+        "RHL is to clarify. Update 18.01.22 – Complete",
+        "Decision: agreed.",
+        "Date: 18 January 2022",
+        "Tuesday 18 January 2022, 13:30-15:30",
+        "Date of next meeting",
+        "12 April 2022",
+        "",
+        "(",
+        "Action –",
+        "The paper was noted.",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(STRUCTURE, max_size=30))
+def test_any_arrangement_of_the_layouts_pieces_is_minutes_or_a_minutes_error(
+    pieces: list[str],
+) -> None:
+    try:
+        minutes = parse_text("\n".join(pieces))
+    except MinutesError as refused:
+        assert refused.message
+        return
+    assert all(o.isupper() and 2 <= len(o) <= 4 for a in minutes.actions for o in a.owners)
+    assert set(minutes.warnings) == {d.message for d in minutes.doubts}

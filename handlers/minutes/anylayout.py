@@ -144,7 +144,11 @@ def read_any_layout(lines: Sequence[Line], furniture: Sequence[str] = ()) -> Min
     if not actions:
         record.doubt("no actions", "actions", NO_ACTIONS)
     marking = next(
-        (m for m in map(protective_marking, [*furniture, *(l.text for l in parts.header)]) if m),
+        (
+            m
+            for m in map(protective_marking, [*furniture, *(line.text for line in parts.header)])
+            if m
+        ),
         None,
     )
     return Minutes(
@@ -190,7 +194,9 @@ def _meeting_date(parts: Segments, record: Record) -> tuple[date, time | None]:
         if found and not _OTHER_DATES.search(line.text) and _is_date_line(line.text, found[1]):
             record.fact("meeting date", found[0].isoformat(), line.text)
             return found[0], take_time(line.text)[0]
-    titles = [line for line in header[:4] if not line.in_table] + [l for l in header if l.heading]
+    titles = [line for line in header[:4] if not line.in_table] + [
+        line for line in header if line.heading
+    ]
     for line in titles:
         found = find_date(line.text)
         if found and not _OTHER_DATES.search(line.text):
@@ -344,6 +350,7 @@ def _actions(
                 CERTAIN if parts.numbered else GUESSED,
             )
         found.extend(_item_actions(item, index, updates, record))
+    found.extend(_outside_items(parts, index, updates, record))
     if parts.log:
         found = _with_log(found, parts.log, index, record)
     for action in found:
@@ -354,6 +361,27 @@ def _actions(
             CERTAIN if action.rule in ("action column", "action log") else LIKELY,
         )
     return found, updates
+
+
+def _outside_items(
+    parts: Segments, index: dict[str, str], updates: list[ActionUpdate], record: Record
+) -> list[Found]:
+    """Actions marked before the first item or after the last: kept, never lost, under the
+    last item (after it) or item 00 (before any), with a warning to check the item."""
+    found = []
+    for lines, number in ((parts.header, "00"), (parts.closing, None)):
+        number = number or (parts.items[-1].number if parts.items else "00")
+        reader = _ItemReader(number or "00", index, updates, record)
+        for action in reader.paragraphs([line for line in lines if not line.in_table]):
+            record.doubt(
+                "item numbers",
+                f"action {action.item} ({_short(action.text, 40)})",
+                f"“{_short(action.text)}” is marked as an action outside any numbered item; it "
+                f"was put under item {action.item}: check the item.",
+                action.evidence,
+            )
+            found.append(action)
+    return found
 
 
 def _item_actions(
@@ -577,7 +605,13 @@ def _with_log(
         if not owners and (read := read_owners(row.action, index)):
             owners = read.initials
         logged.append(
-            Found(number[0] if number else "00", row.action.strip(), owners, row.row.text, "action log")
+            Found(
+                number[0] if number else "00",
+                row.action.strip(),
+                owners,
+                row.row.text,
+                "action log",
+            )
         )
     for action in body:
         if not any(_same_action(action, entry) for entry in logged):
@@ -671,7 +705,9 @@ def _next_meeting(parts: Segments, held: date, record: Record) -> NextMeeting | 
 
 def _with_title(item: Item) -> list[Line]:
     """The item's heading and lines, a table row as the paragraphs of its cells."""
-    title = [Line(item.title)] if item.title and not (item.heading and item.heading.in_table) else []
+    title = (
+        [Line(item.title)] if item.title and not (item.heading and item.heading.in_table) else []
+    )
     lines = [
         expanded
         for line in item.lines

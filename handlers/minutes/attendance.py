@@ -27,12 +27,73 @@ _NOTES = re.compile(r"^(?:minutes?|notes?|minute\s+taker|note\s+taker|secretaria
 _CHAIR = re.compile(r"^(?:chair(?:man|person|woman)?|in\s+the\s+chair)$", re.I)
 # Words that make a piece of an entry a role, not a name ("Community Safety Manager").
 _ROLE_WORDS = frozenset(
-    """manager officer chief director head chair deputy assistant executive commissioner
-    council police service services partnership board lead coordinator co-ordinator analyst
-    practitioner governor secretary safety community justice health probation superintendent
-    inspector sergeant constable commander detective councillor county district city borough
-    office team unit trust authority representative adviser advisor officer's treasurer member
-    fire rescue nhs ccg icb opcc pcc clerk panel group victims youth offending crime policy""".split()
+    [
+        "manager",
+        "officer",
+        "chief",
+        "director",
+        "head",
+        "chair",
+        "deputy",
+        "assistant",
+        "executive",
+        "commissioner",
+        "council",
+        "police",
+        "service",
+        "services",
+        "partnership",
+        "board",
+        "lead",
+        "coordinator",
+        "co-ordinator",
+        "analyst",
+        "practitioner",
+        "governor",
+        "secretary",
+        "safety",
+        "community",
+        "justice",
+        "health",
+        "probation",
+        "superintendent",
+        "inspector",
+        "sergeant",
+        "constable",
+        "commander",
+        "detective",
+        "councillor",
+        "county",
+        "district",
+        "city",
+        "borough",
+        "office",
+        "team",
+        "unit",
+        "trust",
+        "authority",
+        "representative",
+        "adviser",
+        "advisor",
+        "officer's",
+        "treasurer",
+        "member",
+        "fire",
+        "rescue",
+        "nhs",
+        "ccg",
+        "icb",
+        "opcc",
+        "pcc",
+        "clerk",
+        "panel",
+        "group",
+        "victims",
+        "youth",
+        "offending",
+        "crime",
+        "policy",
+    ]
 )
 RANKS = (
     r"(?:T/)?(?:ACC|DCC|CC|ACO|DCS|DCI|DI|DS|DC|PC|Sgt|Insp|C/Supt|Ch\.?\s*Supt|Supt|Cllr"
@@ -133,8 +194,10 @@ def read_entry(text: str, attendance: Attendance) -> Entry | None:
     capacity = ", ".join(r for r in (role_before, role_after, *roles) if r) or None
     if notes and capacity is None:
         capacity = "Minutes"
-    # "Tracey Onslow (TO) – Deputy PCC, Chair": the chair says so in the role.
-    chair = chair or any(_CHAIR.match(part.strip()) for part in (capacity or "").split(","))
+    # "Tracey Onslow (TO) – Deputy PCC, Chair", "Amy Ross (AR) Notes": the role says so.
+    parts = [part.strip() for part in (capacity or "").split(",")]
+    chair = chair or any(_CHAIR.match(part) for part in parts)
+    notes = notes or any(_NOTES.match(part) for part in parts)
     return Entry(Person(name, capacity, attendance, initials=initials), chair, notes)
 
 

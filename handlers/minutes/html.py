@@ -95,7 +95,9 @@ def _blocks(root: Tag, grids: list[TableBlock]) -> Iterator[Block]:
 
 def _text_block(lines: list[Paragraph]) -> TextBlock:
     return TextBlock(
-        tuple(p.text for p in lines), tuple(p.heading for p in lines), tuple(p.bullet for p in lines)
+        tuple(p.text for p in lines),
+        tuple(p.heading for p in lines),
+        tuple(p.bullet for p in lines),
     )
 
 

@@ -50,7 +50,12 @@ def parse_pdf(data: bytes) -> Minutes:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             pages = [page.extract_text_lines(strip=True) for page in pdf.pages]
     except (
-        PdfminerException, PDFSyntaxError, PSException, ValueError, KeyError, TypeError
+        PdfminerException,
+        PDFSyntaxError,
+        PSException,
+        ValueError,
+        KeyError,
+        TypeError,
     ) as error:
         raise MinutesError(
             "This PDF is damaged or can't be opened (is it password-protected?): save it again "

@@ -202,10 +202,14 @@ def _table_row(line: Line, kind: TableKind, first: bool, state: _State) -> None:
         state.seen_attendance = True
         _attendance_row(line, kind, state)
     elif kind.kind == "log":
-        cell = lambda name: " ".join(line.cells[kind.columns[name]]) if kind.columns.get(  # noqa: E731
-            name, len(line.cells)
-        ) < len(line.cells) else ""
-        found.log.append(LogRow(cell("item"), cell("action"), cell("owner"), line))
+        found.log.append(
+            LogRow(
+                _column(line, kind, "item"),
+                _column(line, kind, "action"),
+                _column(line, kind, "owner"),
+                line,
+            )
+        )
     else:
         first_cell = " ".join(line.cells[0]) if line.cells else ""
         number = item_number(first_cell)
@@ -224,6 +228,11 @@ def _table_row(line: Line, kind: TableKind, first: bool, state: _State) -> None:
             )
         elif found.items and found.items[-1].heading is not None:
             found.items[-1].lines.append(line)
+
+
+def _column(line: Line, kind: TableKind, name: str) -> str:
+    at = kind.columns.get(name)
+    return " ".join(line.cells[at]) if at is not None and at < len(line.cells) else ""
 
 
 def _attendance_row(line: Line, kind: TableKind, state: _State) -> None:
@@ -323,10 +332,12 @@ def _numbered_item(match: re.Match[str], line: Line, state: _State, dry: bool) -
 def _is_unnumbered_heading(line: Line, previous: Line | None, state: _State) -> bool:
     if not (state.seen_attendance or state.found.items):
         return False
-    if line.bullet or line.in_table or len(line.text.split()) > _MAX_TITLE_WORDS:
+    if line.in_table or len(line.text.split()) > _MAX_TITLE_WORDS:
         return False
-    if line.heading:
+    if line.heading:  # a bold list item too: Word's numbered headings lose their numbers
         return True
+    if line.bullet:
+        return False
     title_like = bool(_TITLE_LINE.match(line.text)) and len(line.text.split()) <= 8
     return title_like and line.blank_before and (previous is None or not previous.heading)
 
