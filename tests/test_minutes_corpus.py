@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.runtime import Runtime
+from bot.runtime import Runtime, by_initials
 from db import queries
 from db.models import ActionStatus
+from handlers import uploads
 from handlers.context import Caller, Ctx
 from handlers.errors import MinutesError
 from handlers.minutes.importer import import_minutes
@@ -258,3 +259,12 @@ def test_any_arrangement_of_the_layouts_pieces_is_minutes_or_a_minutes_error(
         return
     assert all(o.isupper() and 2 <= len(o) <= 4 for a in minutes.actions for o in a.owners)
     assert set(minutes.warnings) == {d.message for d in minutes.doubts}
+
+
+def test_the_upload_preview_carries_each_warning_as_a_doubt(board: Runtime) -> None:
+    data = (CORPUS / "10-website-table.html").read_bytes()
+    with board.unit(by_initials("AC", "test:AC"), NOW) as ctx:
+        preview = uploads.dry_run(ctx, "minutes.html", data)
+    assert [d.message for d in preview.doubts] == list(preview.warnings)
+    (unknown,) = [d for d in preview.doubts if d.kind == "owner unknown" and "not on" in d.message]
+    assert "AFS" in unknown.message and unknown.about.startswith("action 02.")
