@@ -268,3 +268,17 @@ def test_the_upload_preview_carries_each_warning_as_a_doubt(board: Runtime) -> N
     assert [d.message for d in preview.doubts] == list(preview.warnings)
     (unknown,) = [d for d in preview.doubts if d.kind == "owner unknown" and "not on" in d.message]
     assert "AFS" in unknown.message and unknown.about.startswith("action 02.")
+
+
+def test_an_email_wrapped_at_72_characters_keeps_each_action_whole() -> None:
+    wrapped = (
+        "Crime Reduction Board\nDate: 3rd March 2022\n\nPresent: Claire Richardson (CR)\n\n"
+        "1. Funding\nThe paper was noted.\n"
+        "Action: CR to circulate the needs assessment to all partners and to the\n"
+        "district councils by 31 January.\n\n2. Close\nNone.\n"
+    )
+    (action,) = parse_text(wrapped).actions
+    assert action.text == (
+        "CR to circulate the needs assessment to all partners and to the district councils by "
+        "31 January."
+    )

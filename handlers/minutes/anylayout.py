@@ -202,16 +202,16 @@ def _meeting_date(parts: Segments, record: Record) -> tuple[date, time | None]:
         if found and not _OTHER_DATES.search(line.text):
             record.fact("meeting date", found[0].isoformat(), line.text, LIKELY)
             return found[0], None
-    stamps = [item for item in parts.items if item.stamp]
-    if stamps:
-        stamp = stamps[0]
+    stamped = next(((item.stamp, item.heading) for item in parts.items if item.stamp), None)
+    if stamped is not None:
+        day, heading = stamped
         message = (
-            f"Took the meeting's date, {_day(stamp.stamp)}, from the item numbers because the "  # type: ignore[arg-type]
-            "minutes have no date line."
+            f"Took the meeting's date, {_day(day)}, from the item numbers because the minutes "
+            "have no date line."
         )
-        record.fact("meeting date", stamp.stamp.isoformat(), _evidence(stamp.heading), LIKELY)  # type: ignore[union-attr]
-        record.doubt("meeting date", "meeting date", message, _evidence(stamp.heading))
-        return stamp.stamp, None  # type: ignore[return-value]
+        record.fact("meeting date", day.isoformat(), _evidence(heading), LIKELY)
+        record.doubt("meeting date", "meeting date", message, _evidence(heading))
+        return day, None
     raise MinutesError(NOT_FOUND_DATE)
 
 
@@ -451,9 +451,8 @@ class _ItemReader:
             return
         for paragraph in column:  # the Action column holds the actions themselves
             before = len(self.found)
-            self.paragraphs([Line(paragraph)]) or self._add(
-                _MARK.sub("", paragraph, count=1), line.text
-            )
+            if not self.paragraphs([Line(paragraph)]):  # no marker: the paragraph is the action
+                self._add(paragraph, line.text)
             if owners_column and len(self.found) > before:
                 joined = " ".join(owners_column)
                 listed = owner_list(joined) or _names_to_initials(joined, self.index)

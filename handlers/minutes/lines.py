@@ -19,6 +19,7 @@ _BULLET = re.compile(r"^\s*(?:[-–•·*▪‣◦]|o(?=\s)|\(?[a-z]\)|\(?[ivx]{
 # An email's own header, when the minutes were pasted into one: "From: ...", "Sent: ...".
 _EMAIL_FIELD = re.compile(r"^\s*(?:From|Sent|To|Cc|Bcc|Subject|Date|Importance)\s*:", re.I)
 _EMAIL_START = re.compile(r"^\s*From\s*:", re.I)
+_WRAPPED_AT = 60  # characters: a shorter line ended where its writer ended it
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,14 @@ def text_lines(text: str) -> list[Line]:
             continue
         bullet = bool(_BULLET.match(line))
         body = _BULLET.sub("", line, count=1) if bullet else line
+        if _continues(result, line, blank):
+            previous = result[-1]
+            result[-1] = Line(
+                normalise_space(f"{previous.text} {line}"),
+                bullet=previous.bullet,
+                blank_before=previous.blank_before,
+            )
+            continue
         cells = tuple((normalise_space(c),) for c in body.split("\t") if c.strip())
         result.append(
             Line(
@@ -66,6 +75,16 @@ def text_lines(text: str) -> list[Line]:
         )
         blank = False
     return result
+
+
+def _continues(result: list[Line], line: str, blank: bool) -> bool:
+    """An email's hard wrap: a long line, then straight on, a line starting in lower case."""
+    if blank or not result or result[-1].cells or "\t" in line:
+        return False
+    stripped = line.lstrip()
+    return (
+        len(result[-1].text) >= _WRAPPED_AT and stripped[:1].islower() and not _BULLET.match(line)
+    )
 
 
 def _without_email_header(lines: list[str]) -> list[str]:

@@ -41,7 +41,8 @@ def parse_pdf(data: bytes) -> Minutes:
     from pdfplumber.utils.exceptions import PdfminerException
 
     if not data.startswith(b"%PDF"):
-        # Worded so an old refusal of every .pdf still reads true of a file that isn't one.
+        # Both refusals keep the words of the old refusal of every .pdf ("I can't read .pdf
+        # files"), which the chat adapters' tests and users' habits know.
         raise MinutesError(
             "I can't read .pdf files that aren't PDFs: this one doesn't start with “%PDF” (is it "
             "another kind of file renamed?)."
@@ -58,8 +59,8 @@ def parse_pdf(data: bytes) -> Minutes:
         TypeError,
     ) as error:
         raise MinutesError(
-            "This PDF is damaged or can't be opened (is it password-protected?): save it again "
-            "and retry."
+            "I can't read .pdf files that are damaged or locked, and this one won't open (is it "
+            "password-protected?): save it again from Word and retry."
         ) from error
     if not any(line["text"].strip() for page in pages for line in page):
         raise MinutesError(
