@@ -82,8 +82,9 @@ _TITLE = re.compile(
     re.I,
 )
 _MARK = re.compile(
-    r"(?:^|(?<=[.!?)\]”’\"]))\s*(?P<word>ACTIONS?|Actions?)(?:\s+(?:points?|agreed|required))?"
-    r"(?:\s*\d{1,2})?\s*(?::|[–—-](?=\s|$))\s*"
+    r"(?:^|(?<=[.!?)\]”’\"]))\s*(?P<word>ACTIONS?|Actions?)(?:\s+(?:points?|agreed|required|by))?"
+    r"(?:\s*\d{1,2})?(?:\s*\((?P<who>[A-Z]{2,4}(?:\s*[/,&]\s*[A-Z]{2,4})*)\))?"
+    r"\s*(?::|[–—-](?=\s|$))\s*"
 )
 _UPDATE = re.compile(
     r"\bUpdate\b\s*(?:\(?\s*(?:on\s+)?\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\s*\)?)?\s*[:–—-]\s*"
@@ -430,6 +431,9 @@ class _ItemReader:
                         self._add(entry.text, entry.text)
                 elif (owners := owner_list(content)) is not None:
                     self._trailing(owners, before, previous, line.text, start)
+                elif mark["who"]:  # "Action (CD): recruit volunteers ..."
+                    owned = owner_list(mark["who"]) or ()
+                    self.found.append(Found(self.number, content, owned, line.text, "marker"))
                 else:
                     self._add(content, line.text)
             previous = None
