@@ -123,6 +123,43 @@ def measure_plain(*, items: int) -> list[Result]:
     ]
 
 
+def long_pdf_minutes(items: int) -> tuple[bytes, int]:
+    """The long plain-text minutes set as a PDF (headings in bold), as Word's "Save as PDF"
+    would; and the word count."""
+    from fpdf import FPDF  # a dev dependency: it writes the corpus's PDFs too
+
+    text, words = long_plain_minutes(items)
+    fonts = Path("/usr/share/fonts/truetype/dejavu")
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.add_page()
+    for line in text.decode().split("\n"):
+        pdf.set_font("DejaVu", "B" if line[:1].isdigit() else "", 11)
+        pdf.multi_cell(0, 6, line or " ", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output()), words
+
+
+def measure_pdf(*, items: int) -> list[Result]:
+    data, words = long_pdf_minutes(items)
+    pages = words / WORDS_PER_PAGE
+    started = time.perf_counter()
+    minutes = parse_minutes("minutes.pdf", data)
+    elapsed = time.perf_counter() - started
+    if len(minutes.actions) != 2 * items:
+        raise RuntimeError(f"read {len(minutes.actions)} actions, expected {2 * items}")
+    return [
+        Result(
+            "import",
+            f".pdf minutes in another layout, read, ~{pages:.0f} pages ({2 * items} actions)",
+            elapsed * 1000,
+            "ms",
+            "< 1000 ms" if pages >= 40 else "",
+            elapsed < 1.0 if pages >= 40 else None,
+        )
+    ]
+
+
 def corpus_score() -> list[Result]:
     """The minutes corpus (tests/fixtures/minutes), scored: every document, then the total."""
     from tests.minutes_corpus import score_all, total
