@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from handlers.members import derive_initials
 from handlers.minutes.html_fragments import normalise_space
 from handlers.minutes.model import Attendance, Person
 
@@ -110,6 +111,11 @@ class Entry:
     person: Person
     chair: bool = False
     notes_taker: bool = False
+
+
+def initials_of(person: Person) -> str:
+    """The initials written beside the person's name (authoritative), or derived as always."""
+    return person.initials or derive_initials(person.name)
 
 
 def attendance_of(marker: str) -> Attendance:

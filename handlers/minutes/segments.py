@@ -180,18 +180,17 @@ class _State:
 def _segment(lines: Sequence[Line], kinds: dict[int, TableKind], *, numbered: bool) -> Segments:
     state = _State(Segments())
     previous: Line | None = None
+    seen_tables: set[int] = set()
     for index, line in enumerate(lines):
         following = lines[index + 1] if index + 1 < len(lines) else None
         if line.in_table and kinds[line.table].kind != "other":
-            _table_row(line, kinds[line.table], line is _first_row(lines, line.table), state)
+            first = line.table not in seen_tables
+            seen_tables.add(line.table)
+            _table_row(line, kinds[line.table], first, state)
         else:
             _text_line(line, previous, following, numbered, state)
         previous = line
     return state.found
-
-
-def _first_row(lines: Sequence[Line], table: int) -> Line:
-    return next(line for line in lines if line.table == table)
 
 
 def _table_row(line: Line, kind: TableKind, first: bool, state: _State) -> None:
