@@ -11,16 +11,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.runtime import Runtime, by_initials
+from bot.runtime import Runtime
 from db import queries
 from db.models import ActionStatus
 from handlers import uploads
-from handlers.context import Caller, Ctx
 from handlers.errors import MinutesError
-from handlers.minutes.importer import import_minutes
+from handlers.identity import Account, Via
+from handlers.minutes.importer import ImportReport
 from handlers.minutes.model import Attendance
 from handlers.minutes.read import parse_minutes, read_minutes
 from handlers.minutes.text import parse_text
+from tests.conftest import run_import
 from tests.minutes_corpus import CORPUS, score_all, total
 
 NOW = datetime(2022, 6, 1, 9, 0, tzinfo=UTC)
@@ -161,11 +162,8 @@ def test_the_notes_taker_and_chair_from_the_attendance_list() -> None:
 # --- the import ---------------------------------------------------------------------------------
 
 
-def _import(runtime: Runtime, path: Path, now: datetime = NOW) -> object:
-    with runtime.unit(lambda _s, _b: Caller(None, "import:test"), now) as ctx:
-        report = import_minutes(Ctx(ctx.session, ctx.board, ctx.caller, now), read_minutes(path))
-        ctx.session.commit()
-        return report
+def _import(runtime: Runtime, path: Path, now: datetime = NOW) -> ImportReport:
+    return run_import(runtime, read_minutes(path), now)
 
 
 def test_initials_written_in_the_attendance_list_are_the_members_initials(
@@ -196,7 +194,7 @@ def test_an_update_that_names_no_meeting_applies_to_the_meeting_before(
         assert meeting is not None
         (action,) = meeting.actions
         assert action.status == ActionStatus.DONE
-    assert any("open → Complete" in change for change in report.changed)  # type: ignore[attr-defined]
+    assert any("open → Complete" in change for change in report.changed)
 
 
 def test_crb_import_reads_a_pdf_and_its_json_carries_the_doubts(crb) -> None:
@@ -263,7 +261,7 @@ def test_any_arrangement_of_the_layouts_pieces_is_minutes_or_a_minutes_error(
 
 def test_the_upload_preview_carries_each_warning_as_a_doubt(board: Runtime) -> None:
     data = (CORPUS / "10-website-table.html").read_bytes()
-    with board.unit(by_initials("AC", "test:AC"), NOW) as ctx:
+    with board.unit(Account.initials("AC", Via.CONSOLE, "test:AC"), NOW) as ctx:
         preview = uploads.dry_run(ctx, "minutes.html", data)
     assert [d.message for d in preview.doubts] == list(preview.warnings)
     (unknown,) = [d for d in preview.doubts if d.kind == "owner unknown" and "not on" in d.message]
