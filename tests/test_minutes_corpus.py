@@ -280,3 +280,11 @@ def test_an_email_wrapped_at_72_characters_keeps_each_action_whole() -> None:
         "CR to circulate the needs assessment to all partners and to the district councils by "
         "31 January."
     )
+
+
+def test_the_house_layouts_warnings_get_kinds_too(runtime: Runtime) -> None:
+    sample = (CORPUS / "01-house-table.txt").read_text(encoding="utf-8")
+    undated = sample.replace("24 th February 2021, Allsop Rm, Hindlip Hall/Zoom, TBC", "soon")
+    report = run_import(runtime, parse_text(undated), NOW)
+    assert [d.message for d in report.doubts] == report.warnings
+    assert "next meeting" in {d.kind for d in report.doubts}

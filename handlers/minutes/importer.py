@@ -83,11 +83,14 @@ def _once(warnings: list[str]) -> list[str]:
     return list(dict.fromkeys(warnings))
 
 
-# The import's own warnings, by the kind of fix they need.
+# The import's own warnings, and the house layout reader's, by the kind of fix they need.
 _IMPORT_DOUBTS = (
     (re.compile(r"match no member"), "owner unknown"),
+    (re.compile(r"has no owner|not someone's initials|lists more owners"), "owner missing"),
+    (re.compile(r"next meeting"), "next meeting"),
+    (re.compile(r"meeting's date|item numbers carry"), "meeting date"),
+    (re.compile(r"previous meeting's action|Action Updates"), "update"),
     (re.compile(r"two members have the initials|share the initials"), "initials"),
-    (re.compile(r"no date for the next meeting"), "next meeting"),
     (re.compile(r"record no actions"), "no actions"),
     (re.compile(r"matched no action|not in the database"), "update unmatched"),
     (re.compile(r"it was left closed"), "update"),
