@@ -288,3 +288,11 @@ def test_the_house_layouts_warnings_get_kinds_too(runtime: Runtime) -> None:
     report = run_import(runtime, parse_text(undated), NOW)
     assert [d.message for d in report.doubts] == report.warnings
     assert "next meeting" in {d.kind for d in report.doubts}
+
+
+def test_the_house_layout_records_how_its_facts_were_read_too() -> None:
+    minutes = read_minutes(CORPUS / "01-house-table.txt")
+    (held,) = [f for f in minutes.facts if f.about == "meeting date"]
+    assert (held.value, held.evidence) == ("2020-11-25", "Date: 25th November 2020")
+    assert len([f for f in minutes.facts if f.about == "action"]) == 8
+    assert len([f for f in minutes.facts if f.about == "attendee"]) == 24

@@ -36,8 +36,11 @@ from dateutil import parser as dateparser
 from handlers.errors import MinutesError
 from handlers.minutes.html_fragments import Paragraph, normalise_space, paragraphs
 from handlers.minutes.model import (
+    CERTAIN,
+    LIKELY,
     ActionUpdate,
     Attendance,
+    Fact,
     MinutedAction,
     Minutes,
     NextMeeting,
@@ -237,7 +240,52 @@ def assemble(header: Header, table: ItemTable, warnings: list[str]) -> Minutes:
         next_meeting=next_meeting,
         protective_marking=header.protective_marking,
         warnings=tuple(dict.fromkeys(warnings)),  # the same doubt once, in order
+        facts=house_facts(header, meeting_date, actions, next_meeting),
     )
+
+
+def house_facts(
+    header: Header,
+    held: date | None,
+    actions: Sequence[MinutedAction],
+    upcoming: NextMeeting | None,
+) -> tuple[Fact, ...]:
+    """How the house layout's facts were read: its fixed places make them certain, except an
+    action without an owner in the Action column."""
+    facts = []
+    if held is not None:
+        written = header.fields.get("date")
+        facts.append(
+            Fact(
+                "meeting date",
+                held.isoformat(),
+                f"Date: {written}" if written else "the item numbers",
+                CERTAIN if written else LIKELY,
+            )
+        )
+    facts += [
+        Fact(
+            "attendee",
+            f"{p.name}, {p.attendance.value}",
+            f"{p.name}\t{p.capacity or ''}".strip(),
+            CERTAIN,
+        )
+        for p in header.people
+    ]
+    facts += [
+        Fact(
+            "action",
+            f"{a.item} {'/'.join(a.owners) or '(no owner)'}: {a.text}",
+            f"Action: {a.text}",
+            CERTAIN if a.owners else LIKELY,
+        )
+        for a in actions
+    ]
+    if upcoming is not None:
+        facts.append(
+            Fact("next meeting", upcoming.date.isoformat(), "Date of Next Meeting", CERTAIN)
+        )
+    return tuple(facts)
 
 
 # --- the text as a whole ------------------------------------------------------------------------
