@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from pathlib import Path
@@ -437,7 +438,7 @@ def meeting_add(
 
 @app.command("import")
 def import_command(
-    file: Annotated[Path, typer.Argument(help="Minutes as .docx, .html or .txt.")],
+    file: Annotated[Path, typer.Argument(help="Minutes as .docx, .pdf, .html or .txt.")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
     ] = False,
@@ -460,6 +461,8 @@ def import_command(
                     "members": [member_record(m) for m in report.members],
                     "next_meeting": meeting_record(report.next_meeting),
                     "warnings": report.warnings,
+                    "doubts": [asdict(d) for d in report.doubts],
+                    "facts": [asdict(f) for f in report.facts],
                     "dry_run": dry_run,
                     "created": report.created,
                     "changed": report.changed,

@@ -37,13 +37,17 @@ def parse_minutes(filename: str, data: bytes) -> Minutes:
         from handlers.minutes.docx import parse_docx
 
         return parse_docx(data)
+    if suffix == ".pdf":
+        from handlers.minutes.pdf import parse_pdf
+
+        return parse_pdf(data)
     if suffix == ".doc":
         raise MinutesError(
             f"{filename} is an old Word .doc file: open it in Word, save it as .docx and try again."
         )
     raise MinutesError(
-        f"I can't read {suffix or 'extensionless'} files: give me the minutes as .docx, .html "
-        "or .txt."
+        f"I can't read {suffix or 'extensionless'} files: give me the minutes as .docx, .pdf, "
+        ".html or .txt."
     )
 
 
