@@ -36,6 +36,24 @@ class Ref:
         return format_ref(self.item, self.owners, self.ordinal, self.meeting)
 
 
+@dataclass(frozen=True)
+class Pinned:
+    """An action named by its stable id, as a button or a form carries it, never parsed again.
+
+    ``shown`` is the status the message showed it in ("open" or "done"): a click on an action
+    that has changed since finds it in another status, shows that, and changes nothing.
+    """
+
+    action_id: int
+    shown: str | None = None
+
+    def __str__(self) -> str:
+        return f"#{self.action_id}"
+
+
+Target = Ref | Pinned  # what a command names: a REF typed by a person, or a button's stable id
+
+
 def normalise_item(item: str) -> str:
     return item.strip().lstrip("0").zfill(2) if item.strip() else item
 
