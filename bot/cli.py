@@ -492,7 +492,8 @@ def _simulation(
 def db_upgrade() -> None:
     """Apply the database migrations."""
     rt = Runtime(config_module.load())
-    migrate.upgrade(rt.engine)
+    for report in migrate.upgrade(rt.engine):
+        out.print(report)
     out.print("The database is up to date.")
 
 
@@ -514,8 +515,8 @@ def tick_command(at: AtOption = None, as_json: JsonOption = False) -> None:
 
     config = config_module.load()
     now = parse_instant(at, config.timezone or "Europe/London")
-    channels = build_channels(config)
     rt = runtime(now)
+    channels = build_channels(config, rt.sessions)
     try:
         result = asyncio.run(tick(rt.sessions, channels, now, lease=config.claim_lease))
     finally:

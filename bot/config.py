@@ -40,6 +40,8 @@ class Config:
     # Every CONNECTIONS__* / CONNECTIONSMAP__* / AGENTAPPLICATION__* variable, as the SDK reads
     # them (it holds the client secret, so the repr never shows it).
     teams_sdk_env: dict[str, str] = field(default_factory=dict, compare=False)
+    # The web desk: the base of every link the bot sends (None: the local server's address).
+    public_url: str | None = None
 
     def __repr__(self) -> str:
         # Secrets never reach a log line through a repr: they show as set or not, URLs lose
@@ -65,6 +67,16 @@ class Config:
     @property
     def claim_lease(self) -> timedelta:
         return timedelta(seconds=self.claim_lease_seconds)
+
+    @property
+    def link_base(self) -> str:
+        """The base of every link the bot sends: ``CRB_PUBLIC_URL``, else this server."""
+        return self.public_url or f"http://localhost:{self.port}"
+
+    @property
+    def full_list_url(self) -> str:
+        """Where a list too long for a chat message is shown whole: the web desk's actions."""
+        return f"{self.link_base}/actions"
 
     @property
     def teams_enabled(self) -> bool:
@@ -176,6 +188,17 @@ def _teams_anonymous(env: Mapping[str, str]) -> bool:
     return anonymous
 
 
+def _public_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError(
+            f"CRB_PUBLIC_URL={value!r} is not a web address like https://crb.example.gov.uk."
+        )
+    if parts.query or parts.fragment:
+        raise UserError(f"CRB_PUBLIC_URL={value!r}: give the base address only, no ? or #.")
+    return value.rstrip("/")
+
+
 def load(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
 
@@ -200,4 +223,5 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         teams_tenant_id=get(TEAMS_SETTINGS + "TENANTID"),
         teams_anonymous_allowed=_teams_anonymous(env),
         teams_sdk_env={k: v for k, v in env.items() if k.startswith(TEAMS_SDK_PREFIXES)},
+        public_url=_public_url(url) if (url := get("CRB_PUBLIC_URL")) else None,
     )

@@ -6,18 +6,24 @@ is the fallback for members outside chat.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
 from bot.config import Config
 from handlers.errors import UserError
 from scheduler.channels import Channel
 
 
-def build_channels(config: Config) -> list[Channel]:
+def build_channels(config: Config, sessions: Callable[[], Session] | None = None) -> list[Channel]:
+    """``sessions``: the database, where the Slack channel keeps each person's DM channel."""
     channels: list[Channel] = []
     # Each adapter adds its channel here when it is configured: Slack, then Teams, then email.
     if config.slack_bot_token:
         from bot.slack import SlackChannel, make_client
 
-        channels.append(SlackChannel(make_client(config)))
+        slack = SlackChannel(make_client(config), sessions=sessions, full_list=config.full_list_url)
+        channels.append(slack)
     if config.teams_enabled:
         from bot.teams import TeamsChannel  # the Agents SDK is the optional [teams] extra
 

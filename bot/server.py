@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("crb.server")
 RUNTIME = web.AppKey("runtime", Runtime)
 TICKER = web.AppKey("ticker", Ticker)
+# Whatever reports the Slack connection: {"mode", "connected", "since"} (bot.slack.SlackBot).
+SLACK_HEALTH = web.AppKey("slack_health", Callable[[], dict[str, object]])
 EVENTS = "/slack/events"
 SHUTDOWN_TIMEOUT = 30.0  # seconds for requests in progress to finish after SIGTERM
 TICK_STALE_AFTER = timedelta(minutes=3)  # the scheduler ticks each minute
@@ -59,6 +61,8 @@ async def healthz(request: web.Request) -> web.Response:
         "database": "ok" if database_ok else "unreachable",
         "scheduler": scheduler_health(request.app.get(TICKER), wall_clock()),
     }
+    if (slack := request.app.get(SLACK_HEALTH)) is not None:
+        body["slack"] = slack()
     return web.json_response(body, status=200 if database_ok else 503)
 
 
@@ -92,6 +96,7 @@ def make_app(
     slack = slack or slack_bot_from_config(runtime)
     if slack is not None:
         slack.attach(app)
+        app[SLACK_HEALTH] = slack.health
         log.info("Slack is on (%s)", "Socket Mode" if slack.socket_mode else f"HTTP {EVENTS}")
     if runtime.config.teams_enabled:
         from bot.teams import mount_teams  # the Agents SDK is the optional [teams] extra
@@ -149,7 +154,7 @@ def serve(
     ticker = (
         Ticker(
             runtime.sessions,
-            build_channels(config),
+            build_channels(config, runtime.sessions),
             lease=config.claim_lease,
             simulation=simulation,
         )

@@ -409,3 +409,14 @@ class PendingImport(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
+
+
+class SlackDmChannel(Base):
+    """The DM channel Slack opened with a person: asked once (conversations.open is Tier 3),
+    then read from here by every instance of the bot."""
+
+    __tablename__ = "slack_dm_channels"
+
+    slack_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -21,6 +21,7 @@ from db.models import (
     MeetingStatus,
     Member,
     Role,
+    SlackDmChannel,
 )
 
 DEFAULT_BOARD_NAME = "Crime Reduction Board"
@@ -417,3 +418,19 @@ def latest_note(session: Session, action: Action, actor: Member | None) -> Audit
         .order_by(AuditEvent.id.desc())
         .limit(1)
     ).first()
+
+
+def slack_dm_channel(session: Session, slack_id: str) -> str | None:
+    """The DM channel the bot has with this Slack user, if it has opened one before."""
+    return session.scalar(
+        select(SlackDmChannel.channel_id).where(SlackDmChannel.slack_id == slack_id)
+    )
+
+
+def remember_slack_dm_channel(session: Session, slack_id: str, channel: str, now: datetime) -> None:
+    """Keep (or replace) the DM channel of a Slack user; the caller commits."""
+    known = session.get(SlackDmChannel, slack_id)
+    if known is None:
+        session.add(SlackDmChannel(slack_id=slack_id, channel_id=channel, updated_at=now))
+    elif known.channel_id != channel:
+        known.channel_id, known.updated_at = channel, now

@@ -331,9 +331,13 @@ def note_without_text(text: str, prefix: str = "crb") -> str | None:
 _PINNABLE = {"done": Done, "reopen": Reopen}
 
 
-def pinned_value(verb: str, pinned: Pinned) -> str:
-    """A button's value for ``verb`` on one action: its stable id and the status shown."""
-    return json.dumps({"verb": verb, "action": pinned.action_id, "shown": pinned.shown})
+def pinned_value(verb: str, pinned: Pinned, ref: str = "") -> str:
+    """A button's value for ``verb`` on one action: its stable id and the status shown.
+
+    ``ref`` is what the message showed, for a form's heading only: it is never resolved.
+    """
+    value = {"verb": verb, "action": pinned.action_id, "shown": pinned.shown, "ref": ref[:40]}
+    return json.dumps(value, separators=(",", ":"))
 
 
 def parse_pinned_value(value: str) -> tuple[str, Pinned] | None:
