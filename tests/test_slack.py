@@ -31,7 +31,7 @@ from db.models import (
 from handlers.context import Caller
 from handlers.members import add_member, link_member
 from tests.conftest import AFTER_MEETING
-from tests.slack_harness import SlackHarness, button_commands, sign
+from tests.slack_harness import SlackHarness, block_text, button_commands, sign
 from tests.slack_standin import BOT_USER_ID, SlackStandIn
 
 DP, CR, JS, CHAIR, SECRETARIAT = "U0DP", "U0CR", "U0JS", "U0AC", "U0RT"
@@ -48,21 +48,6 @@ def action(runtime: Runtime, fragment: str) -> Action:
 def events_of(runtime: Runtime, kind: EventKind) -> list[AuditEvent]:
     with runtime.sessions() as session:
         return list(session.scalars(select(AuditEvent).where(AuditEvent.kind == kind)).all())
-
-
-def block_text(blocks: list[dict[str, Any]]) -> str:
-    """Every piece of text in some blocks, as a person would read them."""
-    parts = []
-    for block in blocks:
-        for key in ("text",):
-            if isinstance(block.get(key), dict):
-                parts.append(block[key]["text"])
-        for element in block.get("elements", []):
-            if isinstance(element.get("text"), dict):
-                parts.append(element["text"]["text"])
-            elif element.get("type") == "plain_text":
-                parts.append(element["text"])
-    return "\n".join(parts)
 
 
 # ---------------------------------------------------------------- /crb commands
