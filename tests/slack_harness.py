@@ -262,7 +262,7 @@ class SlackHarness:
                         user_id,
                         element["value"],
                         on_home=on_home,
-                        block_id=block["block_id"],
+                        block_id=block.get("block_id", "b1"),
                         message=shown,
                     )
         raise AssertionError(f"no button {command!r} in {button_commands(blocks)}")
