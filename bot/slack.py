@@ -594,7 +594,8 @@ class SlackBot:
         if click.on_home:
             await self.publish_home(user_id, banner=reply)
             return
-        if reply.visibility == Visibility.CHANNEL or not click.response_url:
+        refusal = reply.tone == Tone.ERROR and not click.blocks  # keep the list it refuses
+        if reply.visibility == Visibility.CHANNEL or not click.response_url or refusal:
             await self._respond(respond, reply, user_id, click.channel)  # a new message
             return
         shown = render_slack.updated_message(

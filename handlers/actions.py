@@ -34,8 +34,9 @@ def _changeable(ctx: Ctx, target: Target, verb: str) -> Action:
     action = resolve(ctx, target)
     if not may_change(member, action):
         owners = ", ".join(f"{o.name} ({o.initials})" for o in action.owners) or "nobody yet"
+        named = action_views(ctx, [action])[0].ref if isinstance(target, Pinned) else target
         raise Forbidden(
-            f"You can't {verb} {target}: it belongs to {owners}. "
+            f"You can't {verb} {named}: it belongs to {owners}. "
             "Only its owner, the chair or the secretariat can."
         )
     return action
