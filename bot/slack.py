@@ -63,7 +63,7 @@ from handlers.errors import UserError
 from handlers.home import home
 from handlers.members import link_member
 from handlers.minutes.read import MAX_BYTES, wrong_kind
-from handlers.refs import Pinned
+from handlers.refs import ActionId
 from handlers.reply import Reply, Tone, Visibility
 from scheduler.channels import DeliveryError
 
@@ -629,13 +629,13 @@ class SlackBot:
     async def _open_note_form(
         self,
         body: dict[str, Any],
-        pinned: Pinned,
+        pinned: ActionId,
         ref: str,
         click: Click,
         respond: Callable[..., Awaitable[Any]],
     ) -> None:
         origin = {
-            "action": pinned.action_id,
+            "action": pinned.id,
             "ref": ref,
             "home": click.on_home,
             "response_url": click.response_url,
@@ -679,7 +679,7 @@ class SlackBot:
             await ack(response_action="errors", errors={"note": "Say what has happened."})
             return
         rag = Rag(chosen["value"]) if chosen.get("value") in {r.value for r in Rag} else None
-        command = Note(Pinned(action_id), text, rag)
+        command = Note(ActionId(action_id), text, rag)
         note = self.run_command(user_id, command, signature=signature_of(request))
         task = asyncio.ensure_future(self._safely(note))
         try:

@@ -13,7 +13,7 @@ from handlers.commands import Add, Done, Note, Reassign, Reopen
 from handlers.context import Ctx
 from handlers.errors import Forbidden, NotFound, UserError
 from handlers.mentions import name_mentions
-from handlers.refs import Pinned, Target
+from handlers.refs import ActionId, Target
 from handlers.reply import Reply, Section, Tone
 from handlers.resolve import resolve
 from handlers.views import action_views, may_change
@@ -34,7 +34,7 @@ def _changeable(ctx: Ctx, target: Target, verb: str) -> Action:
     action = resolve(ctx, target)
     if not may_change(member, action):
         owners = ", ".join(f"{o.name} ({o.initials})" for o in action.owners) or "nobody yet"
-        named = action_views(ctx, [action])[0].ref if isinstance(target, Pinned) else target
+        named = action_views(ctx, [action])[0].ref if isinstance(target, ActionId) else target
         raise Forbidden(
             f"You can't {verb} {named}: it belongs to {owners}. "
             "Only its owner, the chair or the secretariat can."
@@ -73,7 +73,7 @@ def _closed_by(action: Action) -> str:
 
 def _stale(target: Target, action: Action) -> bool:
     """A button's action no longer in the status its message showed."""
-    return isinstance(target, Pinned) and target.shown not in (None, action.status)
+    return isinstance(target, ActionId) and target.shown not in (None, action.status)
 
 
 def done(ctx: Ctx, command: Done) -> Reply:

@@ -10,7 +10,7 @@ from difflib import get_close_matches
 from db.models import Rag, SnoozeChoice
 from handlers.errors import UserError
 from handlers.plain import plain_line
-from handlers.refs import Pinned, Ref, Target, normalise_item, split_ref
+from handlers.refs import ActionId, Ref, Target, normalise_item, split_ref
 
 MAX_TEXT = 2000
 _INITIALS = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}(?:[/+&][A-Za-z][A-Za-z0-9]{0,9})*$")
@@ -331,16 +331,16 @@ def note_without_text(text: str, prefix: str = "crb") -> str | None:
 _PINNABLE = {"done": Done, "reopen": Reopen}
 
 
-def pinned_value(verb: str, pinned: Pinned, ref: str = "") -> str:
+def pinned_value(verb: str, pinned: ActionId, ref: str = "") -> str:
     """A button's value for ``verb`` on one action: its stable id and the status shown.
 
     ``ref`` is what the message showed, for a form's heading only: it is never resolved.
     """
-    value = {"verb": verb, "action": pinned.action_id, "shown": pinned.shown, "ref": ref[:40]}
+    value = {"verb": verb, "action": pinned.id, "shown": pinned.shown, "ref": ref[:40]}
     return json.dumps(value, separators=(",", ":"))
 
 
-def parse_pinned_value(value: str) -> tuple[str, Pinned] | None:
+def parse_pinned_value(value: str) -> tuple[str, ActionId] | None:
     """The verb and the action of a ``pinned_value``; None for a value that is not one."""
     try:
         data = json.loads(value)
@@ -353,10 +353,10 @@ def parse_pinned_value(value: str) -> tuple[str, Pinned] | None:
         return None
     if shown not in ("open", "done", None):
         return None
-    return data["verb"], Pinned(action, shown)
+    return data["verb"], ActionId(action, shown)
 
 
-def pinned_command(verb: str, pinned: Pinned) -> Command:
+def pinned_command(verb: str, pinned: ActionId) -> Command:
     """The command a pinned "Mark done" or "Reopen" button runs (a note button opens a form)."""
     if verb not in _PINNABLE:
         raise UserError(f"A “{verb}” button needs a form, not a click.")

@@ -25,7 +25,7 @@ from handlers.commands import (
 )
 from handlers.context import Ctx
 from handlers.errors import UserError
-from handlers.refs import Pinned
+from handlers.refs import ActionId
 from handlers.reply import Button, Reply, Tone
 from handlers.resolve import AmbiguousRef, shorten
 
@@ -73,7 +73,7 @@ def _ambiguous_reply(error: AmbiguousRef, command: Command) -> Reply:
         Button(
             f"{verb.title()} {error.refs[a.id]}",
             f"{verb} {error.refs[a.id]}",
-            target=(verb, Pinned(a.id, str(a.status))),
+            target=(verb, ActionId(a.id, str(a.status))),
         )
         for a in error.candidates
         if a.status == wanted

@@ -37,21 +37,22 @@ class Ref:
 
 
 @dataclass(frozen=True)
-class Pinned:
-    """An action named by its stable id, as a button or a form carries it, never parsed again.
+class ActionId:
+    """An action named by its stable id: what buttons, forms and email links carry, so that
+    nothing needs to be parsed again (a REF can come to name another action as others close).
 
     ``shown`` is the status the message showed it in ("open" or "done"): a click on an action
     that has changed since finds it in another status, shows that, and changes nothing.
     """
 
-    action_id: int
+    id: int
     shown: str | None = None
 
     def __str__(self) -> str:
-        return f"#{self.action_id}"
+        return f"action #{self.id}"
 
 
-Target = Ref | Pinned  # what a command names: a REF typed by a person, or a button's stable id
+Target = Ref | ActionId  # what a command names: a REF typed by a person, or a button's stable id
 
 
 def normalise_item(item: str) -> str:

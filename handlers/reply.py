@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
 
-from handlers.refs import Pinned
+from handlers.refs import ActionId
 
 
 class Tone(StrEnum):
@@ -31,14 +31,14 @@ class Button:
     """A one-click command, such as "Mark done" running ``done 04-CR.2``.
 
     ``target``: a button on one action names it by its stable id and the status it was shown
-    in, with the verb to run (``("done", Pinned(12, "open"))``). Platforms whose buttons can
+    in, with the verb to run (``("done", ActionId(12, "open"))``). Platforms whose buttons can
     carry it send that back, never the text; ``command`` is the same request as typed.
     """
 
     label: str
     command: str
     style: str | None = None  # "primary" | "danger" | None
-    target: tuple[str, Pinned] | None = None
+    target: tuple[str, ActionId] | None = None
 
 
 @dataclass(frozen=True)

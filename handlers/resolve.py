@@ -31,7 +31,7 @@ from db.models import Action, ActionStatus, Board
 from db.queries import ActionFacts, ListedAction
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
-from handlers.refs import Pinned, Ref, Target, format_ref
+from handlers.refs import ActionId, Ref, Target, format_ref
 
 A = TypeVar("A", bound=ActionFacts)
 
@@ -144,8 +144,8 @@ def resolve(ctx: Ctx, target: Target) -> Action:
 
     A REF's item is read as plain rows; only the action named is loaded as an ORM object.
     """
-    if isinstance(target, Pinned):
-        return pinned(ctx, target)
+    if isinstance(target, ActionId):
+        return by_id(ctx, target)
     same_item = queries.listed_actions(ctx.session, ctx.board, item=target.item)
     index = RefIndex(same_item)
     candidates = index.candidates(target)
@@ -157,9 +157,9 @@ def resolve(ctx: Ctx, target: Target) -> Action:
     raise NotFound(f"No action matches {target}.", hints=tuple(suggestions(ctx, target)))
 
 
-def pinned(ctx: Ctx, target: Pinned) -> Action:
+def by_id(ctx: Ctx, target: ActionId) -> Action:
     """The action a button or a form names by its id, if it is still on this board."""
-    action = ctx.session.get(Action, target.action_id, options=_TO_CHANGE)
+    action = ctx.session.get(Action, target.id, options=_TO_CHANGE)
     if action is None or action.board_id != ctx.board.id:
         raise NotFound("That action is no longer on the board, so nothing changed.")
     return action

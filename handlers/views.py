@@ -8,7 +8,7 @@ from db import queries
 from db.models import Action, ActionStatus, Member
 from db.queries import ActionFacts, ListedAction
 from handlers.context import Ctx
-from handlers.refs import Pinned
+from handlers.refs import ActionId
 from handlers.reply import ActionView, Button
 from handlers.resolve import display_refs
 
@@ -27,7 +27,7 @@ def buttons_for(member: Member | None, action: ListedAction, ref: str) -> tuple[
     and the status shown, so a click never acts on another action, nor on a changed one."""
     if not may_change(member, action):
         return ()
-    shown = Pinned(action.id, str(action.status))
+    shown = ActionId(action.id, str(action.status))
     if action.status == ActionStatus.DONE:
         return (Button("Reopen", f"reopen {ref}", target=("reopen", shown)),)
     return (

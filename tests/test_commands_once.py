@@ -25,7 +25,7 @@ from db import queries
 from db.models import Action, AuditEvent, EventKind
 from handlers import dispatch
 from handlers.commands import Done, Note, Reopen
-from handlers.refs import Pinned, format_ref
+from handlers.refs import ActionId, format_ref
 from handlers.views import display_refs
 from tests.conftest import AFTER_MEETING, import_sample, make_runtime
 
@@ -127,7 +127,7 @@ def _step(
     """The step as a callable of the time: a typed command, or a click on a button."""
     caller = by_initials(who, f"test:{who}")
     if how == "click":
-        pinned = Pinned(target, None if verb == "note" else shown_state)
+        pinned = ActionId(target, None if verb == "note" else shown_state)
         command = {"done": Done(pinned), "reopen": Reopen(pinned), "note": Note(pinned, words)}[
             verb
         ]
