@@ -174,7 +174,9 @@ def _markup_words(match: re.Match[str]) -> str:
     if target.startswith("!"):
         word = target[1:].split("^", 1)[0]
         return label or _SPECIAL.get(word, f"@{word}")
-    return label or target
+    if label and label not in target:  # a link with words of its own: keep both
+        return f"{label} ({target.removeprefix('mailto:')})"
+    return label or target.removeprefix("mailto:")
 
 
 def unescape(text: str) -> str:

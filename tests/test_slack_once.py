@@ -499,3 +499,26 @@ def test_a_closed_actions_ref_names_the_next_meetings_action_once_it_exists(
     assert action(linked, "first findings").status == ActionStatus.DONE
     reopened = say(linked, "DP", "reopen 04-DP@2020-11-25", later)
     assert reopened.title == "Reopened: 04-DP@2020-11-25"
+
+
+@pytest.mark.parametrize(
+    ("sent", "typed"),
+    [
+        ("A&amp;E wait &gt; 4h", "A&E wait > 4h"),
+        ("&amp;lt; stays as typed", "&lt; stays as typed"),
+        ("ask <@U0CR|claire> and <@W0AB12>", "ask slack:U0CR and slack:W0AB12"),
+        ("see <#C0BOARD01|crime-reduction-board>", "see #crime-reduction-board"),
+        (
+            "see <https://example.org/a?b=1&amp;c=2|the report>",
+            "see the report (https://example.org/a?b=1&c=2)",
+        ),
+        ("typed <http://example.org|example.org>", "typed example.org"),
+        ("mail <mailto:cr@example.org|cr@example.org>", "mail cr@example.org"),
+        ("see <https://example.org/x>", "see https://example.org/x"),
+        ("<!here> and <!subteam^S0ABC|@analysts>", "@here and @analysts"),
+    ],
+)
+def test_slacks_escaping_is_undone_at_the_edge(sent: str, typed: str) -> None:
+    from bot.slack import typed_text
+
+    assert typed_text(sent) == typed
