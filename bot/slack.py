@@ -23,7 +23,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -47,10 +47,10 @@ from sqlalchemy.orm import Session
 
 from bot import render_slack
 from bot.config import Config
-from bot.runtime import Runtime
+from bot.runtime import Runtime, wall_clock
 from db import queries
-from db.models import Board, Member, Rag
-from handlers import dispatch, uploads
+from db.models import Member, Rag
+from handlers import identity, uploads
 from handlers.commands import (
     Command,
     Note,
@@ -61,11 +61,12 @@ from handlers.commands import (
 from handlers.context import Caller
 from handlers.errors import UserError
 from handlers.home import home
-from handlers.members import link_member
+from handlers.identity import Account, Via
 from handlers.minutes.read import MAX_BYTES, wrong_kind
 from handlers.refs import ActionId
 from handlers.reply import Reply, Tone, Visibility
-from scheduler.channels import DeliveryError
+from handlers.run import link_account_by_email, run_command, run_use_case
+from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 
 log = logging.getLogger("crb.slack")
 
@@ -75,8 +76,8 @@ QUICK_SECONDS = 2.0  # the update form waits this long to show a refusal on itse
 FINISH_SECONDS = 20.0  # at shutdown, for acknowledged requests to send their answers
 WATCH_SECONDS = 10.0  # how often the Socket Mode watchdog checks the connection
 ASK_AGAIN_AFTER = 600.0  # seconds before asking Slack again for an unknown user's email
-REPLAYED = "This exact request was already received and handled, so nothing was changed again."
 REPLAY_PLATFORM = "slack-signature"  # processed_events rows for signatures already seen
+EMAIL_MATCH = Caller(None, "slack:email-match", Via.SLACK)  # who links a Slack user by email
 FAILED = (
     "Something went wrong on my side, so nothing was changed. "
     "Please try again; if it keeps happening, tell the secretariat."
@@ -102,10 +103,6 @@ _MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 _SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
 
 Clock = Callable[[], datetime]
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def make_client(config: Config, *, max_retries: int = 2) -> AsyncWebClient:
@@ -181,16 +178,6 @@ def _markup_words(match: re.Match[str]) -> str:
 
 def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def slack_caller(user_id: str) -> Callable[[Session, Board], Caller]:
-    def identify(session: Session, board: Board) -> Caller:
-        member = queries.member_by_identity(session, board, slack_id=user_id)
-        if member is not None and not member.active:
-            member = None
-        return Caller(member, f"slack:{user_id}")
-
-    return identify
 
 
 def slack_error_text(error: SlackApiError) -> str:
@@ -373,8 +360,7 @@ class SlackBot:
         return await self.runtime.run_in_thread(self._execute_text, user_id, text, signature)
 
     def _execute_text(self, user_id: str, text: str, signature: str | None) -> Reply:
-        caller, text = slack_caller(user_id), typed_text(text)
-        return self._replay_refusal(signature) or self.runtime.execute(caller, text, self.now())
+        return self._execute_command(user_id, typed_text(text), signature)
 
     async def run_command(
         self, user_id: str, command: Command, *, signature: str | None = None
@@ -382,14 +368,21 @@ class SlackBot:
         await self.ensure_linked(user_id)
         return await self.runtime.run_in_thread(self._execute_command, user_id, command, signature)
 
-    def _execute_command(self, user_id: str, command: Command, signature: str | None) -> Reply:
-        if refusal := self._replay_refusal(signature):
-            return refusal
-        with self.runtime.unit(slack_caller(user_id), self.now()) as ctx:
-            reply = dispatch.run(ctx, command)
-            if reply.changed:
-                ctx.session.commit()
-            return reply
+    def _execute_command(
+        self, user_id: str, command: Command | str, signature: str | None
+    ) -> Reply:
+        """Run as the Slack user. A signed request is run once: its signature is its key.
+
+        The signature is genuine and fresh (Bolt checked both), so only memory can tell a
+        replay: each signature is unique to its timestamp and body, and is kept longer than the
+        5 minutes a signature is accepted. Slack itself never repeats one (its event retries
+        are signed anew and deduplicated by event id). Socket Mode requests carry no signature
+        and come over the bot's own authenticated connection.
+        """
+        key = (REPLAY_PLATFORM, signature) if signature else None
+        return run_command(
+            self.runtime.sessions, Account.slack(user_id), command, self.now(), request_key=key
+        )
 
     async def _safely(self, work: Awaitable[Reply]) -> Reply:
         """The reply, or an apology when something broke (logged in full, never swallowed)."""
@@ -442,7 +435,7 @@ class SlackBot:
     def _is_linked(self, user_id: str) -> bool:
         with self.runtime.sessions() as session:
             board = queries.default_board(session)
-            return bool(board and queries.member_by_identity(session, board, slack_id=user_id))
+            return bool(board and identity.account_holder(session, board, Account.slack(user_id)))
 
     async def ensure_linked(self, user_id: str) -> None:
         """Link an unknown Slack user to the member with the same email, if there is one."""
@@ -465,17 +458,10 @@ class SlackBot:
             async with self._linking:
                 await self.runtime.run_in_thread(self._link_by_email, user_id, email)
 
-    def _link_by_email(self, user_id: str, email: str) -> Member | None:
-        with self.runtime.unit(lambda _s, _b: Caller(None, "slack:email-match"), self.now()) as ctx:
-            member = queries.member_by_identity(ctx.session, ctx.board, email=email)
-            if member is None or member.slack_id:
-                return None
-            if queries.member_by_identity(ctx.session, ctx.board, slack_id=user_id):
-                return None
-            link_member(ctx, member, slack_id=user_id)
-            ctx.session.commit()
-            log.info("Linked %s to Slack user %s by their email", member.initials, user_id)
-            return member
+    def _link_by_email(self, user_id: str, email: str) -> int | None:
+        return link_account_by_email(
+            self.runtime.sessions, EMAIL_MATCH, identity.SLACK_ID, user_id, [email], self.now()
+        )
 
     async def link_members_by_email(self) -> list[str]:
         """Find each unlinked member with an email on Slack (users.lookupByEmail) and link them."""
@@ -501,28 +487,9 @@ class SlackBot:
             board = queries.default_board(session)
             if board is None:
                 return []
-            return [
-                (m.initials, m.email)
-                for m in queries.members(session, board)
-                if m.email and not m.slack_id and m.active
-            ]
+            return list(identity.unlinked_with_email(session, board, identity.SLACK_ID))
 
     # ------------------------------------------------------------------ replays
-
-    def _replay_refusal(self, signature: str | None) -> Reply | None:
-        """The answer to a signed request seen before, byte for byte: a replay, never run again.
-
-        Its signature is genuine and fresh (Bolt checked both), so only memory can tell: each
-        request's signature is unique to its timestamp and body, and is kept longer than the
-        5 minutes a signature is accepted. Slack itself never repeats one (its event retries are
-        signed anew and deduplicated by event id). Socket Mode requests carry no signature and
-        come over the bot's own authenticated connection. Runs in a worker thread, with the work
-        it guards, after the acknowledgement.
-        """
-        if signature is None or self.claim_event(signature, REPLAY_PLATFORM):
-            return None
-        log.warning("a Slack request was sent again with the same signature: not run again")
-        return Reply(REPLAYED)
 
     def claim_event(self, event_id: str, platform: str = PLATFORM) -> bool:
         """True the first time this event id (or request signature) is seen."""
@@ -767,7 +734,7 @@ class SlackBot:
         await self.post(channel, reply)
 
     def _home_reply(self, user_id: str) -> Reply:
-        with self.runtime.unit(slack_caller(user_id), self.now()) as ctx:
+        with self.runtime.unit(Account.slack(user_id), self.now()) as ctx:
             return home(ctx)
 
     async def publish_home(self, user_id: str, banner: Reply | None = None) -> None:
@@ -799,7 +766,7 @@ class SlackBot:
         return await self.runtime.run_in_thread(self._stage, user_id, name, data)
 
     def _upload_refusal(self, user_id: str) -> Reply | None:
-        with self.runtime.unit(slack_caller(user_id), self.now()) as ctx:
+        with self.runtime.unit(Account.slack(user_id), self.now()) as ctx:
             try:
                 uploads.require_importer(ctx)
             except UserError as error:
@@ -808,13 +775,15 @@ class SlackBot:
 
     def _stage(self, user_id: str, name: str, data: bytes) -> Reply:
         try:
-            with self.runtime.unit(slack_caller(user_id), self.now()) as ctx:
+            account = Account.slack(user_id)
+            with self.runtime.unit(account, self.now()) as ctx:
                 preview = uploads.dry_run(ctx, name, data)  # rolled back when the unit ends
-            with self.runtime.unit(slack_caller(user_id), self.now()) as ctx:
-                reply = uploads.stage(ctx, name, data, preview)
-                if reply.changed:
-                    ctx.session.commit()
-                return reply
+            return run_use_case(
+                self.runtime.sessions,
+                account,
+                self.now(),
+                lambda ctx: uploads.stage(ctx, name, data, preview),
+            )
         except UserError as error:
             return Reply.error(error.message, *error.hints, "Nothing was imported.")
 
@@ -1017,13 +986,13 @@ class SlackChannel:
             finally:
                 self.client.session = None
 
-    async def send(self, member: Member, message: Reply) -> None:
+    async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
         if not member.slack_id:
             raise DeliveryError(f"{member.initials} has no Slack account linked", permanent=True)
-        key = message.extras.get("message_key")
+        key = delivery.message_key
         try:
             channel = await self.dms.channel(member.slack_id)
-            if key and message.extras.get("attempt", 1) > 1 and await self._posted(channel, key):
+            if key and delivery.attempt > 1 and await self._posted(channel, key):
                 # An earlier attempt did go out (its process died, or its answer was lost,
                 # before the ledger heard): posting again would nudge this person twice.
                 log.info("%s already has reminder %s; not posting it again", channel, key)

@@ -259,6 +259,8 @@ class AuditEvent(Base):
         ForeignKey("members.id", ondelete="SET NULL"), default=None
     )
     actor_label: Mapped[str] = mapped_column(String(100))
+    # "slack", "teams", "console", "cli", "web", "email link", "import", "system"; None before 0006
+    channel: Mapped[str | None] = mapped_column(String(20), default=None)
     action_id: Mapped[int | None] = mapped_column(
         ForeignKey("actions.id", ondelete="CASCADE"), default=None, index=True
     )

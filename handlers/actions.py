@@ -17,7 +17,7 @@ from handlers.refs import ActionId, Target
 from handlers.reply import Reply, Section, Tone
 from handlers.resolve import resolve
 from handlers.views import action_views, may_change
-from scheduler.calendar import local_date, zone
+from planning.calendar import local_date, zone
 
 
 def _stamp(ctx: Ctx) -> str:

@@ -69,7 +69,7 @@ class Add:
 
 @dataclass(frozen=True)
 class Reassign:
-    ref: Ref
+    ref: Ref | ActionId
     owners: tuple[str, ...]
 
 

@@ -18,6 +18,7 @@ class Caller:
 
     member: Member | None
     label: str  # how the audit trail names them when no member does: "cli", "slack:U123"
+    channel: str  # what they came through ("slack", "web", "cli"…: handlers.identity.Via)
 
     @property
     def audit_label(self) -> str:

@@ -14,7 +14,7 @@ from db.models import EventKind, Meeting, MeetingStatus
 from handlers.audit import record
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
-from scheduler.calendar import meeting_start
+from planning.calendar import meeting_start
 
 
 def _meeting(ctx: Ctx, day: date) -> Meeting:

@@ -39,7 +39,7 @@ from handlers.errors import UserError
 from handlers.meetings import NextMeeting, next_meeting
 from handlers.minutes.importer import without_owner_opening
 from handlers.refs import format_ref
-from scheduler.calendar import local_date, meeting_start, zone
+from planning.calendar import local_date, meeting_start, zone
 
 COMPLETE, ONGOING = "Complete", "Ongoing"
 # An update that only restates a status adds nothing after the status itself.

@@ -161,7 +161,7 @@ def by_id(ctx: Ctx, target: ActionId) -> Action:
     """The action a button or a form names by its id, if it is still on this board."""
     action = ctx.session.get(Action, target.id, options=_TO_CHANGE)
     if action is None or action.board_id != ctx.board.id:
-        raise NotFound("That action is no longer on the board, so nothing changed.")
+        raise NotFound(f"There is no {target} on {ctx.board.name}.")
     return action
 
 

@@ -111,21 +111,6 @@ def button_commands(blocks: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def block_text(blocks: list[dict[str, Any]]) -> str:
-    """Every piece of text in some blocks, as a person would read them."""
-    parts = []
-    for block in blocks:
-        for key in ("text",):
-            if isinstance(block.get(key), dict):
-                parts.append(block[key]["text"])
-        for element in block.get("elements", []):
-            if isinstance(element.get("text"), dict):
-                parts.append(element["text"]["text"])
-            elif element.get("type") in ("plain_text", "mrkdwn"):
-                parts.append(element["text"])
-    return "\n".join(parts)
-
-
 def slack_config(slack: SlackStandIn, database_url: str, **overrides: Any) -> Config:
     settings: dict[str, Any] = {
         "database_url": database_url,

@@ -19,8 +19,9 @@ from db.models import ActionStatus, MeetingStatus
 from handlers.context import Caller
 from handlers.errors import UserError
 from handlers.export import build_paper, letter, render, render_markdown
+from handlers.identity import Via
 from handlers.minutes.read import parse_minutes
-from tests.conftest import say
+from tests.conftest import run_import, say
 from tests.docx_fixtures import (
     MARKING,
     add_attendance,
@@ -31,7 +32,6 @@ from tests.docx_fixtures import (
     new_minutes,
     to_bytes,
 )
-from tests.test_import import run_import
 
 BEFORE_FEBRUARY = datetime(2021, 2, 10, 9, 0, tzinfo=UTC)
 MARCH = datetime(2021, 3, 10, 9, 0, tzinfo=UTC)
@@ -54,7 +54,7 @@ def work_on_the_actions(board: Runtime) -> None:
 
 
 def paper_of(runtime: Runtime, now: datetime, fmt: str = "md") -> str | bytes:
-    with runtime.unit(lambda _s, _b: Caller(None, "cli"), now) as ctx:
+    with runtime.unit(Caller(None, "cli", Via.CLI), now) as ctx:
         return render(ctx, fmt)
 
 
@@ -102,7 +102,7 @@ def test_the_paper_covers_what_was_open_at_the_last_meeting_and_what_it_raised(
 ) -> None:
     work_on_the_actions(board)
     run_import(board, parse_minutes("feb.docx", to_bytes(later_minutes())), at(25, 2, 2021))
-    with board.unit(lambda _s, _b: Caller(None, "cli"), MARCH) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), MARCH) as ctx:
         paper = build_paper(ctx)
     assert paper.meeting == date(2021, 2, 24)
     by_ref = [(line.letter, line.ref, line.raised.month, line.status) for line in paper.lines]
@@ -134,7 +134,7 @@ def test_the_paper_covers_what_was_open_at_the_last_meeting_and_what_it_raised(
 
 def test_the_papers_lines_pasted_into_the_next_minutes_apply_cleanly(board: Runtime) -> None:
     work_on_the_actions(board)
-    with board.unit(lambda _s, _b: Caller(None, "cli"), BEFORE_FEBRUARY) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), BEFORE_FEBRUARY) as ctx:
         paper = build_paper(ctx)
     document = new_minutes()
     add_lines(document, "Date: 24th February 2021")
@@ -184,7 +184,7 @@ def test_docx_is_laid_out_like_the_minutes(board: Runtime) -> None:
 def test_the_calendar_marks_tentative_and_cancelled_meetings_with_stable_uids(
     board: Runtime,
 ) -> None:
-    with board.unit(lambda _s, _b: Caller(None, "cli"), BEFORE_FEBRUARY) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), BEFORE_FEBRUARY) as ctx:
         may = queries.meeting_on(ctx.session, ctx.board, date(2021, 2, 24))
         may.time = datetime(2021, 1, 1, 10, 0).time()
         from db.models import Meeting
@@ -222,7 +222,7 @@ def test_no_paper_before_any_meeting_is_held(runtime: Runtime) -> None:
 
 
 def test_an_empty_paper_says_so(board: Runtime) -> None:
-    with board.unit(lambda _s, _b: Caller(None, "cli"), BEFORE_FEBRUARY) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), BEFORE_FEBRUARY) as ctx:
         paper = build_paper(ctx)
     empty = type(paper)(paper.board_name, paper.meeting, None, None, ())
     assert "No actions were open at that meeting or raised at it." in render_markdown(empty)

@@ -11,12 +11,10 @@ from bot.demo import sample_text
 from bot.runtime import Runtime
 from db import queries
 from db.models import ActionStatus, AuditEvent, EventKind, MeetingStatus, Role
-from handlers.context import Caller
-from handlers.minutes.importer import ImportReport, import_minutes
 from handlers.minutes.model import ActionUpdate, MinutedAction, Minutes, NextMeeting, Person
 from handlers.minutes.read import parse_minutes
 from handlers.minutes.text import parse_text
-from tests.conftest import AFTER_MEETING
+from tests.conftest import AFTER_MEETING, run_import
 from tests.docx_fixtures import sample_as_docx
 
 EIGHT = [
@@ -37,13 +35,6 @@ EIGHT = [
 
 NOVEMBER = date(2020, 11, 25)
 WEEK = timedelta(days=7)
-
-
-def run_import(runtime: Runtime, minutes: Minutes, now=AFTER_MEETING) -> ImportReport:
-    with runtime.unit(lambda _s, _b: Caller(None, "import:test"), now) as ctx:
-        report = import_minutes(ctx, minutes)
-        ctx.session.commit()
-        return report
 
 
 def test_the_meeting_remembers_which_minutes_were_imported_and_when(runtime: Runtime) -> None:

@@ -33,11 +33,11 @@ from handlers.context import Caller, Ctx
 from handlers.diary import add_meeting
 from handlers.reminders import digest_reply
 from handlers.reply import Reply
-from tests.conftest import AFTER_MEETING, import_sample, make_runtime, say
+from tests.conftest import AFTER_MEETING, import_sample, link_members, make_runtime, say
 from tests.crowd import long_board
 from tests.loopback import LoopbackServer
-from tests.slack_fixtures import LINKED, link_members
-from tests.slack_harness import SlackHarness, block_text, button_commands, slack_config
+from tests.slack_fixtures import LINKED, block_text
+from tests.slack_harness import SlackHarness, button_commands, slack_config
 from tests.slack_standin import SlackStandIn
 
 DP, CR, JS, CHAIR, RT = "U0DP", "U0CR", "U0JS", "U0AC", "U0RT"
@@ -228,7 +228,7 @@ def test_the_migration_repairs_text_saved_escaped_and_says_how_many_rows(
         )
     from alembic import command
 
-    command.downgrade(migrate.alembic_config(runtime.engine), "0005")  # saved before the fix
+    command.downgrade(migrate.alembic_config(runtime.engine), "-1")  # saved before the fix
     reports = migrate.upgrade(runtime.engine)
     assert reports == ["Repaired text stored with Slack's escaping: 2 update(s), 0 action(s)."]
     assert notes(runtime)[-3:] == ["A&E wait > 4h", "ask @Claire Richardson", "no escaping & here"]

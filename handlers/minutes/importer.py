@@ -35,7 +35,7 @@ from handlers.errors import MinutesError
 from handlers.members import add_member, derive_initials, longer_initials
 from handlers.minutes.model import ActionUpdate, Minutes, Person
 from handlers.refs import format_ref
-from scheduler.calendar import meeting_start
+from planning.calendar import meeting_start
 
 MATCH_THRESHOLD = 0.6
 
