@@ -20,11 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.runtime import Runtime, by_initials
+from bot.runtime import Runtime
 from db import queries
 from db.models import Action, AuditEvent, EventKind
-from handlers import dispatch
+from handlers import run
 from handlers.commands import Done, Note, Reopen
+from handlers.identity import Account, Via
 from handlers.refs import ActionId, format_ref
 from handlers.views import display_refs
 from tests.conftest import AFTER_MEETING, import_sample, make_runtime
@@ -125,19 +126,14 @@ def _step(
     runtime: Runtime, who: str, verb: str, target: int, how: str, shown_state: str, words: str
 ) -> Callable[[datetime], object]:
     """The step as a callable of the time: a typed command, or a click on a button."""
-    caller = by_initials(who, f"test:{who}")
+    caller = Account.initials(who, Via.CONSOLE, f"test:{who}")
     if how == "click":
         pinned = ActionId(target, None if verb == "note" else shown_state)
         command = {"done": Done(pinned), "reopen": Reopen(pinned), "note": Note(pinned, words)}[
             verb
         ]
 
-        def click(now: datetime) -> None:
-            with runtime.unit(caller, now) as ctx:
-                if dispatch.run(ctx, command).changed:
-                    ctx.session.commit()
-
-        return click
+        return lambda now: run.run_command(runtime.sessions, caller, command, now)
     with runtime.sessions() as session:
         board = queries.default_board(session)
         (listed,) = queries.listed_actions(session, board, ids=[target])

@@ -31,6 +31,7 @@ from db.models import (
 )
 from handlers.context import Caller, Ctx
 from handlers.diary import add_meeting
+from handlers.identity import Via
 from handlers.reminders import digest_reply
 from handlers.reply import Reply
 from tests.conftest import AFTER_MEETING, import_sample, link_members, make_runtime, say
@@ -280,10 +281,10 @@ def test_the_digest_of_a_400_action_board_shows_dozens_of_actions_and_what_chang
 ) -> None:
     """Defect 4: the digest of 400 actions among 40 owners showed none."""
     long_board(runtime, actions=400, owners=40, chair=CHAIR)
-    with runtime.unit(lambda _s, _b: Caller(None, "test"), AFTER_MEETING) as ctx:
+    with runtime.unit(Caller(None, "test", Via.CLI), AFTER_MEETING) as ctx:
         chair = queries.member_by_initials(ctx.session, ctx.board, "L01")
         meeting = queries.meetings(ctx.session, ctx.board)[0]
-        officer = Caller(chair, "scheduler")
+        officer = Caller(chair, "scheduler", Via.SYSTEM)
         digest = digest_reply(
             Ctx(ctx.session, ctx.board, officer, ctx.now),
             meeting,
@@ -490,7 +491,7 @@ def test_a_closed_actions_ref_names_the_next_meetings_action_once_it_exists(
     """A later meeting's action takes the plain REF; the closed one keeps its @meeting REF."""
     later = datetime(2021, 2, 25, 10, 0, tzinfo=UTC)
     say(linked, "DP", "done 04-DP")
-    with linked.unit(lambda _s, _b: Caller(None, "test"), later) as ctx:
+    with linked.unit(Caller(None, "test", Via.CLI), later) as ctx:
         add_meeting(ctx, date(2021, 2, 24))
         ctx.session.commit()
     say(linked, "RT", "add 4 DP Report on the review's first findings", later)
