@@ -329,7 +329,7 @@ def test_an_event_is_acknowledged_at_once_while_the_database_workers_are_busy(
     """Defect 5: de-duplication wrote to the database before the ack: 4 s with both workers
     busy, and Slack retries anything slower than 3 s."""
     for _ in range(2):
-        linked.workers.submit(time.sleep, 2.5)
+        linked.workers.submit(time.sleep, 2.0)
     acked = bot.dm(DP, "mine")
     assert (acked.status, acked.body) == (200, "") and acked.seconds < 1.0
     (posted,) = slack.wait_for("chat.postMessage", timeout=10)
