@@ -523,3 +523,16 @@ def test_slacks_escaping_is_undone_at_the_edge(sent: str, typed: str) -> None:
     from bot.slack import typed_text
 
     assert typed_text(sent) == typed
+
+
+def test_when_the_response_url_refuses_the_clicked_message_is_updated_with_chat_update(
+    bot: SlackHarness, slack: SlackStandIn, linked: Runtime
+) -> None:
+    bot.dm(DP, "mine")
+    (posted,) = slack.wait_for("chat.postMessage")
+    slack.fail("response_url", status=404)
+    bot.press(DP, posted.blocks, "done 04-DP")
+    (updated,) = slack.wait_for("chat.update")
+    assert (updated.params["channel"], updated.params["ts"]) == ("D0DM", "1606383000.000100")
+    assert "reopen 04-DP" in button_commands(updated.blocks)
+    assert action(linked, "draft paper").status == ActionStatus.DONE
