@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from db.models import ActionStatus
 from db.queries import ListedAction
-from handlers import actions, members, reminders, reports, uploads
+from handlers import actions, members, reminders, reports, uploads, web_access
 from handlers.commands import (
     Add,
     Command,
@@ -21,6 +21,7 @@ from handlers.commands import (
     Reassign,
     Reopen,
     Snooze,
+    Web,
     parse_command,
 )
 from handlers.context import Ctx
@@ -42,6 +43,7 @@ _HANDLERS: dict[type, Callable[[Ctx, Command], Reply]] = {
     Snooze: reminders.snooze,
     Link: members.link_command,
     ImportUpload: uploads.apply_upload,
+    Web: web_access.web_link_reply,
 }
 
 
