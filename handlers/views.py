@@ -55,7 +55,6 @@ def listed_views(
     return [
         ActionView(
             ref=refs[action.id],
-            action_id=action.id,
             item=action.item,
             meeting=action.meeting_date.isoformat(),
             owners=action.owner_initials,
@@ -67,6 +66,7 @@ def listed_views(
             latest_update=action.latest_update,
             rag=action.rag,
             buttons=buttons_for(member, action, refs[action.id]),
+            action_id=action.id,
         )
         for action in shown
     ]

@@ -9,7 +9,7 @@ logged, and ``crb db upgrade`` prints it.
 It also adds ``slack_dm_channels``: the DM channel id of each person the bot has written to.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision = "0011"
-down_revision = "0007"  # the latest on main; the lead may re-chain
+down_revision = "0012"  # the latest on main when merged; the lead may re-chain
 branch_labels = None
 depends_on = None
 
