@@ -185,7 +185,7 @@ def audit_command(
         ref = parse_ref(action) if action else None
         if action and ref is None:
             raise UserError(f"“{plain_line(action)[:40]}” is not a REF, like 04-CR.")
-        chosen = resolve(ctx, ref, None) if ref else None
+        chosen = resolve(ctx, ref) if ref else None
         events = queries.audit_events(ctx.session, ctx.board, action=chosen, last=last)
         named = [ctx.session.get(Action, e.action_id) for e in events if e.action_id]
         refs = display_refs(ctx.session, ctx.board, [a for a in named if a is not None])
@@ -655,7 +655,8 @@ def _simulation(
 def db_upgrade() -> None:
     """Apply the database migrations."""
     rt = Runtime(config_module.load())
-    migrate.upgrade(rt.engine)
+    for report in migrate.upgrade(rt.engine):
+        out.print(report)
     out.print("The database is up to date.")
 
 
