@@ -41,20 +41,22 @@ class ActionId:
     """An action named by its stable id: what buttons, forms and email links carry, so that
     nothing needs to be parsed again (a REF can come to name another action as others close).
 
-    ``seen`` is the action's version (``handlers.actions.version``) as the page that sent the form
-    showed it: if the action has changed since, nothing changes and the person is shown it as it is
-    now. None: no such check (a link that only ever does one thing, whatever the action's state).
+    ``shown`` is the status the message showed it in ("open" or "done"): a click on an action
+    that has changed since finds it in another status, shows that, and changes nothing.
+    ``seen`` is the action's version (``handlers.actions.version``) as a web page showed it: a
+    form sent after any change to the action (an update too) changes nothing, and the page shows
+    the action as it is now.
     """
 
     id: int
+    shown: str | None = None
     seen: str | None = None
 
     def __str__(self) -> str:
         return f"action #{self.id}"
 
 
-# What a command names its action by: a typed REF, or an id from a button or a form.
-Target = Ref | ActionId
+Target = Ref | ActionId  # what a command names: a REF typed by a person, or a button's stable id
 
 
 def normalise_item(item: str) -> str:

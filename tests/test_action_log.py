@@ -113,13 +113,13 @@ def test_an_action_of_another_board_or_none_is_not_found(board: Runtime) -> None
 
 def test_done_reopen_and_update_by_id_go_through_the_same_code_as_chat(board: Runtime) -> None:
     paper = action_id(board, "draft paper")
-    reply = run_as(board, "DP", Done(ActionId(paper, version_of(board, paper)), "sent"))
+    reply = run_as(board, "DP", Done(ActionId(paper, seen=version_of(board, paper)), "sent"))
     assert reply.changed and reply.title == "Done: 04-DP"
     assert the_action(board, paper).status == ActionStatus.DONE
-    reply = run_as(board, "DP", Reopen(ActionId(paper, version_of(board, paper)), "oops"))
+    reply = run_as(board, "DP", Reopen(ActionId(paper, seen=version_of(board, paper)), "oops"))
     assert reply.changed and the_action(board, paper).status == ActionStatus.OPEN
     seen = version_of(board, paper)
-    reply = run_as(board, "DP", Note(ActionId(paper, seen), "half way", Rag.GREEN))
+    reply = run_as(board, "DP", Note(ActionId(paper, seen=seen), "half way", Rag.GREEN))
     assert reply.changed and reply.title == "Update recorded on 04-DP"
     record = read_as(board, "DP", lambda ctx: action_record(ctx, paper))
     assert (record.view.latest_update, record.view.rag) == ("half way", "green")
@@ -131,7 +131,7 @@ def test_a_stale_form_changes_nothing_and_says_why(board: Runtime) -> None:
     shown = version_of(board, paper)
     say(board, "DP", "note 04-DP sent to the printers")
     before = events(board)
-    reply = run_as(board, "RT", Done(ActionId(paper, shown)), LATER)
+    reply = run_as(board, "RT", Done(ActionId(paper, seen=shown)), LATER)
     assert reply.tone == Tone.ERROR and not reply.changed
     assert reply.title.startswith("04-DP has changed since you opened it, so nothing was changed")
     assert the_action(board, paper).status == ActionStatus.OPEN and events(board) == before
@@ -139,7 +139,7 @@ def test_a_stale_form_changes_nothing_and_says_why(board: Runtime) -> None:
 
 def test_done_twice_from_the_same_form_changes_nothing_the_second_time(board: Runtime) -> None:
     paper = action_id(board, "draft paper")
-    form = Done(ActionId(paper, version_of(board, paper)))
+    form = Done(ActionId(paper, seen=version_of(board, paper)))
     assert run_as(board, "DP", form).changed
     before = events(board)
     again = run_as(board, "DP", form, LATER)
@@ -151,16 +151,16 @@ def test_a_member_cannot_change_another_members_action_by_id(board: Runtime) -> 
     seen = version_of(board, paper)
     before = events(board)
     for command in (
-        Done(ActionId(paper, seen)),
-        Note(ActionId(paper, seen), "not mine"),
-        Reassign(ActionId(paper, seen), ("CR",)),
-        EditText(ActionId(paper, seen), "Something else"),
+        Done(ActionId(paper, seen=seen)),
+        Note(ActionId(paper, seen=seen), "not mine"),
+        Reassign(ActionId(paper, seen=seen), ("CR",)),
+        EditText(ActionId(paper, seen=seen), "Something else"),
     ):
         reply = run_as(board, "CR", command)
         assert reply.tone == Tone.ERROR and not reply.changed, command
     # Even the owner may not reassign or reword it: that is the chair's and secretariat's.
-    assert run_as(board, "DP", Reassign(ActionId(paper, seen), ("CR",))).tone == Tone.ERROR
-    assert run_as(board, "DP", EditText(ActionId(paper, seen), "Mine now")).tone == Tone.ERROR
+    assert run_as(board, "DP", Reassign(ActionId(paper, seen=seen), ("CR",))).tone == Tone.ERROR
+    assert run_as(board, "DP", EditText(ActionId(paper, seen=seen), "Mine now")).tone == Tone.ERROR
     assert events(board) == before and the_action(board, paper).owner_initials == ["DP"]
 
 
@@ -169,21 +169,26 @@ def test_the_secretariat_edits_an_actions_text_and_the_history_keeps_the_old(
 ) -> None:
     paper = action_id(board, "draft paper")
     reply = run_as(
-        board, "RT", EditText(ActionId(paper, version_of(board, paper)), "  DP to circulate v2  ")
+        board,
+        "RT",
+        EditText(ActionId(paper, seen=version_of(board, paper)), "  DP to circulate v2  "),
     )
     assert reply.changed and reply.title == "Edited 04-DP"
     assert the_action(board, paper).text == "DP to circulate v2"
     history = read_as(board, "RT", lambda ctx: action_record(ctx, paper)).history
     assert history[-1].what.startswith("Text changed from “DP will circulate a previous draft")
     same = run_as(board, "RT", EditText(ActionId(paper), "DP to circulate v2"))
-    assert not same.changed and same.title == "04-DP already says that. Nothing changed."
+    assert not same.changed and (same.title, same.lines) == (
+        "04-DP already says that.",
+        ("Nothing changed.",),
+    )
     empty = run_as(board, "RT", EditText(ActionId(paper), "   "))
     assert empty.tone == Tone.ERROR and the_action(board, paper).text == "DP to circulate v2"
 
 
 def test_the_secretariat_reassigns_by_id(board: Runtime) -> None:
     paper = action_id(board, "draft paper")
-    reply = run_as(board, "RT", Reassign(ActionId(paper, version_of(board, paper)), ("CR",)))
+    reply = run_as(board, "RT", Reassign(ActionId(paper, seen=version_of(board, paper)), ("CR",)))
     assert reply.changed and reply.title == "Reassigned: now 04-CR.2"
     assert the_action(board, paper).owner_initials == ["CR"]
     event = read_as(board, "RT", lambda ctx: action_record(ctx, paper)).history[-1]
@@ -205,7 +210,9 @@ def test_an_action_with_no_owner_is_given_one_whatever_its_status(board: Runtime
             board, "RT", lambda c: action_log(c, owner="?", status="all")
         ).actions
     ] == ["04-?"]
-    reply = run_as(board, "RT", Reassign(ActionId(unowned, version_of(board, unowned)), ("CJ",)))
+    reply = run_as(
+        board, "RT", Reassign(ActionId(unowned, seen=version_of(board, unowned)), ("CJ",))
+    )
     assert reply.changed and reply.title == "Given an owner: now 04-CJ"
     assert the_action(board, unowned).owner_initials == ["CJ"]
     event = read_as(board, "RT", lambda ctx: action_record(ctx, unowned)).history[-1]

@@ -80,7 +80,7 @@ async def _action_page(
 
 
 def _seen(form: Any, action_id: int) -> ActionId:
-    return ActionId(action_id, str(form.get("version", "")) or None)
+    return ActionId(action_id, seen=str(form.get("version", "")) or None)
 
 
 def _text(form: Any, name: str) -> str:
