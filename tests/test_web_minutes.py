@@ -7,6 +7,7 @@ import html
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from tests.conftest import import_sample, make_runtime
 from tests.docx_fixtures import later_minutes, to_bytes
 from tests.web_harness import Visitor, WebDesk, assert_accessible, screenshot, sign_in
 
+FIXTURES = Path(__file__).parent / "fixtures" / "minutes"
 FEBRUARY = datetime(2021, 2, 25, 10, 0, tzinfo=UTC)  # the morning after the February meeting
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # The February minutes with an action for initials nobody on the board has.
@@ -248,6 +250,22 @@ def test_a_new_member_needs_a_name(web_desk: WebDesk, clock: Any) -> None:
     assert 'href="#name-ZW"' in answer.text and "Give the name of the member ZW stands for" in (
         answer.text
     )
+
+
+def test_pdf_minutes_are_previewed_now_that_their_reader_exists(web_desk: WebDesk) -> None:
+    visitor = web_desk.visitor()
+    visitor.sign_in("RT")
+    assert 'accept=".docx,.html,.htm,.txt,.pdf"' in visitor.get("/minutes").text
+    data = (FIXTURES / "13-prose.pdf").read_bytes()
+    page = visitor.get("/minutes")
+    answer = visitor.post(
+        "/minutes",
+        {"csrf_token": visitor.csrf_from(page)},
+        files={"minutes-file": ("minutes.pdf", data, "application/pdf")},
+    )
+    assert answer.status_code == 303
+    preview = visitor.get(answer.headers["Location"])
+    assert preview.status_code == 200 and "Import these minutes" in preview.text
 
 
 def test_minutes_that_cannot_be_read_are_refused_beside_the_file_input(
