@@ -35,3 +35,15 @@ def email_channels(config: Config) -> list[Channel]:
     if not config.mail_from:
         raise UserError("SMTP_URL is set but CRB_MAIL_FROM is not: say whom the email is from.")
     return [EmailChannel(config.smtp_url, config.mail_from)]
+
+
+def configured_platforms(config: Config) -> frozenset[str]:
+    """The channels ``build_channels`` would build, by name, without building them."""
+    names = set()
+    if config.slack_bot_token:
+        names.add("slack")
+    if config.teams_enabled:
+        names.add("teams")
+    if config.smtp_url and config.mail_from:
+        names.add("email")
+    return frozenset(names)

@@ -271,8 +271,27 @@ class AuditEvent(Base):
     note: Mapped[str | None] = mapped_column(Text(), default=None)
     rag: Mapped[Rag | None] = mapped_column(String(10), default=None)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON(), default=None)
+    # How the change came: "slack", "teams", "web", "email", "cli", "import", "console" …
+    # (None on events recorded before it was kept).
+    channel: Mapped[str | None] = mapped_column(String(20), default=None)
 
     actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
+
+
+class CalendarFeed(Base):
+    """A member's private calendar address: ``/calendar/{token}.ics`` serves the board's meetings
+    to whoever holds it (a calendar app cannot sign in). Revoking it stops it for good."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+    member: Mapped[Member] = relationship()
 
 
 class TeamsConversation(Base):
@@ -314,6 +333,9 @@ class DeliveryState(StrEnum):
     SKIPPED = "skipped"  # by the time it was claimed there was nothing left to say
 
 
+NOTICE = "notice"  # a ledger row telling an owner of an action added or given to them
+
+
 class LedgerEntry(Base):
     """One reminder message: a nudge or digest to one recipient, for one meeting, in one slot.
 
@@ -334,7 +356,7 @@ class LedgerEntry(Base):
         ForeignKey("meetings.id", ondelete="CASCADE"), index=True
     )
     slot: Mapped[str] = mapped_column(String(40))  # "nudge-14", "digest-7", "snooze-12"
-    kind: Mapped[str] = mapped_column(String(10))  # "nudge" | "digest"
+    kind: Mapped[str] = mapped_column(String(10))  # "nudge" | "digest" | "notice"
     due_at: Mapped[datetime] = mapped_column(UtcDateTime())
     state: Mapped[DeliveryState] = mapped_column(String(12), default=DeliveryState.PENDING)
     platform: Mapped[str | None] = mapped_column(String(10), default=None)

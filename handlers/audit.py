@@ -31,6 +31,7 @@ def record(
         note=note,
         rag=rag,
         details=details,
+        channel=ctx.caller.channel[:20],
     )
     ctx.session.add(event)
     return event

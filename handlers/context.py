@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Board, Member
 from db.queries import officers
-from handlers.errors import NotLinked
+from handlers.errors import Forbidden, NotLinked
 
 
 @dataclass(frozen=True)
@@ -18,10 +18,18 @@ class Caller:
 
     member: Member | None
     label: str  # how the audit trail names them when no member does: "cli", "slack:U123"
+    # The command line's operator holds the database itself, so may do what an officer may;
+    # nobody reaching the bot through chat or the web is ever one.
+    operator: bool = False
 
     @property
     def audit_label(self) -> str:
         return self.member.initials if self.member else self.label
+
+    @property
+    def channel(self) -> str:
+        """How the change came: "slack", "teams", "web", "cli", "import", "console" …"""
+        return self.label.split(":", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,15 @@ class Ctx:
         if self.caller.member is None:
             raise NotLinked(not_linked_message(self))
         return self.caller.member
+
+    def require_officer(self, what: str) -> Member | None:
+        """The chair or the secretariat (or the command line's operator), else a refusal."""
+        if self.caller.operator:
+            return self.caller.member
+        member = self.require_member()
+        if not member.is_officer:
+            raise Forbidden(f"Only the chair or the secretariat can {what}.")
+        return member
 
 
 def not_linked_message(ctx: Ctx) -> str:

@@ -1,8 +1,13 @@
-"""Adding, moving and cancelling meetings. The reminders follow: they are planned from the diary.
+"""Adding, moving, changing, cancelling and restoring meetings. The reminders follow: they are
+planned from the diary.
 
 A moved meeting keeps its id, so the ledger still knows which of its reminders went out: those
 are not sent again, and the rest are planned from the new date. A cancelled meeting gets no
-reminders; its open actions carry over to the next meeting.
+reminders; its open actions carry over to the next meeting. A restored one gets its remaining
+reminders again (those already sent stay sent).
+
+``add_meeting`` is also the import's; the others, and ``new_meeting``, are the chair's and the
+secretariat's (or the command line's) only.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from db.models import EventKind, Meeting, MeetingStatus
 from handlers.audit import record
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
+from handlers.plain import plain_or_none
 from scheduler.calendar import meeting_start
 
 
@@ -72,7 +78,16 @@ def add_meeting(
     return existing, False
 
 
+def new_meeting(
+    ctx: Ctx, day: date, at: time | None = None, venue: str | None = None
+) -> tuple[Meeting, bool]:
+    """The secretariat records a meeting (or confirms a tentative one): ``add_meeting``, checked."""
+    ctx.require_officer("add meetings")
+    return add_meeting(ctx, day, at, plain_or_none(venue))
+
+
 def move_meeting(ctx: Ctx, day: date, new_day: date, new_time: time | None = None) -> Meeting:
+    ctx.require_officer("move meetings")
     meeting = _meeting(ctx, day)
     if meeting.status == MeetingStatus.CANCELLED:
         raise UserError(f"The meeting on {day} is cancelled: add a new one instead.")
@@ -97,11 +112,14 @@ def move_meeting(ctx: Ctx, day: date, new_day: date, new_time: time | None = Non
 
 
 def cancel_meeting(ctx: Ctx, day: date) -> Meeting:
+    """Cancel a meeting. One in the past can be cancelled too, while nothing says it was held
+    (no minutes imported, no action raised at it): it was entered and then did not happen."""
+    ctx.require_officer("cancel meetings")
     meeting = _meeting(ctx, day)
     if meeting.status == MeetingStatus.CANCELLED:
-        raise UserError(f"The meeting on {day} is already cancelled.")
-    if _started(ctx, meeting):
-        raise UserError(f"The meeting on {day} has already started: it can't be cancelled.")
+        raise UserError(f"The meeting on {day:%-d %B %Y} is already cancelled.")
+    if _started(ctx, meeting) and (held := _why_held(meeting)):
+        raise UserError(f"The meeting on {day:%-d %B %Y} was held ({held}): it can't be cancelled.")
     before = meeting.status
     meeting.status = MeetingStatus.CANCELLED
     record(
@@ -112,3 +130,70 @@ def cancel_meeting(ctx: Ctx, day: date) -> Meeting:
     )
     ctx.session.flush()
     return meeting
+
+
+def _why_held(meeting: Meeting) -> str | None:
+    if meeting.minutes_imported_at is not None or meeting.status == MeetingStatus.HELD:
+        return "its minutes were imported"
+    if meeting.actions:
+        return "actions were raised at it"
+    return None
+
+
+def awaiting_minutes(ctx: Ctx, meeting: Meeting) -> bool:
+    """A meeting that has started and is still only scheduled: held, as far as anyone said, but
+    with no minutes yet (or entered by mistake, and then to be cancelled)."""
+    return (
+        meeting.status in (MeetingStatus.SCHEDULED, MeetingStatus.TENTATIVE)
+        and meeting.minutes_imported_at is None
+        and _started(ctx, meeting)
+    )
+
+
+def restore_meeting(ctx: Ctx, day: date) -> Meeting:
+    """Undo a cancellation: the meeting is scheduled again, and its reminders still to come go."""
+    ctx.require_officer("restore meetings")
+    meeting = _meeting(ctx, day)
+    if meeting.status != MeetingStatus.CANCELLED:
+        raise UserError(f"The meeting on {day:%-d %B %Y} is not cancelled. Nothing changed.")
+    meeting.status = MeetingStatus.SCHEDULED
+    ctx.session.flush()
+    record(
+        ctx,
+        EventKind.MEETING_CHANGED,
+        meeting=meeting,
+        details={"status": f"{MeetingStatus.CANCELLED} -> {MeetingStatus.SCHEDULED}"},
+    )
+    return meeting
+
+
+KEEP = object()  # edit_meeting: leave this field as it is
+
+
+def edit_meeting(ctx: Ctx, day: date, *, at: object = KEEP, venue: object = KEEP) -> Meeting:
+    """Change a meeting's start time or venue (None clears it). Its date: ``move_meeting``."""
+    ctx.require_officer("change meetings")
+    meeting = _meeting(ctx, day)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise UserError(f"The meeting on {day:%-d %B %Y} is cancelled: restore it first.")
+    details = {}
+    if at is not KEEP and at != meeting.time:
+        assert at is None or isinstance(at, time)
+        if not _started(ctx, meeting) and _starts(ctx, meeting.date, at) <= ctx.now:
+            raise UserError(f"{_hhmm(at)} on {day:%-d %B %Y} has passed: choose a later time.")
+        details["time"] = f"{_hhmm(meeting.time)} -> {_hhmm(at)}"
+        meeting.time = at
+    if venue is not KEEP:
+        cleaned = plain_or_none(venue) if isinstance(venue, str) else None
+        if cleaned != meeting.venue:
+            details["venue"] = f"{meeting.venue or 'none'} -> {cleaned or 'none'}"
+            meeting.venue = cleaned
+    if not details:
+        raise UserError(f"The meeting on {day:%-d %B %Y} already has that time and venue.")
+    ctx.session.flush()
+    record(ctx, EventKind.MEETING_CHANGED, meeting=meeting, details=details)
+    return meeting
+
+
+def _hhmm(at: time | None) -> str:
+    return f"{at:%H:%M}" if at else "none"

@@ -115,7 +115,7 @@ def _matches(action: ActionFacts, ref: Ref) -> bool:
     owners = set(owner_key(action))
     return (
         action.item == ref.item
-        and set(ref.owners) <= owners
+        and (set(ref.owners) <= owners if ref.owners else not owners)
         and (ref.meeting is None or action.meeting_date == ref.meeting)
     )
 

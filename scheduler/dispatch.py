@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
 from db.models import (
+    NOTICE,
     Board,
     EventKind,
     Meeting,
@@ -35,6 +36,7 @@ from db.models import (
 )
 from handlers.audit import record
 from handlers.context import Caller, Ctx
+from handlers.notices import event_id_of, notice_reply
 from handlers.reminders import Nudge, digest_reply, nudge_replies
 from handlers.reply import Reply
 from scheduler import ledger, plan
@@ -173,7 +175,8 @@ def prepare(
         board = queries.default_board(session)
         if board is None:
             return None, []
-        due = plan.plan(load_world(session, board, now, channels), now)
+        world = load_world(session, board, now, channels)
+        due = plan.plan(world, now)
         ids: dict[Any, int] = {}
         planned = []
         for item in due:
@@ -181,6 +184,8 @@ def prepare(
             if key not in ids:
                 ids[key] = item.meeting.id or materialise(session, board, item.meeting, now)
             planned.append(Planned(item, ids[key]))
+        notices = ledger.due_notices(session, board.id, now, world.reachable)
+        planned += [Planned(notice, notice.meeting.id or 0) for notice in notices]
         return board.id, planned
 
 
@@ -216,7 +221,10 @@ def compose(
             zip(nudging, nudge_replies(ctx, nudges), strict=True)
         )
         for index, (member, meeting) in wanted.items():
-            if index not in replies:  # a digest: the whole board, as this officer sees it
+            due = claimed[index][0].due
+            if due.kind == NOTICE:  # an owner told of an action added or given to them
+                replies[index] = notice_reply(ctx, member, event_id_of(due.slot))
+            elif index not in replies:  # a digest: the whole board, as this officer sees it
                 officer = replace(ctx, caller=Caller(member, "scheduler"))
                 replies[index] = _digest(officer, meeting, channels)
         return [

@@ -32,6 +32,8 @@ EXPLAINED_BY: dict[str, Callable[[dict[str, Any]], tuple[str, Any]]] = {
     "members": lambda row: ("member_id", row["id"]),
     "meetings": lambda row: ("meeting_id", row["id"]),
     "boards": lambda row: ("kind", "board_changed"),
+    # An owner's notice of an action added or given to them names the change's event.
+    "reminder_ledger": lambda row: ("id", int(row["slot"].removeprefix("notice-"))),
 }
 
 
