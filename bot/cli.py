@@ -192,7 +192,7 @@ def members_command(as_json: JsonOption = False) -> None:
                 m.name,
                 m.role if m.active else f"{m.role} (deactivated)",
                 m.capacity,
-                reach[m.id].explanation,
+                reach[m.id].short,
             ]
             for m in found
         ]

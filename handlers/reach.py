@@ -29,6 +29,18 @@ class Reach:
     channel: str | None  # "slack" | "teams" | "email"; None: no nudge can reach them
     explanation: str
 
+    @property
+    def short(self) -> str:
+        """A table's cell: "Slack", "email", "nobody (not linked)"."""
+        if self.channel is not None:
+            return "email" if self.channel == "email" else self.channel.title()
+        reason = self.explanation.removeprefix("Cannot be reached: ").split(";")[0].rstrip(".")
+        if reason.startswith("Deactivated"):
+            reason = "deactivated"
+        elif reason.startswith("not linked"):
+            reason = "not linked"
+        return f"nobody ({reason})"
+
 
 def reach_of(member: Member, configured: Collection[str], *, has_teams_conversation: bool) -> Reach:
     """How a nudge to ``member`` would travel, given the channels configured here."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from bot.cli import app
 from bot.config import Config
 from bot.demo import sample_text
 from bot.runtime import Runtime, by_initials
-from handlers.context import Caller
+from handlers.context import Caller, Ctx
 from handlers.minutes.importer import import_minutes
 from handlers.minutes.text import parse_text
 from handlers.reply import Reply
@@ -97,3 +98,16 @@ def crb(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def say(runtime: Runtime, initials: str | None, text: str, now: datetime = AFTER_MEETING) -> Reply:
     """Run a chat command as a member, as every adapter does."""
     return runtime.execute(by_initials(initials, f"test:{initials}"), text, now)
+
+
+@contextmanager
+def acting(runtime: Runtime, initials: str | None, now: datetime = AFTER_MEETING) -> Iterator[Ctx]:
+    """A use-case's context as a member (None: the command line's operator); commits on success."""
+    caller = (
+        by_initials(initials, f"test:{initials}")
+        if initials
+        else (lambda _s, _b: Caller(None, "cli", operator=True))
+    )
+    with runtime.unit(caller, now) as ctx:
+        yield ctx
+        ctx.session.commit()
