@@ -100,6 +100,7 @@ class EventKind(StrEnum):
     MEETING_ADDED = "meeting_added"
     MEETING_CHANGED = "meeting_changed"
     BOARD_CHANGED = "board_changed"
+    CALENDAR_FEED = "calendar_feed"  # a member's private calendar address made or revoked
 
 
 class Board(Base):

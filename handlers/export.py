@@ -302,7 +302,7 @@ def render_csv(paper: Paper) -> str:
     writer.writerow(CSV_COLUMNS)
     for line in paper.lines:
         writer.writerow(
-            _csv_safe(cell)
+            csv_safe(cell)
             for cell in (
                 line.letter,
                 line.ref,
@@ -322,7 +322,7 @@ def render_csv(paper: Paper) -> str:
     return buffer.getvalue()
 
 
-def _csv_safe(cell: str) -> str:
+def csv_safe(cell: str) -> str:
     # A cell starting "=", "+", "-" or "@" is a formula to a spreadsheet: never run member text.
     return f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell
 
