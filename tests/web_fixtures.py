@@ -1,0 +1,71 @@
+"""Fixtures for the web desk: the live server, one Chromium per test process, a fresh page.
+
+Browser tests run on SQLite (``sqlite_board``) unless the database matters: the page is the same
+on either, and a browser test is the slowest kind. Use ``web_desk_on`` for a particular runtime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+
+from bot.runtime import Runtime
+from tests.conftest import AFTER_MEETING, import_sample, make_runtime
+from tests.web_harness import CHROMIUM, MovableClock, WebDesk, browser_required
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    """The server's time: the morning after the sample meeting, until the test moves it."""
+    return MovableClock(AFTER_MEETING)
+
+
+@pytest.fixture
+def sqlite_board(sqlite_url: str) -> Iterator[Runtime]:
+    """The sample board on SQLite only."""
+    runtime = make_runtime(sqlite_url)
+    import_sample(runtime)
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def web_desk_on(clock: MovableClock) -> Iterator[Callable[..., WebDesk]]:
+    """Serve the desk on a given runtime: ``web_desk_on(board, public_url=...)``."""
+    with ExitStack() as stack:
+        yield lambda runtime, **config: stack.enter_context(WebDesk(runtime, clock, **config))
+
+
+@pytest.fixture
+def web_desk(sqlite_board: Runtime, web_desk_on: Callable[..., WebDesk]) -> WebDesk:
+    """The desk on the sample board (SQLite), at ``clock``'s time."""
+    return web_desk_on(sqlite_board)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium per test process (Debian's, by path)."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: apt-get install -y chromium (browser tests skipped)"
+        if browser_required():
+            pytest.fail(f"CRB_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium: Any) -> Iterator[Any]:
+    """A fresh page in its own browser context (no cookies from another test), en-GB."""
+    context = chromium.new_context(locale="en-GB", viewport={"width": 1024, "height": 768})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()

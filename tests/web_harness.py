@@ -1,0 +1,154 @@
+"""The web desk under test: the real application on loopback, a real browser, and helpers.
+
+``WebDesk`` serves ``bot.server.make_app`` (Slack, Teams, the desk and /healthz, as `crb serve`
+does) on 127.0.0.1 from a background thread, on a runtime's database, with a clock the test moves.
+``Visitor`` is a plain HTTP client with its own cookies (a mail scanner, a forger, a browser
+without JavaScript). The browser pieces use Playwright's sync API on Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bot.runtime import Runtime
+from bot.server import make_app
+from handlers import web_access
+from handlers.context import Caller
+from handlers.members import find_member
+from tests.loopback import LoopbackServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+# axe-core impacts that fail a page (moderate and minor ones are reported, not failed).
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+class MovableClock:
+    """The time the server sees: set it, or move it on."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> datetime:
+        self.now += by
+        return self.now
+
+
+class WebDesk:
+    """``make_app`` served on loopback for one test, on ``runtime``'s database."""
+
+    def __init__(self, runtime: Runtime, clock: MovableClock, **config: Any) -> None:
+        if config:
+            runtime.config = replace(runtime.config, **config)
+        self.runtime = runtime
+        self.clock = clock
+        self.server = LoopbackServer(make_app(runtime, clock=clock))
+
+    def __enter__(self) -> WebDesk:
+        self.server.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def sign_in_link(self, initials: str, *, at: datetime | None = None) -> str:
+        """A one-time sign-in link for ``initials``, made as `crb web link` makes it."""
+        now = at or self.clock()
+        keys = web_access.signing_keys(self.runtime.sessions, self.runtime.config.secret_keys, now)
+        with self.runtime.unit(lambda _s, _b: Caller(None, "cli"), now) as ctx:
+            token = web_access.issue_sign_in_link(ctx, find_member(ctx, initials), keys, via="cli")
+            ctx.session.commit()
+        return web_access.sign_in_url(self.base_url, token)
+
+    def visitor(self) -> Visitor:
+        return Visitor(self)
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Visitor:
+    """A plain HTTP client with its own cookie jar; it never follows redirects by itself."""
+
+    desk: WebDesk
+
+    def __post_init__(self) -> None:
+        self.http = requests.Session()
+
+    def get(self, path_or_url: str, **kwargs: Any) -> requests.Response:
+        return self.http.get(self._url(path_or_url), allow_redirects=False, timeout=10, **kwargs)
+
+    def post(self, path: str, data: dict[str, str], **kwargs: Any) -> requests.Response:
+        return self.http.post(
+            self._url(path), data=data, allow_redirects=False, timeout=10, **kwargs
+        )
+
+    def csrf_from(self, response: requests.Response) -> str:
+        found = _CSRF.search(response.text)
+        assert found, "the page has no form with a CSRF token"
+        return found.group(1)
+
+    def sign_in(self, initials: str) -> requests.Response:
+        """Open a fresh sign-in link and press "Sign in", as a person would."""
+        link = self.desk.sign_in_link(initials)
+        page = self.get(link)
+        token = link.split("token=", 1)[1]
+        return self.post("/signin", {"token": token, "csrf_token": self.csrf_from(page)})
+
+    def _url(self, path_or_url: str) -> str:
+        return path_or_url if "://" in path_or_url else self.desk.url(path_or_url)
+
+
+# ---------------------------------------------------------------- the browser
+
+
+def browser_required() -> bool:
+    """In CI (``CRB_REQUIRE_BROWSER=1``) a missing browser fails the tests instead of skipping."""
+    return os.environ.get("CRB_REQUIRE_BROWSER", "") == "1"
+
+
+def sign_in(page: Any, desk: WebDesk, initials: str) -> None:
+    """Sign ``page``'s browser in as ``initials`` with a one-time link, and land on the board."""
+    page.goto(desk.sign_in_link(initials))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(desk.url("/"))
+
+
+def assert_accessible(page: Any) -> None:
+    """axe-core on the page as it stands: no serious or critical violations."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    blocking = [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(node["target"][0] for node in v["nodes"][:5])
+        for v in results.response["violations"]
+        if v.get("impact") in BLOCKING_IMPACTS
+    ]
+    assert not blocking, f"{page.url} has accessibility violations:\n" + "\n".join(blocking)
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """The whole page as ``docs/screenshots/NAME.png`` (the README shows them)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
