@@ -498,7 +498,7 @@ def web_link(
     config = config_module.load()
     rt = runtime(now)
     try:
-        keys = web_access.signing_keys(rt.sessions, config.secret_keys, now)
+        keys = rt.signing_keys(now)
         with rt.unit(lambda _s, _b: CLI, now) as ctx:
             web_access.board_named(ctx, board)
             member = find_member(ctx, as_initials)

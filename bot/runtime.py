@@ -24,8 +24,9 @@ from bot.config import Config
 from db import migrate, queries
 from db.models import Board, EventKind, ProcessedEvent
 from db.session import make_engine, make_session_factory
+from handlers import web_access
 from handlers.audit import record
-from handlers.context import Caller, Ctx
+from handlers.context import Caller, Ctx, Links
 from handlers.dispatch import handle
 from handlers.errors import UserError
 from handlers.plain import plain_line
@@ -49,6 +50,7 @@ class Runtime:
         # Awaited in order when `crb serve` shuts down (SIGTERM), after the server stops taking
         # new requests and before the process exits: the place to finish in-flight sends.
         self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
+        self._signing_keys: tuple[str, ...] = ()
 
     def prepare(self, now: datetime) -> None:
         """Bring the schema up to date (SQLite: automatically) and the board in line with config."""
@@ -79,15 +81,27 @@ class Runtime:
         if changed:
             record(ctx, EventKind.BOARD_CHANGED, details=changed)
 
+    def signing_keys(self, now: datetime) -> tuple[str, ...]:
+        """The keys that sign web sessions and links, newest first: ``CRB_SECRET_KEY``'s, or the
+        one kept in the database (read once per process)."""
+        if not self._signing_keys:
+            keys = web_access.signing_keys(self.sessions, self.config.secret_keys, now)
+            self._signing_keys = tuple(keys)
+        return self._signing_keys
+
+    def links(self, now: datetime) -> Links:
+        return Links(self.config.link_base, partial(self.signing_keys, now))
+
     @contextmanager
     def unit(self, caller: Callable[[Session, Board], Caller], now: datetime) -> Iterator[Ctx]:
         """A request's context. The body decides: ``commit()`` or leave to roll back."""
+        links = self.links(now)
         with self.sessions() as session:
             board = queries.default_board(session)
             if board is None:
                 raise RuntimeError("No board: the database has not been prepared.")
             try:
-                yield Ctx(session, board, caller(session, board), now)
+                yield Ctx(session, board, caller(session, board), now, links)
             finally:
                 if session.in_transaction():
                     session.rollback()

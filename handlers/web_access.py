@@ -1,7 +1,7 @@
 """Who may use the web desk, and how: signing keys, one-time sign-in links and sessions.
 
 Only an active member of the board signs in. A link or session token is a random id signed with
-the board's key (``itsdangerous``); the database keeps only the SHA-256 of the id, so neither a
+the board's key (HMAC-SHA256, ``sign``); the database keeps only the SHA-256 of the id, so neither a
 backup nor a database reader can sign in with what is stored, and a rotated key invalidates every
 token it signed. Sessions end after ``IDLE_TIMEOUT`` without a request, after
 ``SESSION_LIFETIME`` whatever happens, at sign-out, and when the member stops being active.
@@ -10,19 +10,23 @@ token it signed. Sessions end after ``IDLE_TIMEOUT`` without a request, after
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from itsdangerous import BadSignature, Signer
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Board, Member, SignInLink, WebKey, WebSession
+from db import queries
+from db.models import Board, Member, RateEvent, SignInLink, WebKey, WebSession
+from handlers.commands import Web
 from handlers.context import Ctx
 from handlers.errors import UserError
+from handlers.members import check_email
+from handlers.reply import Reply, Visibility
 
 LINK_LIFETIME = timedelta(minutes=15)
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -32,6 +36,8 @@ SEEN_EVERY = timedelta(minutes=1)
 
 SIGN_IN_PATH = "/signin"
 LINK_PURPOSE = "crb.sign-in-link"
+RAW_BYTES = 16  # 128 random bits in every token
+MAC_LENGTH = 32  # hex digits of HMAC-SHA256 kept: 128 bits
 SESSION_PURPOSE = "crb.session"
 
 
@@ -71,20 +77,33 @@ def _stored_key(session: Session) -> str | None:
     return session.scalars(select(WebKey.secret).order_by(WebKey.id).limit(1)).first()
 
 
-def signer(keys: Sequence[str], purpose: str) -> Signer:
-    """Signs with the newest key; accepts any of them. ``purpose`` keeps token kinds apart."""
-    return Signer(list(reversed(keys)), salt=purpose)  # itsdangerous: the last key signs
+def sign(keys: Sequence[str], purpose: str, raw: str) -> str:
+    """``raw`` with its HMAC-SHA256 under the newest key. Hexadecimal only, so a token survives
+    every channel it travels through (Slack's and Teams' markdown treat ``_`` and ``*``)."""
+    return f"{raw}.{_mac(keys[0], purpose, raw)}"
+
+
+def _mac(key: str, purpose: str, raw: str) -> str:
+    message = f"{purpose}|{raw}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:MAC_LENGTH]
+
+
+def unsign(keys: Sequence[str], purpose: str, token: str) -> str | None:
+    """The random part of a token any of ``keys`` signed for ``purpose``; None for anything else
+    (a token altered by one character, signed for another purpose, or by a retired key)."""
+    raw, _, mac = token.strip().partition(".")
+    if not raw or len(mac) != MAC_LENGTH:
+        return None
+    good = any(hmac.compare_digest(_mac(key, purpose, raw), mac) for key in keys)
+    return raw if good else None
+
+
+def new_raw_token() -> str:
+    return secrets.token_hex(RAW_BYTES)
 
 
 def digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _unsigned(keys: Sequence[str], purpose: str, token: str) -> str | None:
-    try:
-        return signer(keys, purpose).unsign(token.strip()).decode()
-    except (BadSignature, UnicodeDecodeError, ValueError):
-        return None
 
 
 # ---------------------------------------------------------------- who may sign in
@@ -109,7 +128,7 @@ def issue_sign_in_link(ctx: Ctx, member: Member | None, keys: Sequence[str], *, 
     """A new one-time sign-in token for ``member``, valid for ``LINK_LIFETIME``."""
     _refuse_outsider(member, ctx.board)
     assert member is not None
-    raw = secrets.token_urlsafe(32)
+    raw = new_raw_token()
     ctx.session.add(
         SignInLink(
             board_id=ctx.board.id,
@@ -120,7 +139,7 @@ def issue_sign_in_link(ctx: Ctx, member: Member | None, keys: Sequence[str], *, 
             expires_at=ctx.now + LINK_LIFETIME,
         )
     )
-    return signer(keys, LINK_PURPOSE).sign(raw).decode()
+    return sign(keys, LINK_PURPOSE, raw)
 
 
 def sign_in_url(base: str, token: str) -> str:
@@ -144,6 +163,24 @@ def board_named(ctx: Ctx, short: str | None) -> Board:
     return ctx.board
 
 
+def web_link_reply(ctx: Ctx, _command: Web) -> Reply:
+    """`web` in chat: a sign-in link for the caller, in a reply only they see."""
+    member = ctx.require_member()
+    if ctx.links is None:
+        raise UserError("The web desk is not available here.")
+    token = issue_sign_in_link(ctx, member, ctx.links.keys, via="chat")
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    return Reply(
+        title=f"Your sign-in link to the {ctx.board.name}'s web desk",
+        lines=(
+            sign_in_url(ctx.links.base, token),
+            f"It works once, within {minutes} minutes, and only for you: don't forward it.",
+        ),
+        visibility=Visibility.EPHEMERAL,
+        changed=True,  # the link is recorded: commit it
+    )
+
+
 @dataclass(frozen=True)
 class LinkCheck:
     link: SignInLink
@@ -155,7 +192,7 @@ def check_sign_in_link(
 ) -> LinkCheck:
     """The link ``token`` names, if it can still sign someone in. Reads only: a mail scanner
     fetching the link changes nothing."""
-    raw = _unsigned(keys, LINK_PURPOSE, token)
+    raw = unsign(keys, LINK_PURPOSE, token)
     link = None
     if raw is not None:
         link = session.scalars(
@@ -202,6 +239,87 @@ def redeem_sign_in_link(
     return check.member, start_session(session, board, check.member, keys, now, via="link")
 
 
+# ---------------------------------------------------------------- a link by email (/login)
+
+# Sign-in links by email, per address and per client: enough for a person who mistyped, too few
+# to flood anyone's inbox or to probe the member list.
+RATE_WINDOW = timedelta(minutes=15)
+LINKS_PER_ADDRESS = 3
+REQUESTS_PER_CLIENT = 10
+RATE_MEMORY = timedelta(days=1)  # attempts older than this are forgotten
+
+
+class RateLimited(UserError):
+    """Too many attempts from one client."""
+
+
+def within_limit(session: Session, key: str, now: datetime, limit: int) -> bool:
+    """Count one attempt under ``key`` unless ``limit`` were made in the last ``RATE_WINDOW``.
+
+    Kept in the database so that every instance counts together."""
+    session.execute(delete(RateEvent).where(RateEvent.at < now - RATE_MEMORY))
+    recent = session.scalar(
+        select(func.count())
+        .select_from(RateEvent)
+        .where(RateEvent.key == key, RateEvent.at > now - RATE_WINDOW)
+    )
+    if (recent or 0) >= limit:
+        return False
+    session.add(RateEvent(key=key, at=now))
+    return True
+
+
+@dataclass(frozen=True)
+class EmailedLink:
+    """A sign-in link to send by email (the adapter sends it)."""
+
+    initials: str
+    name: str
+    email: str
+    url: str
+
+
+def email_sign_in_link(ctx: Ctx, address: str, client: str) -> EmailedLink | None:
+    """A link for the active member whose email ``address`` is, or None: for anyone else, or
+    when that address has had enough links lately. The caller answers the same either way.
+
+    Raises ``RateLimited`` when ``client`` (its network address) asked too often, whoever for.
+    """
+    typed = check_email(address).lower()
+    if ctx.links is None:
+        raise UserError("The web desk is not available here.")
+    minutes = int(RATE_WINDOW.total_seconds() // 60)
+    if not within_limit(ctx.session, f"client:{digest(client)}", ctx.now, REQUESTS_PER_CLIENT):
+        raise RateLimited(
+            f"There have been too many requests for sign-in links from here. Wait {minutes} "
+            "minutes, then try again."
+        )
+    if not within_limit(ctx.session, f"email:{digest(typed)}", ctx.now, LINKS_PER_ADDRESS):
+        return None
+    member = queries.member_by_identity(ctx.session, ctx.board, email=typed)
+    if not may_sign_in(member, ctx.board) or member is None or member.email is None:
+        return None
+    token = issue_sign_in_link(ctx, member, ctx.links.keys, via="email")
+    return EmailedLink(
+        member.initials, member.name, member.email, sign_in_url(ctx.links.base, token)
+    )
+
+
+def sign_in_email(board: Board, link: EmailedLink) -> Reply:
+    """What the email with a sign-in link says."""
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    return Reply(
+        title=f"Your sign-in link to the {board.name}'s web desk",
+        lines=(
+            f"Open this link to sign in as {link.name}:",
+            link.url,
+            f"It works once, within {minutes} minutes.",
+            "If you did not ask for it, ignore this email: nobody can use the link unless they "
+            "can read your email.",
+        ),
+    )
+
+
 # ---------------------------------------------------------------- sessions
 
 
@@ -210,7 +328,7 @@ def start_session(
 ) -> str:
     """A new session for ``member``: the signed value for the browser's cookie."""
     _refuse_outsider(member, board)
-    raw = secrets.token_urlsafe(32)
+    raw = new_raw_token()
     session.add(
         WebSession(
             board_id=board.id,
@@ -222,7 +340,7 @@ def start_session(
             expires_at=now + SESSION_LIFETIME,
         )
     )
-    return signer(keys, SESSION_PURPOSE).sign(raw).decode()
+    return sign(keys, SESSION_PURPOSE, raw)
 
 
 def live_session(
@@ -230,7 +348,7 @@ def live_session(
 ) -> WebSession | None:
     """The session the cookie names, if it is still good: not ended, idle or expired, and its
     member still an active member of the board."""
-    raw = _unsigned(keys, SESSION_PURPOSE, cookie) if cookie else None
+    raw = unsign(keys, SESSION_PURPOSE, cookie) if cookie else None
     if raw is None:
         return None
     found = session.scalars(select(WebSession).where(WebSession.id_hash == digest(raw))).first()

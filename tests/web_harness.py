@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +25,7 @@ from bot.server import make_app
 from handlers import web_access
 from handlers.context import Caller
 from handlers.members import find_member
+from tests.doubles import MailHandler, smtp_server
 from tests.loopback import LoopbackServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -65,13 +69,18 @@ class WebDesk:
     def base_url(self) -> str:
         return self.server.base_url
 
+    def public_here(self) -> WebDesk:
+        """Make ``CRB_PUBLIC_URL`` this server, so that the links it sends can be opened."""
+        self.runtime.config = replace(self.runtime.config, public_url=self.base_url)
+        return self
+
     def url(self, path: str) -> str:
         return self.base_url + path
 
     def sign_in_link(self, initials: str, *, at: datetime | None = None) -> str:
         """A one-time sign-in link for ``initials``, made as `crb web link` makes it."""
         now = at or self.clock()
-        keys = web_access.signing_keys(self.runtime.sessions, self.runtime.config.secret_keys, now)
+        keys = self.runtime.signing_keys(now)
         with self.runtime.unit(lambda _s, _b: Caller(None, "cli"), now) as ctx:
             token = web_access.issue_sign_in_link(ctx, find_member(ctx, initials), keys, via="cli")
             ctx.session.commit()
@@ -115,6 +124,19 @@ class Visitor:
 
     def _url(self, path_or_url: str) -> str:
         return path_or_url if "://" in path_or_url else self.desk.url(path_or_url)
+
+
+@contextmanager
+def loopback_smtp() -> Iterator[tuple[int, MailHandler]]:
+    """``tests.doubles.smtp_server``, started from a worker thread: Playwright's sync API keeps
+    an event loop running on the test's own thread, where another cannot be started."""
+    server = smtp_server()
+    with ThreadPoolExecutor(1) as starter:
+        started = starter.submit(server.__enter__).result()
+        try:
+            yield started
+        finally:
+            starter.submit(server.__exit__, None, None, None).result()
 
 
 # ---------------------------------------------------------------- the browser

@@ -6,6 +6,7 @@ in ``PAGES``, the templates, the static files and the desk's middleware. See REA
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -17,7 +18,7 @@ import jinja2
 from aiohttp import web
 
 from bot.runtime import Runtime
-from bot.web.core import WEB_CHANNELS, WEB_CLOCK, WEB_KEYS, WEB_RESOURCES, WEB_RUNTIME
+from bot.web.core import WEB_CHANNELS, WEB_CLOCK, WEB_RESOURCES, WEB_RUNTIME, WEB_SENDS
 from bot.web.security import desk_middleware
 from scheduler.channels import Channel
 
@@ -56,8 +57,14 @@ def mount_web(
     """
     app[WEB_RUNTIME] = runtime
     app[WEB_CLOCK] = clock
-    app[WEB_KEYS] = []
     app[WEB_CHANNELS] = [channels] if channels is not None else []
+    app[WEB_SENDS] = set()
+
+    async def finish_sends() -> None:
+        if app[WEB_SENDS]:
+            await asyncio.wait(set(app[WEB_SENDS]), timeout=30)
+
+    runtime.on_shutdown.append(finish_sends)
     aiohttp_jinja2.setup(
         app,
         loader=template_loader(),

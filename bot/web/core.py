@@ -34,8 +34,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 WEB_RUNTIME = web.AppKey("web_runtime", Runtime)
 WEB_CLOCK = web.AppKey("web_clock", Callable[[], datetime])
-WEB_KEYS = web.AppKey("web_keys", list)  # filled on first use: see ``signing_keys``
 WEB_RESOURCES = web.AppKey("web_resources", set)  # the routes the desk's middleware looks after
+WEB_SENDS = web.AppKey("web_sends", set)  # emails still being sent (finished at shutdown)
 WEB_CHANNELS = web.AppKey("web_channels", list)  # [the delivery channels], once known
 DESK = "crb_desk"  # request key: the ``Desk`` the middleware loaded
 CSRF_SEED = "crb_csrf_seed"  # request key: a CSRF cookie value to set on the response
@@ -113,9 +113,9 @@ def runtime_of(request: web.Request) -> Runtime:
     return request.app[WEB_RUNTIME]
 
 
-def signing_keys(request: web.Request) -> list[str]:
-    """The keys that sign sessions and links, newest first (loaded by the middleware)."""
-    return request.app[WEB_KEYS]
+def signing_keys(request: web.Request) -> tuple[str, ...]:
+    """The keys that sign sessions and links, newest first (``Runtime.signing_keys``)."""
+    return runtime_of(request).signing_keys(now(request))
 
 
 def delivery_channels(request: web.Request) -> list[Channel]:
@@ -127,9 +127,11 @@ def delivery_channels(request: web.Request) -> list[Channel]:
 
 
 def public_base(request: web.Request) -> str:
-    """The base of every link: ``CRB_PUBLIC_URL``, else the address this request came to."""
-    configured = runtime_of(request).config.public_url
-    return configured or f"{request.scheme}://{request.host}"
+    """The base of every link: ``CRB_PUBLIC_URL``, else this server's local address.
+
+    Never the request's own Host header: anyone can send any Host, and a sign-in link emailed
+    to a member must not point at the sender's choice of site."""
+    return runtime_of(request).config.link_base
 
 
 def absolute_url(request: web.Request, path: str, **query: str) -> str:

@@ -16,7 +16,6 @@ from bot.web.core import (
     CSRF_SEED,
     DESK,
     SESSION_COOKIE,
-    WEB_KEYS,
     WEB_RESOURCES,
     Desk,
     Handler,
@@ -82,9 +81,7 @@ def _load_desk(request: web.Request) -> Desk:
     """Keys (once), the board's name and marking, and the session's member: one database trip."""
     runtime = runtime_of(request)
     at = now(request)
-    keys = request.app[WEB_KEYS]
-    if not keys:
-        keys.extend(web_access.signing_keys(runtime.sessions, runtime.config.secret_keys, at))
+    keys = runtime.signing_keys(at)
     with runtime.sessions() as session:
         board = queries.default_board(session)
         if board is None:
