@@ -8,12 +8,21 @@ A member is never deleted: a deactivated member keeps their history and their in
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
 from db import queries
-from db.models import ActionStatus, EventKind, Member, Role, TeamsConversation
+from db.models import (
+    Action,
+    ActionOwner,
+    ActionStatus,
+    EventKind,
+    Member,
+    Role,
+    TeamsConversation,
+)
 from handlers.audit import record
 from handlers.context import Ctx
 from handlers.errors import UserError
@@ -25,6 +34,7 @@ from handlers.members import (
     link_member,
 )
 from handlers.plain import plain_line, plain_or_none
+from handlers.reach import reach_for_all
 from handlers.views import display_refs
 
 IDENTITY_NAMES = {"slack_id": "Slack account", "teams_id": "Teams account", "email": "email"}
@@ -246,3 +256,66 @@ def reactivate(ctx: Ctx, initials: str) -> Changed:
     ctx.session.flush()
     record(ctx, EventKind.MEMBER_CHANGED, member=member, details={"active": "no -> yes"})
     return Changed(f"Reactivated {who(member)}.")
+
+
+# ---------------------------------------------------------------- reading, for the desk
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A member as the desk lists them: plain values, with how a nudge would reach them."""
+
+    initials: str
+    name: str
+    role: str
+    capacity: str | None
+    email: str | None
+    slack_id: str | None
+    teams_id: str | None
+    active: bool
+    reached_by: str  # "Slack", "email", "nobody (not linked)"
+    reach: str  # the whole sentence: how, or why nobody can
+    open_actions: int
+
+
+def member_rows(ctx: Ctx, configured: Collection[str]) -> list[MemberRow]:
+    """Every member, active first, by initials."""
+    ctx.require_officer("see the members")
+    members = list(queries.members(ctx.session, ctx.board))
+    reach = reach_for_all(ctx.session, members, configured)
+    owned = dict(
+        ctx.session.execute(
+            select(ActionOwner.member_id, func.count())
+            .join(Action, Action.id == ActionOwner.action_id)
+            .where(Action.board_id == ctx.board.id, Action.status == ActionStatus.OPEN)
+            .group_by(ActionOwner.member_id)
+        ).all()
+    )
+    rows = [
+        MemberRow(
+            m.initials,
+            m.name,
+            str(m.role),
+            m.capacity,
+            m.email,
+            m.slack_id,
+            m.teams_id,
+            m.active,
+            reach[m.id].short,
+            reach[m.id].explanation,
+            owned.get(m.id, 0),
+        )
+        for m in members
+    ]
+    return sorted(rows, key=lambda row: (not row.active, row.initials))
+
+
+def member_row(ctx: Ctx, initials: str, configured: Collection[str]) -> MemberRow:
+    wanted = find_member(ctx, initials).initials
+    return next(row for row in member_rows(ctx, configured) if row.initials == wanted)
+
+
+def chair_row(ctx: Ctx) -> tuple[str, str] | None:
+    """The present chair's (initials, name), for a handover's check-your-answers page."""
+    chair = current_chair(ctx)
+    return (chair.initials, chair.name) if chair else None

@@ -29,6 +29,7 @@ HERE = Path(__file__).parent
 PAGES = [
     "bot.web.signin",
     "bot.web.board",
+    "bot.web.members",
 ]
 
 
