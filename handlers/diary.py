@@ -12,6 +12,7 @@ secretariat's (or the command line's) only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from db import queries
@@ -197,3 +198,65 @@ def edit_meeting(ctx: Ctx, day: date, *, at: object = KEEP, venue: object = KEEP
 
 def _hhmm(at: time | None) -> str:
     return f"{at:%H:%M}" if at else "none"
+
+
+# ---------------------------------------------------------------- reading, for the desk
+
+
+@dataclass(frozen=True)
+class MeetingRow:
+    """A meeting as the desk lists it, with what may be done to it now."""
+
+    date: date
+    time: time | None
+    venue: str | None
+    status: str  # "scheduled" | "tentative" | "held" | "cancelled"
+    state: str  # what the secretariat reads: "to be confirmed", "awaiting minutes" …
+    actions: int
+    upcoming: bool  # not started yet: may be moved
+    cancellable: bool
+    restorable: bool
+
+    @property
+    def key(self) -> str:
+        return self.date.isoformat()
+
+
+def meeting_rows(ctx: Ctx) -> list[MeetingRow]:
+    """Every recorded meeting, newest first."""
+    ctx.require_officer("see the meetings")
+    rows = []
+    for meeting in reversed(queries.meetings(ctx.session, ctx.board)):
+        started = _started(ctx, meeting)
+        cancelled = meeting.status == MeetingStatus.CANCELLED
+        rows.append(
+            MeetingRow(
+                meeting.date,
+                meeting.time,
+                meeting.venue,
+                str(meeting.status),
+                _state(ctx, meeting),
+                len(meeting.actions),
+                not started and not cancelled,
+                not cancelled and not (started and _why_held(meeting)),
+                cancelled,
+            )
+        )
+    return rows
+
+
+def meeting_row(ctx: Ctx, day: date) -> MeetingRow:
+    _meeting(ctx, day)
+    return next(row for row in meeting_rows(ctx) if row.date == day)
+
+
+def _state(ctx: Ctx, meeting: Meeting) -> str:
+    if meeting.status == MeetingStatus.CANCELLED:
+        return "cancelled"
+    if meeting.minutes_imported_at is not None or meeting.status == MeetingStatus.HELD:
+        return "held, minutes imported"
+    if awaiting_minutes(ctx, meeting):
+        return "held? awaiting minutes"
+    if meeting.status == MeetingStatus.TENTATIVE:
+        return "to be confirmed"
+    return "scheduled"

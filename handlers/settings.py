@@ -23,7 +23,7 @@ from handlers.audit import record
 from handlers.context import Ctx
 from handlers.errors import UserError
 from handlers.plain import plain_line
-from scheduler.calendar import next_occurrence
+from scheduler.calendar import next_occurrence, zone
 
 _ANCHOR = datetime(2000, 1, 1)
 ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
@@ -162,3 +162,34 @@ def upcoming_dates(rule: str, after: date, count: int = 4) -> list[date]:
         if day is not None:
             found.append(day)
     return found
+
+
+@dataclass(frozen=True)
+class SettingsView:
+    """The board's settings as the desk shows and edits them."""
+
+    recurrence: str
+    cadence: Cadence | None  # None: a rule the cadence form can't show
+    described: str
+    upcoming: tuple[date, ...]
+    meeting_time: time | None
+    reminder_days: str
+    digest_days: str
+    reminder_time: time
+    timezone: str
+
+
+def board_settings(ctx: Ctx) -> SettingsView:
+    board = ctx.board
+    today = ctx.now.astimezone(zone(board.timezone)).date()
+    return SettingsView(
+        board.recurrence,
+        Cadence.of(board.recurrence),
+        describe_recurrence(board.recurrence),
+        tuple(upcoming_dates(board.recurrence, today)),
+        board.meeting_time,
+        board.reminder_days,
+        board.digest_days,
+        board.reminder_time,
+        board.timezone,
+    )

@@ -30,6 +30,7 @@ PAGES = [
     "bot.web.signin",
     "bot.web.board",
     "bot.web.members",
+    "bot.web.meetings",
 ]
 
 
