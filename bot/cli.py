@@ -81,6 +81,8 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 action_app = typer.Typer(help="Change actions as the secretariat.", no_args_is_help=True)
 app.add_typer(action_app, name="action")
 web_app = typer.Typer(help="The web desk.", no_args_is_help=True)
+board_app = typer.Typer(help="The board's own settings.", no_args_is_help=True)
+app.add_typer(board_app, name="board")
 app.add_typer(member_app, name="member")
 app.add_typer(meeting_app, name="meeting")
 app.add_typer(db_app, name="db")
@@ -341,6 +343,72 @@ def member_reactivate(initials: str) -> None:
     """Reactivate a deactivated member."""
     with operator(wall_clock()) as ctx:
         print_change(roster.reactivate(ctx, initials))
+
+
+# ---------------------------------------------------------------- the board (issue 15)
+
+ShortArgument = Annotated[
+    str | None,
+    typer.Argument(metavar="[SHORT]", help="The board's short name (optional: one board)."),
+]
+
+
+def the_board_named(ctx: Ctx, short: str | None) -> None:
+    """One board for now: SHORT, if given, must name it (its name or its initials)."""
+    if short is None:
+        return
+    name = ctx.board.name
+    initials = "".join(word[0] for word in name.split() if word[:1].isalpha())
+    if plain_line(short).casefold() not in (name.casefold(), initials.casefold()):
+        raise UserError(f"There is no board called “{plain_line(short)[:40]}”: this is {name}.")
+
+
+@board_app.command("set")
+def board_set(
+    short: ShortArgument = None,
+    marking: Annotated[
+        str | None,
+        typer.Option(
+            "--marking",
+            help='Protective marking on every paper, event, email and page ("" follows the '
+            "minutes again).",
+        ),
+    ] = None,
+) -> None:
+    """Change the board's settings: its protective marking."""
+    from handlers.marking import board_marking, set_board_marking
+
+    if marking is None:
+        err.print('Say what to set, e.g. crb board set --marking "OFFICIAL-SENSITIVE".')
+        raise typer.Exit(ExitCode.USAGE)
+    with operator(wall_clock()) as ctx:
+        the_board_named(ctx, short)
+        changed = set_board_marking(ctx, marking)
+        shown = board_marking(ctx.session, ctx.board) or "none"
+        source = "set by hand" if ctx.board.marking_by_hand else "from the latest minutes"
+        said = "is now" if changed else "was already"
+        out.print(f"{ctx.board.name}'s protective marking {said} {shown} ({source}).")
+
+
+@board_app.command("show")
+def board_show(short: ShortArgument = None, as_json: JsonOption = False) -> None:
+    """Show the board's settings."""
+    from handlers.marking import board_marking
+
+    with operator(wall_clock(), commit=False) as ctx:
+        the_board_named(ctx, short)
+        board = ctx.board
+        settings = {
+            "name": board.name,
+            "marking": board_marking(ctx.session, board),
+            "marking_by_hand": bool(board.marking_by_hand),
+            "timezone": board.timezone,
+        }
+        if as_json:
+            emit_json({"board": settings})
+            return
+        for key, value in settings.items():
+            out.print(f"{key.replace('_', ' ')}: {value if value is not None else 'none'}")
 
 
 # ---------------------------------------------------------------- meetings

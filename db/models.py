@@ -25,6 +25,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -116,6 +117,11 @@ class Board(Base):
     digest_days: Mapped[str] = mapped_column(String(50), default="7,1")
     reminder_time: Mapped[time] = mapped_column(Time(), default=time(9, 0))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The protective marking every paper, event, email and page carries (handlers/marking.py).
+    # Set by hand, an import leaves it alone; otherwise each import's marking replaces it.
+    # Server defaults only: a backup from before these columns restores without naming them.
+    marking: Mapped[str | None] = mapped_column(String(100), default=None)
+    marking_by_hand: Mapped[bool] = mapped_column(server_default=false())
 
     members: Mapped[list[Member]] = relationship(back_populates="board")
     meetings: Mapped[list[Meeting]] = relationship(back_populates="board")
@@ -177,6 +183,9 @@ class Meeting(Base):
     minutes_digest: Mapped[str | None] = mapped_column(String(64), default=None)
     minutes_imported_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The calendar event's SEQUENCE and LAST-MODIFIED: every change bumps one and sets the other.
+    sequence: Mapped[int] = mapped_column(Integer, server_default="0")
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     board: Mapped[Board] = relationship(back_populates="meetings")
     actions: Mapped[list[Action]] = relationship(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from db.models import Action, AuditEvent, EventKind, Meeting, Member
 from handlers.context import Ctx
 from handlers.errors import UserError
-from handlers.export import csv_safe
+from handlers.export import _csv_safe as csv_safe
 from handlers.plain import plain_line
 from handlers.refs import format_ref
 from scheduler.calendar import local_instant, zone

@@ -182,3 +182,75 @@ def test_a_later_meetings_minutes_apply_its_action_updates(runtime: Runtime) -> 
         (listed,) = queries.listed_actions(session, board, ids=[paper.id])
         assert listed.latest_update == "Ongoing"
     assert len(report.actions) == 1
+
+
+# --- issue 15: the paper read back from the next minutes -----------------------------------------
+
+
+def updates_minutes(day: date, previous: date, *updates: ActionUpdate) -> Minutes:
+    return Minutes(
+        meeting_date=day,
+        people=(Person("Damian Pettit", "DS C&V & Safeguarding, West Mercia Police"),),
+        previous_meeting_date=previous,
+        previous_updates=updates,
+        next_meeting=NextMeeting(day + 13 * WEEK),
+    )
+
+
+def notes_on(runtime: Runtime, initials_text: str) -> list[tuple[str | None, object]]:
+    with runtime.sessions() as session:
+        board = queries.default_board(session)
+        (action,) = [a for a in queries.actions(session, board) if a.text.startswith(initials_text)]
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action_id == action.id, AuditEvent.kind == EventKind.NOTE)
+            .order_by(AuditEvent.id)
+        )
+        return [(e.note, e.rag) for e in events]
+
+
+def test_fillers_and_the_papers_suffix_are_never_stored(runtime: Runtime) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    paper = "Circulate a previous draft paper for comment"
+    for n, filler in enumerate(["no update received", "No update.", "None received", "-", "n/a"]):
+        day = date(2021, 2, 24) + n * 13 * WEEK
+        previous = NOVEMBER if n == 0 else date(2021, 2, 24) + (n - 1) * 13 * WEEK
+        update = ActionUpdate("a", paper, "Ongoing", False, "Damian Pettit", filler)
+        run_import(runtime, updates_minutes(day, previous, update), AFTER_MEETING + n * 13 * WEEK)
+    assert {note for note, _rag in notes_on(runtime, "DP will")} == {"Ongoing"}
+
+
+def test_the_papers_own_line_read_back_adds_nothing(runtime: Runtime) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    say_at = AFTER_MEETING + WEEK
+    with runtime.unit(lambda _s, _b: Caller(None, "test"), say_at) as ctx:
+        from handlers.audit import record
+
+        (action,) = [a for a in queries.actions(ctx.session, ctx.board) if a.text.startswith("DP")]
+        record(ctx, EventKind.NOTE, action=action, note="waiting on two CSPs")
+        ctx.session.commit()
+    update = ActionUpdate(
+        "a",
+        "Circulate a previous draft paper for comment",
+        "Ongoing",
+        False,
+        "Damian Pettit",
+        "Waiting on two CSPs (updated 3 December 2020) (updated 24 February 2021)",
+    )
+    february = updates_minutes(date(2021, 2, 24), NOVEMBER, update)
+    report = run_import(runtime, february, AFTER_MEETING + 13 * WEEK)
+    assert notes_on(runtime, "DP will") == [("waiting on two CSPs", None)]
+    assert not [c for c in report.changed if "update" in c]
+
+
+def test_a_carried_over_action_is_reported_on_at_every_meeting(runtime: Runtime) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    february = updates_minutes(date(2021, 2, 24), NOVEMBER)
+    run_import(runtime, february, AFTER_MEETING + 13 * WEEK)
+    update = ActionUpdate(
+        "a", "Circulate a previous draft paper for comment", "Ongoing, red", False, "DP", "Late"
+    )
+    may = updates_minutes(date(2021, 5, 26), date(2021, 2, 24), update)
+    report = run_import(runtime, may, AFTER_MEETING + 26 * WEEK)
+    assert not [w for w in report.warnings if "matched no action" in w]
+    assert notes_on(runtime, "DP will") == [("Late", "red")]

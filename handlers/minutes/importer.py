@@ -32,9 +32,11 @@ from handlers.audit import record
 from handlers.context import Ctx
 from handlers.diary import add_meeting
 from handlers.errors import MinutesError
+from handlers.marking import marking_from_minutes
 from handlers.members import add_member, derive_initials, longer_initials
 from handlers.minutes.model import ActionUpdate, Minutes, Person
 from handlers.refs import format_ref
+from handlers.updates import WORD_KINDS, Clock, events_of, latest_update, same_words, words_of
 from scheduler.calendar import meeting_start
 
 MATCH_THRESHOLD = 0.6
@@ -75,6 +77,7 @@ def import_minutes(ctx: Ctx, minutes: Minutes) -> ImportReport:
         )
     report = ImportReport(warnings=list(minutes.warnings))
     meeting = report.meeting = _upsert_meeting(ctx, minutes, report)
+    _follow_marking(ctx, minutes, meeting, report)
     report.members = _upsert_people(ctx, minutes, report)
     _propose_chair(ctx, minutes, meeting, report)
     by_initials = _initials_index(ctx, report)
@@ -148,6 +151,12 @@ def _propose_chair(ctx: Ctx, minutes: Minutes, meeting: Meeting, report: ImportR
         f"({chair.initials}), who still gets the chair's digests. To hand the chair over: "
         f"crb member role {named.initials} chair"
     )
+
+
+def _follow_marking(ctx: Ctx, minutes: Minutes, meeting: Meeting, report: ImportReport) -> None:
+    was = ctx.board.marking
+    if marking_from_minutes(ctx, minutes.protective_marking, meeting):
+        _note(report, "changed", f"board marking {_shown(was)} → {ctx.board.marking}")
 
 
 def _remember_minutes(ctx: Ctx, meeting: Meeting, minutes: Minutes) -> None:
@@ -347,7 +356,7 @@ def _apply_previous_updates(
             f"meeting of {when}, which is not in the database; they were not applied."
         )
         return
-    matches = match_updates(previous.actions, minutes.previous_updates)
+    matches = match_updates(reported_on(ctx, previous), minutes.previous_updates)
     for update in minutes.previous_updates:
         action = matches.get(update.label)
         if action is None:
@@ -357,6 +366,24 @@ def _apply_previous_updates(
             )
         else:
             _apply_update(ctx, action, update, meeting, report)
+
+
+def reported_on(ctx: Ctx, previous: Meeting) -> list[Action]:
+    """The actions the previous meeting's item 02 may report on: those raised at it, and those
+    raised earlier and still open when it started, as the paper for it lists them. An action
+    carried over from an older meeting is reported on again at every meeting until it is done."""
+    start = meeting_start(
+        previous.date, previous.time or ctx.board.meeting_time, ctx.board.timezone
+    )
+    return [
+        action
+        for action in queries.actions(ctx.session, ctx.board)
+        if action.meeting_id == previous.id
+        or (
+            action.meeting.date < previous.date
+            and (action.status == ActionStatus.OPEN or (action.done_at or start) >= start)
+        )
+    ]
 
 
 # "CR to ...", "DP/RT will ...": the owners' initials that open an action's text. An update
@@ -438,6 +465,8 @@ def _apply_update(
 ) -> None:
     ref = format_ref(action.item, action.owner_initials)
     where = f"action {ref} of {action.meeting.date}"
+    # The paper's own furniture never becomes an update: "no update received", "(updated …)".
+    words = words_of(update.note)
     if update.done and _recorded_from(
         ctx, action, meeting, update.status, EventKind.STATUS_FROM_MINUTES
     ):
@@ -448,8 +477,8 @@ def _apply_update(
         record(
             ctx, EventKind.STATUS_FROM_MINUTES, action=action, meeting=meeting, note=update.status
         )
-        if update.note:  # the commentary after "Complete" becomes the action's latest update
-            record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=update.note)
+        if words:  # the commentary after "Complete" becomes the action's latest update
+            record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=words)
         _note(report, "changed", f"{where}: open → {update.status} (update {update.label}.)")
     elif not update.done and action.status == ActionStatus.DONE:
         closed = f"{action.done_at:%-d %B %Y}" if action.done_at else "earlier"
@@ -459,22 +488,41 @@ def _apply_update(
         )
         _note(report, "unchanged", where)
     elif not update.done and update.status:
-        said = update.note or update.status
-        if not _recorded_from(ctx, action, meeting, said):
-            rag = _RAG.search(update.status)
-            record(
-                ctx,
-                EventKind.NOTE,
-                action=action,
-                meeting=meeting,
-                note=said,
-                rag=Rag(rag[0].lower()) if rag else None,
-            )
-            _note(report, "changed", f"{where}: update “{said}” (update {update.label}.)")
-        else:
-            _note(report, "unchanged", where)
+        _apply_progress(ctx, action, update, words, meeting, report, where)
     else:
         _note(report, "unchanged", where)
+
+
+def _apply_progress(
+    ctx: Ctx,
+    action: Action,
+    update: ActionUpdate,
+    words: str | None,
+    meeting: Meeting,
+    report: ImportReport,
+    where: str,
+) -> None:
+    """An open action reported as still open: its words, or its status, as an update, unless
+    the board has it already (the paper's own line read back, or these minutes imported before)."""
+    said = words or update.status
+    found = _RAG.search(update.status)
+    rag = Rag(found[0].lower()) if found else None
+    known = latest_update(
+        events_of(ctx.session, [action.id], WORD_KINDS)[action.id],
+        Clock(ctx.session, ctx.board),
+        ctx.now,
+        still_open=True,
+    )
+    if words is None:  # "Ongoing, amber" alone: a rating, new only if it differs
+        repeated = rag is not None and known is not None and known.rag == rag
+    else:
+        repeated = known is not None and same_words(known.event.note, words)
+        repeated = repeated and rag in (None, known.rag if known else None)
+    if repeated or _recorded_from(ctx, action, meeting, said):
+        _note(report, "unchanged", where)
+        return
+    record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=said, rag=rag)
+    _note(report, "changed", f"{where}: update “{said}” (update {update.label}.)")
 
 
 def _recorded_from(

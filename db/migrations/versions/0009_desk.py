@@ -1,7 +1,7 @@
 """desk: how each change came (audit_events.channel) and members' private calendar feeds
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0007, 0008
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = ("0007", "0008")  # also joins the web desk's and the marking's branches
 branch_labels = None
 depends_on = None
 
