@@ -88,7 +88,7 @@ app.add_typer(meeting_app, name="meeting")
 app.add_typer(db_app, name="db")
 app.add_typer(web_app, name="web")
 
-CLI = Caller(None, "cli", operator=True)
+CLI = Caller(None, "cli")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 AtOption = Annotated[
     str | None,
@@ -463,7 +463,7 @@ def import_command(
 
     minutes = read_minutes(file)
     with operator(wall_clock(), commit=not dry_run) as ctx:
-        ctx = Ctx(ctx.session, ctx.board, Caller(None, f"import:{file.name}", True), ctx.now)
+        ctx = Ctx(ctx.session, ctx.board, Caller(None, f"import:{file.name}"), ctx.now)
         report = import_minutes(ctx, minutes)
         if as_json:
             refs = display_refs(ctx.session, ctx.board, report.actions)

@@ -12,6 +12,8 @@ from db.models import Board, Member
 from db.queries import officers
 from handlers.errors import Forbidden, NotLinked
 
+OPERATOR_CHANNELS = ("cli", "import")
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -19,13 +21,17 @@ class Caller:
 
     member: Member | None
     label: str  # how the audit trail names them when no member does: "cli", "slack:U123"
-    # The command line's operator holds the database itself, so may do what an officer may;
-    # nobody reaching the bot through chat or the web is ever one.
-    operator: bool = False
 
     @property
     def audit_label(self) -> str:
         return self.member.initials if self.member else self.label
+
+    @property
+    def operator(self) -> bool:
+        """The command line ("cli", and its imports): whoever runs it holds the database itself,
+        so may do what an officer may. Chat and web callers are labelled by their platform and
+        are never one."""
+        return self.member is None and self.channel in OPERATOR_CHANNELS
 
     @property
     def channel(self) -> str:

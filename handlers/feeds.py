@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from db.models import Board, CalendarFeed, EventKind, Member
 from handlers.audit import record
+from handlers.calendar_feed import meetings_calendar
 from handlers.context import Caller, Ctx
-from handlers.export import meetings_calendar
 
 TOKEN_BYTES = 32
 

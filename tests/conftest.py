@@ -106,7 +106,7 @@ def acting(runtime: Runtime, initials: str | None, now: datetime = AFTER_MEETING
     caller = (
         by_initials(initials, f"test:{initials}")
         if initials
-        else (lambda _s, _b: Caller(None, "cli", operator=True))
+        else (lambda _s, _b: Caller(None, "cli"))
     )
     with runtime.unit(caller, now) as ctx:
         yield ctx

@@ -35,7 +35,7 @@ from tests.doubles import RecordingChannel
 OWNERS = ("CJ", "CR", "DP", "JS", "RT", "SG")
 FEB_10 = datetime(2021, 2, 10, 9, 0, 30, tzinfo=UTC)  # 14 days before 24 Feb, 09:00 GMT
 FEB_17 = datetime(2021, 2, 17, 9, 0, 30, tzinfo=UTC)  # 7 days before: nudges and digests
-OPERATOR = Caller(None, "test", operator=True)
+OPERATOR = Caller(None, "cli")
 
 
 def utc(*parts: int) -> datetime:
