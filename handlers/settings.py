@@ -22,6 +22,7 @@ from db.models import EventKind, parse_day_list
 from handlers.audit import record
 from handlers.context import Ctx
 from handlers.errors import UserError
+from handlers.marking import board_marking, set_board_marking
 from handlers.plain import plain_line
 from scheduler.calendar import next_occurrence, zone
 
@@ -177,6 +178,8 @@ class SettingsView:
     digest_days: str
     reminder_time: time
     timezone: str
+    marking: str | None  # what every paper, event, email and page carries
+    marking_by_hand: bool  # False: it follows the latest minutes
 
 
 def board_settings(ctx: Ctx) -> SettingsView:
@@ -192,4 +195,16 @@ def board_settings(ctx: Ctx) -> SettingsView:
         board.digest_days,
         board.reminder_time,
         board.timezone,
+        board_marking(ctx.session, board),
+        bool(board.marking_by_hand),
     )
+
+
+def change_marking(ctx: Ctx, marking: str) -> list[str]:
+    """The marking by hand ("" follows the minutes again), as ``change_settings`` reports."""
+    ctx.require_officer("change the board's protective marking")
+    before = board_marking(ctx.session, ctx.board)
+    if not set_board_marking(ctx, marking):
+        return []
+    after = board_marking(ctx.session, ctx.board)
+    return [f"protective marking: {before or 'none'} -> {after or 'none'}"]

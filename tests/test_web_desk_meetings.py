@@ -3,6 +3,7 @@ settings, CSRF and permission."""
 
 from __future__ import annotations
 
+import html
 from datetime import date, time
 
 from bot.runtime import Runtime
@@ -130,3 +131,30 @@ def test_a_forged_post_and_a_get_change_nothing(web_desk: WebDesk) -> None:
     assert visitor.post("/meetings/2021-02-24/cancel", {"csrf_token": "x"}).status_code == 403
     visitor.get("/meetings/2021-02-24/cancel")
     assert meeting(web_desk.runtime, FEB_24).status == MeetingStatus.TENTATIVE
+
+
+def test_the_marking_is_set_on_the_settings_page(web_desk: WebDesk) -> None:
+    visitor = web_desk.visitor()
+    visitor.sign_in("RT")
+    shown = visitor.get("/meetings/settings")
+    assert "Now: PROTECT – MANAGEMENT, from the latest minutes." in shown.text
+    form = {
+        "months": ["2", "5", "8", "11"],
+        "ordinal": "-1",
+        "weekday": "2",
+        "rule": "",
+        "meeting_time": "",
+        "reminder_days": "14,7,1",
+        "digest_days": "7,1",
+        "reminder_time": "09:00",
+        "marking": "OFFICIAL-SENSITIVE",
+        "csrf_token": visitor.csrf_from(shown),
+    }
+    assert visitor.post("/meetings/settings", form).status_code == 303
+    page = visitor.get("/meetings")
+    shown = html.unescape(page.text)
+    assert "Changed protective marking: PROTECT – MANAGEMENT -> OFFICIAL-SENSITIVE." in shown
+    assert page.text.count("OFFICIAL-SENSITIVE</strong>") == 2  # top and bottom of every page
+    assert (
+        board_setting(web_desk.runtime, "recurrence") == "FREQ=YEARLY;BYMONTH=2,5,8,11;BYDAY=-1WE"
+    )

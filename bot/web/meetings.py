@@ -255,6 +255,7 @@ def _values(board: settings.SettingsView) -> dict[str, Any]:
         "reminder_days": board.reminder_days,
         "digest_days": board.digest_days,
         "reminder_time": f"{board.reminder_time:%H:%M}",
+        "marking": board.marking if board.marking_by_hand else "",
     }
 
 
@@ -287,6 +288,7 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
         "reminder_days": text(form, "reminder_days"),
         "digest_days": text(form, "digest_days"),
         "reminder_time": text(form, "reminder_time"),
+        "marking": text(form, "marking"),
     }
     errors: list[tuple[str, str]] = []
     changes = _changes(form, values, errors)
@@ -294,7 +296,11 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
     if not errors:
         try:
             said = await commit(
-                request, lambda ctx: settings.change_settings(ctx, pinned=pinned, **changes)
+                request,
+                lambda ctx: (
+                    settings.change_settings(ctx, pinned=pinned, **changes)
+                    + settings.change_marking(ctx, values["marking"])
+                ),
             )
         except UserError as error:
             errors.append((_settings_field(error.message), error.message))
@@ -350,6 +356,7 @@ def _settings_field(message: str) -> str:
         ("rule", "recurrence"),
         ("reminder_days", "CRB_REMINDER_DAYS"),
         ("reminder_time", "CRB_REMINDER_TIME"),
+        ("marking", "protective marking"),
     ):
         if words in message:
             return field
