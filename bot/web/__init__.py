@@ -31,6 +31,8 @@ PAGES = [
     "bot.web.board",
     "bot.web.members",
     "bot.web.meetings",
+    "bot.web.paper",
+    "bot.web.audit",
 ]
 
 
