@@ -181,6 +181,10 @@ class SettingsView:
     marking: str | None  # what every paper, event, email and page carries
     marking_by_hand: bool  # False: it follows the latest minutes
 
+    @property
+    def upcoming_text(self) -> str:
+        return ", ".join(f"{day:%a %-d %b %Y}" for day in self.upcoming) or "None"
+
 
 def board_settings(ctx: Ctx) -> SettingsView:
     board = ctx.board
