@@ -157,3 +157,32 @@ def test_the_audit_page_in_a_browser(web_desk: WebDesk, browser_page: Any) -> No
     assert "Member added" in page.locator("table").inner_text()
     assert_accessible(page)
     screenshot(page, "audit")
+
+
+def test_every_desk_form_is_accessible_with_and_without_errors(
+    web_desk: WebDesk, browser_page: Any
+) -> None:
+    page = browser_page
+    sign_in(page, web_desk, "RT")
+    for path, button in (
+        ("/members/new", "Add member"),
+        ("/members/CR/edit", None),
+        ("/members/CR/link", "Link"),
+        ("/members/CR/role", None),
+        ("/meetings/new", "Add meeting"),
+        ("/meetings/2021-02-24/edit", None),
+        ("/meetings/settings", None),
+    ):
+        page.goto(web_desk.url(path))
+        assert_accessible(page)
+        if button:  # sent empty: the error summary, linked to each field at fault
+            page.get_by_role("button", name=button).click()
+            summary = page.locator(".govuk-error-summary")
+            assert summary.is_visible(), path
+            assert page.title().startswith("Error: ")
+            assert_accessible(page)
+    page.goto(web_desk.url("/members/new"))
+    page.get_by_role("button", name="Add member").click()
+    page.locator(".govuk-error-summary a").first.click()  # the summary takes you to the field
+    assert page.evaluate("document.activeElement.id") == "name"
+    screenshot(page, "member-new-errors")
