@@ -374,20 +374,57 @@ def board_set(
             "minutes again).",
         ),
     ] = None,
+    recurrence: Annotated[
+        str | None,
+        typer.Option(help="When the board meets, as an RFC 5545 rule (FREQ=YEARLY;BYMONTH=…)."),
+    ] = None,
+    meeting_time: Annotated[
+        str | None, typer.Option("--meeting-time", help="Usual start time, HH:MM ('' clears it).")
+    ] = None,
+    reminder_days: Annotated[
+        str | None, typer.Option("--reminder-days", help="Days before a meeting to nudge: 14,7,1.")
+    ] = None,
+    digest_days: Annotated[
+        str | None, typer.Option("--digest-days", help="Days before a meeting for digests: 7,1.")
+    ] = None,
+    reminder_time: Annotated[
+        str | None, typer.Option("--reminder-time", help="Time of day for reminders, HH:MM.")
+    ] = None,
 ) -> None:
-    """Change the board's settings: its protective marking."""
+    """Change the board's settings: its marking, when it meets, when owners are reminded."""
     from handlers.marking import board_marking, set_board_marking
+    from handlers.settings import change_settings
 
-    if marking is None:
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("recurrence", recurrence),
+            ("reminder_days", reminder_days),
+            ("digest_days", digest_days),
+            ("reminder_time", parse_time(reminder_time)),
+        )
+        if value is not None
+    }
+    if meeting_time is not None:
+        changes["meeting_time"] = parse_time(meeting_time) if meeting_time.strip() else None
+    if marking is None and not changes:
         err.print('Say what to set, e.g. crb board set --marking "OFFICIAL-SENSITIVE".')
         raise typer.Exit(ExitCode.USAGE)
+    pinned = config_module.load().board_settings()
     with operator(wall_clock()) as ctx:
         the_board_named(ctx, short)
+        if changes:
+            said = change_settings(ctx, pinned=pinned, **changes)
+            out.print(
+                "Changed " + "; ".join(said) + "." if said else "Those settings are as given."
+            )
+        if marking is None:
+            return
         changed = set_board_marking(ctx, marking)
         shown = board_marking(ctx.session, ctx.board) or "none"
         source = "set by hand" if ctx.board.marking_by_hand else "from the latest minutes"
-        said = "is now" if changed else "was already"
-        out.print(f"{ctx.board.name}'s protective marking {said} {shown} ({source}).")
+        said_marking = "is now" if changed else "was already"
+        out.print(f"{ctx.board.name}'s protective marking {said_marking} {shown} ({source}).")
 
 
 @board_app.command("show")

@@ -172,3 +172,24 @@ def test_a_setting_the_environment_sets_says_where_to_change_it(board: Runtime) 
         settings.change_settings(ctx, pinned={"reminder_days"}, reminder_days="10,3")
     with pytest.raises(Forbidden), acting(board, "CR", FEB_1) as ctx:
         settings.change_settings(ctx, reminder_days="10,3")
+
+
+def test_crb_board_set_changes_when_the_board_meets_and_reminds(crb, monkeypatch) -> None:
+    shown = crb(
+        "board",
+        "set",
+        "--reminder-days",
+        "10,3",
+        "--reminder-time",
+        "08:30",
+        "--recurrence",
+        "FREQ=YEARLY;BYMONTH=3,6,9,12;BYDAY=1TU",
+        "--meeting-time",
+        "10:00",
+    ).stdout
+    assert "reminder days: 14,7,1 -> 10,3" in shown and "reminder time: 09:00 -> 08:30" in shown
+    assert "Those settings are as given." in crb("board", "set", "--reminder-days", "10,3").stdout
+    assert "whole numbers of days" in crb("board", "set", "--reminder-days", "x", code=1).stderr
+    monkeypatch.setenv("CRB_REMINDER_DAYS", "14,7,1")
+    pinned = crb("board", "set", "--reminder-days", "5", code=1).stderr
+    assert "CRB_REMINDER_DAYS is set in this server's environment" in pinned
