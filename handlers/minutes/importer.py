@@ -149,7 +149,8 @@ def _propose_chair(ctx: Ctx, minutes: Minutes, meeting: Meeting, report: ImportR
     report.warnings.append(
         f"The minutes name {named.name} as chair, but the board's chair is {chair.name} "
         f"({chair.initials}), who still gets the chair's digests. To hand the chair over: "
-        f"crb member role {named.initials} chair"
+        f"crb member role {named.initials} chair (on the web desk: Members, {named.name}, "
+        "Change role)."
     )
 
 
