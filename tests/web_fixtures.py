@@ -45,9 +45,15 @@ def web_desk(sqlite_board: Runtime, web_desk_on: Callable[..., WebDesk]) -> WebD
     return web_desk_on(sqlite_board)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium per test process (Debian's, by path)."""
+    """A headless Chromium for a module's browser tests (Debian's, by path).
+
+    Per module, not per process: Playwright's sync API leaves its event loop marked as running
+    on the test's thread for as long as it is started, so every later test in the same process
+    that calls ``asyncio.run`` (the Teams, Slack and tick tests) would fail. pytest tears a
+    module's fixtures down as soon as a process moves on to another module's test, so the thread
+    is left as it was found, at the cost of one launch per run of a module's browser tests."""
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing: apt-get install -y chromium (browser tests skipped)"
         if browser_required():
