@@ -11,6 +11,7 @@ from bench.report import Result
 from bot.config import Config
 from bot.runtime import Runtime
 from handlers.context import Caller, Ctx
+from handlers.identity import Via
 from handlers.minutes.importer import import_minutes
 from handlers.minutes.read import read_minutes
 from tests.docx_fixtures import (
@@ -91,7 +92,7 @@ def measure(*, items: int) -> list[Result]:
         runtime.prepare(NOW)
         started = time.perf_counter()
         minutes = read_minutes(path)
-        with runtime.unit(lambda _s, _b: Caller(None, "import:bench"), NOW) as ctx:
+        with runtime.unit(Caller(None, "import:bench", Via.IMPORT), NOW) as ctx:
             report = import_minutes(Ctx(ctx.session, ctx.board, ctx.caller, NOW), minutes)
             ctx.session.commit()
         elapsed = time.perf_counter() - started

@@ -10,7 +10,8 @@ from sqlalchemy.orm import sessionmaker
 
 from bench.report import Result
 from db.models import DEFAULT_RECURRENCE, Board
-from scheduler import dispatch, plan
+from planning import plan
+from scheduler import dispatch
 
 UPCOMING = date(2021, 2, 24)
 DUE = datetime(2021, 2, 10, 9, 0, 30, tzinfo=UTC)  # the 14-day nudge for UPCOMING

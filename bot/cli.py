@@ -21,19 +21,20 @@ from typer.core import TyperGroup
 from bot import config as config_module
 from bot.delivery import configured_platforms
 from bot.render_text import render
-from bot.runtime import Runtime
+from bot.runtime import Runtime, wall_clock
 from db import migrate, queries
-from db.models import ActionStatus, Role
+from db.models import Action, ActionStatus, Role
 from handlers import roster
 from handlers.context import Caller, Ctx
 from handlers.errors import UserError
+from handlers.identity import Via
 from handlers.members import find_member
 from handlers.plain import plain_line
 from handlers.reach import reach_for_all
-from handlers.records import action_record, meeting_record, member_record
+from handlers.records import action_record, audit_record, meeting_record, member_record
 from handlers.reply import Tone
 from handlers.views import display_refs
-from scheduler.calendar import zone
+from planning.calendar import zone
 
 out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
@@ -88,7 +89,7 @@ app.add_typer(meeting_app, name="meeting")
 app.add_typer(db_app, name="db")
 app.add_typer(web_app, name="web")
 
-CLI = Caller(None, "cli")
+CLI = Caller(None, "cli", Via.CLI)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 AtOption = Annotated[
     str | None,
@@ -100,10 +101,6 @@ class StatusFilter(StrEnum):
     OPEN = "open"
     DONE = "done"
     ALL = "all"
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def parse_instant(text: str | None, tz: str = "Europe/London") -> datetime:
@@ -129,7 +126,7 @@ def runtime(now: datetime) -> Runtime:
 def operator(now: datetime, *, commit: bool = True) -> Iterator[Ctx]:
     """The CLI acts as the operator (the audit trail says "cli"), in one transaction."""
     rt = runtime(now)
-    with rt.unit(lambda _s, _b: CLI, now) as ctx:
+    with rt.unit(CLI, now) as ctx:
         yield ctx
         if commit:
             ctx.session.commit()
@@ -175,6 +172,48 @@ def actions_command(
             table(
                 f"Actions ({status.value}): {len(found)}",
                 ["Ref", "Meeting", "Owners", "Action", "Status"],
+                rows,
+            )
+        )
+
+
+@app.command("audit")
+def audit_command(
+    action: Annotated[str | None, typer.Option(help="Only this action's events (a REF).")] = None,
+    last: Annotated[int, typer.Option(min=1, help="How many of the latest events.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """The audit trail: who changed what, when, and through which channel."""
+    from handlers.refs import parse_ref
+    from handlers.resolve import resolve
+
+    with operator(wall_clock(), commit=False) as ctx:
+        ref = parse_ref(action) if action else None
+        if action and ref is None:
+            raise UserError(f"“{plain_line(action)[:40]}” is not a REF, like 04-CR.")
+        chosen = resolve(ctx, ref, None) if ref else None
+        events = queries.audit_events(ctx.session, ctx.board, action=chosen, last=last)
+        named = [ctx.session.get(Action, e.action_id) for e in events if e.action_id]
+        refs = display_refs(ctx.session, ctx.board, [a for a in named if a is not None])
+        records = [audit_record(e, refs.get(e.action_id) if e.action_id else None) for e in events]
+        if as_json:
+            emit_json({"events": records})
+            return
+        rows = [
+            [
+                r["at"][:16].replace("T", " "),
+                r["kind"],
+                r["by"],
+                r["channel"] or "",
+                r["action"],
+                r["note"],
+            ]
+            for r in records
+        ]
+        out.print(
+            table(
+                f"Audit trail: the latest {len(records)}",
+                ["When (UTC)", "What", "Who", "Channel", "Action", "Note"],
                 rows,
             )
         )
@@ -500,7 +539,7 @@ def import_command(
 
     minutes = read_minutes(file)
     with operator(wall_clock(), commit=not dry_run) as ctx:
-        ctx = Ctx(ctx.session, ctx.board, Caller(None, f"import:{file.name}"), ctx.now)
+        ctx = Ctx(ctx.session, ctx.board, Caller(None, f"import:{file.name}", Via.IMPORT), ctx.now)
         report = import_minutes(ctx, minutes)
         if as_json:
             refs = display_refs(ctx.session, ctx.board, report.actions)
@@ -604,7 +643,7 @@ def web_link(
     rt = runtime(now)
     try:
         keys = rt.signing_keys(now)
-        with rt.unit(lambda _s, _b: CLI, now) as ctx:
+        with rt.unit(CLI, now) as ctx:
             web_access.board_named(ctx, board)
             member = find_member(ctx, as_initials)
             token = web_access.issue_sign_in_link(ctx, member, keys, via="cli")
@@ -725,8 +764,8 @@ def tick_command(at: AtOption = None, as_json: JsonOption = False) -> None:
 
     config = config_module.load()
     now = parse_instant(at, config.timezone or "Europe/London")
-    channels = build_channels(config)
     rt = runtime(now)
+    channels = build_channels(config, rt.sessions)
     try:
         result = asyncio.run(tick(rt.sessions, channels, now, lease=config.claim_lease))
     finally:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.console import Console as RichConsole
 
 from bot.render_text import render
-from bot.runtime import Runtime, by_initials
+from bot.runtime import Runtime, wall_clock
 from db import queries
+from handlers.identity import Account, find_member
 from handlers.reply import Reply
+from handlers.run import run_command
 
 PROMPT = "crb> "
 INTRO = (
@@ -26,18 +28,15 @@ class Console:
         self.screen = RichConsole(highlight=False, markup=False, emoji=False)
 
     def now(self) -> datetime:
-        return self.fixed_now or datetime.now(UTC)
+        return self.fixed_now or wall_clock()
 
     def run(self, text: str) -> Reply:
-        label = f"console:{self.initials}" if self.initials else "console"
-        return self.runtime.execute(by_initials(self.initials, label), text, self.now())
+        return run_command(self.runtime.sessions, Account.console(self.initials), text, self.now())
 
     def whoami(self) -> str:
         with self.runtime.sessions() as session:
             board = queries.default_board(session)
-            member = (
-                queries.member_by_initials(session, board, self.initials) if self.initials else None
-            )
+            member = find_member(session, board, Account.console(self.initials))
             if member is None:
                 return "You are not acting as any member: only “help” works. Type “as XX”."
             return f"You are {member.name} ({member.initials}, {member.role})."

@@ -6,12 +6,16 @@ is the fallback for members outside chat.
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from bot.config import Config
 from handlers.errors import UserError
 from scheduler.channels import Channel
 
 
-def build_channels(config: Config) -> list[Channel]:
+def build_channels(config: Config, sessions: sessionmaker[Session] | None = None) -> list[Channel]:
+    """The channels ``config`` turns on. Teams needs ``sessions``: it keeps members' conversations
+    in the database, and uses the runtime's session factory rather than an engine of its own."""
     channels: list[Channel] = []
     # Each adapter adds its channel here when it is configured: Slack, then Teams, then email.
     if config.slack_bot_token:
@@ -21,7 +25,9 @@ def build_channels(config: Config) -> list[Channel]:
     if config.teams_enabled:
         from bot.teams import TeamsChannel  # the Agents SDK is the optional [teams] extra
 
-        channels.append(TeamsChannel(config))
+        if sessions is None:
+            raise ValueError("the Teams channel needs the runtime's session factory")
+        channels.append(TeamsChannel(config, sessions))
     channels.extend(email_channels(config))
     return channels
 

@@ -18,13 +18,14 @@ from bot.runtime import Runtime
 from db import queries
 from db.models import Action, ActionStatus, Role
 from handlers.context import Caller, Ctx
+from handlers.identity import Via
 from handlers.meetings import next_meeting
 from handlers.minutes.importer import import_minutes
 from handlers.minutes.text import parse_text
 from handlers.reminders import planned_reminders
 from handlers.reports import by_owner
 from handlers.views import display_refs
-from scheduler.calendar import local_instant, zone
+from planning.calendar import local_instant, zone
 
 SAMPLE = "crb-minutes-2020-11-25.txt"
 
@@ -49,7 +50,7 @@ def run_demo(path: Path, at: datetime | None, *, interactive: bool) -> None:
     )
     runtime = Runtime(replace(config_module.load(), database_url=fresh_database(path)))
     runtime.prepare(now)
-    with runtime.unit(lambda _s, _b: Caller(None, f"import:{SAMPLE}"), now) as ctx:
+    with runtime.unit(Caller(None, f"import:{SAMPLE}", Via.IMPORT), now) as ctx:
         report = import_minutes(ctx, minutes)
         ctx.session.commit()
         show_board(screen, ctx, len(report.actions))

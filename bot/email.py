@@ -25,7 +25,7 @@ from db.models import Member
 from handlers.errors import UserError
 from handlers.members import check_email
 from handlers.reply import Reply
-from scheduler.channels import DeliveryError
+from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 
 TIMEOUT = 30  # seconds: a stuck relay must not hold a ticker past its lease
 WHY_EMAIL = "You receive this by email because no Slack or Teams account is linked to you."
@@ -69,7 +69,9 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     )
 
 
-def compose_email(member: Member, message: Reply, sender: str) -> EmailMessage:
+def compose_email(
+    member: Member, message: Reply, sender: str, delivery: Delivery = FIRST_SEND
+) -> EmailMessage:
     """The reply as plain text: buttons cannot be pressed in an email, so they are left out."""
     assert member.email is not None
     email = EmailMessage()
@@ -78,10 +80,10 @@ def compose_email(member: Member, message: Reply, sender: str) -> EmailMessage:
     email["To"] = f"{member.name} <{member.email}>"
     email["Date"] = formatdate(localtime=False)
     domain = sender.rpartition("@")[2] or "crb-bot.invalid"
-    key = message.extras.get("message_key")
+    key = delivery.message_key
     # A stable Message-ID lets the receiving side recognise a resend after a crash as the same.
     email["Message-ID"] = f"<{key}@{domain}>" if key else make_msgid(domain=domain)
-    reply_to = [str(address) for address in message.extras.get("reply_to") or () if address]
+    reply_to = [address for address in delivery.reply_to if address]
     footer = WHY_EMAIL
     if reply_to:
         email["Reply-To"] = ", ".join(reply_to)
@@ -103,8 +105,8 @@ class EmailChannel:
     def connected(self) -> AbstractAsyncContextManager[object]:
         return nullcontext()  # nothing held open across sends
 
-    async def send(self, member: Member, message: Reply) -> None:
-        email = compose_email(member, message, self.sender)
+    async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
+        email = compose_email(member, message, self.sender, delivery)
         await asyncio.to_thread(self._deliver, email)
 
     def _deliver(self, email: EmailMessage) -> None:

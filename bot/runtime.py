@@ -1,7 +1,7 @@
-"""The running bot: one engine, one session per request, and the rule for committing.
+"""The running bot: one engine, its sessions, the request workers, and the wall clock.
 
-A request commits only when its reply says it changed the board; a refusal or an error rolls
-everything back, so bad input never changes anything. Async adapters call ``run_in_thread`` so that
+Running a request (its transaction, the commit rule, replays) is ``handlers.run``'s; the
+runtime only hands it the session factory. Async adapters call ``run_in_thread`` so that
 database work stays off the event loop.
 """
 
@@ -9,48 +9,52 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
-from sqlalchemy import Engine, delete, text
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, text
 
 from bot.config import Config
 from db import migrate, queries
-from db.models import Board, EventKind, ProcessedEvent
+from db.models import Board, EventKind
 from db.session import make_engine, make_session_factory
-from handlers import web_access
+from handlers import run, web_access
 from handlers.audit import record
-from handlers.context import Caller, Ctx, Links
-from handlers.dispatch import handle
+from handlers.context import LINKS, Caller, Ctx, Links
 from handlers.errors import UserError
-from handlers.plain import plain_line
+from handlers.identity import Via
 from handlers.reply import Reply
+from handlers.run import Who
 
 T = TypeVar("T")
-SYSTEM = Caller(None, "system")
-REQUEST_MEMORY = timedelta(days=1)  # longer than any platform retries or accepts a signature
+SYSTEM = Caller(None, "system", Via.SYSTEM)
 # Requests' database work is CPU-bound Python that holds the GIL. More threads than this only
 # make the event loop wait longer for its turn, and the event loop is what acknowledges Slack
 # (measured in bench/: acknowledgement p99 at 20 requests in flight fell from ~120 to ~30 ms).
 WORKER_THREADS = 2
 
 
+def wall_clock() -> datetime:
+    """The one place the real time is read; everything else is handed a clock or an instant."""
+    return datetime.now(UTC)
+
+
 class Runtime:
     def __init__(self, config: Config, *, engine: Engine | None = None) -> None:
         self.config = config
         self.engine = engine or make_engine(config.database_url)
-        self.sessions = make_session_factory(self.engine)
+        # Every session carries how this process makes links (``handlers.run.unit`` puts them in
+        # each request's ``Ctx.links``), whichever adapter opened it.
+        self.sessions = make_session_factory(self.engine, info={LINKS: self.links})
+        self._signing_keys: tuple[str, ...] = ()
         self.workers = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="crb-request")
         # Awaited in order when `crb serve` shuts down (SIGTERM), after the server stops taking
         # new requests and before the process exits: the place to finish in-flight sends.
         self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
-        self._signing_keys: tuple[str, ...] = ()
 
     def prepare(self, now: datetime) -> None:
         """Bring the schema up to date (SQLite: automatically) and the board in line with config."""
@@ -90,46 +94,20 @@ class Runtime:
         return self._signing_keys
 
     def links(self, now: datetime) -> Links:
+        """Where links point (``CRB_PUBLIC_URL``) and what signs them; the keys are read only
+        when a link is made."""
         return Links(self.config.link_base, partial(self.signing_keys, now))
 
-    @contextmanager
-    def unit(self, caller: Callable[[Session, Board], Caller], now: datetime) -> Iterator[Ctx]:
-        """A request's context. The body decides: ``commit()`` or leave to roll back."""
-        links = self.links(now)
-        with self.sessions() as session:
-            board = queries.default_board(session)
-            if board is None:
-                raise RuntimeError("No board: the database has not been prepared.")
-            try:
-                yield Ctx(session, board, caller(session, board), now, links)
-            finally:
-                if session.in_transaction():
-                    session.rollback()
+    def unit(self, who: Who, now: datetime) -> AbstractContextManager[Ctx]:
+        """A request's context (``handlers.run.unit``): commit in the body, or it rolls back."""
+        return run.unit(self.sessions, who, now)
 
-    def execute(
-        self, caller: Callable[[Session, Board], Caller], text: str, now: datetime
-    ) -> Reply:
-        """Run one chat command; commit only if the reply changed the board."""
-        with self.unit(caller, now) as ctx:
-            reply = handle(ctx, text)
-            if reply.changed:
-                ctx.session.commit()
-            return reply
+    def execute(self, who: Who, text: str, now: datetime) -> Reply:
+        """Run one typed command (``handlers.run.run_command``)."""
+        return run.run_command(self.sessions, who, text, now)
 
     def first_time(self, platform: str, key: str, now: datetime) -> bool:
-        """Whether this platform's request or event ``key`` is new (then it is remembered).
-
-        A duplicate delivery, or a request sent again byte for byte, finds its key here and is
-        not run a second time. Keys are forgotten after ``REQUEST_MEMORY``.
-        """
-        try:
-            with self.sessions() as session, session.begin():
-                forgotten = ProcessedEvent.received_at < now - REQUEST_MEMORY
-                session.execute(delete(ProcessedEvent).where(forgotten))
-                session.add(ProcessedEvent(platform=platform, event_id=key, received_at=now))
-        except IntegrityError:
-            return False
-        return True
+        return run.first_time(self.sessions, platform, key, now)
 
     def healthy(self) -> bool:
         try:
@@ -143,12 +121,3 @@ class Runtime:
         """Run database work on the request workers, with the caller's context (its log ids)."""
         call = partial(contextvars.copy_context().run, function, *args)
         return await asyncio.get_running_loop().run_in_executor(self.workers, call)
-
-
-def by_initials(initials: str | None, label: str) -> Callable[[Session, Board], Caller]:
-    def identify(session: Session, board: Board) -> Caller:
-        typed = plain_line(initials) if initials else None
-        member = queries.member_by_initials(session, board, typed) if typed else None
-        return Caller(member, label)
-
-    return identify

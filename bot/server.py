@@ -12,7 +12,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -21,7 +21,7 @@ from aiohttp import web
 from bot.config import Config
 from bot.delivery import build_channels
 from bot.logs import configure, request_id_middleware
-from bot.runtime import Runtime
+from bot.runtime import Runtime, wall_clock
 from bot.web import mount_web
 from handlers.errors import UserError
 from scheduler.jobs import Ticker
@@ -37,10 +37,6 @@ EVENTS = "/slack/events"
 UPLOAD_LIMIT = 20 * 1024 * 1024  # bytes in one request body
 SHUTDOWN_TIMEOUT = 30.0  # seconds for requests in progress to finish after SIGTERM
 TICK_STALE_AFTER = timedelta(minutes=3)  # the scheduler ticks each minute
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def scheduler_health(ticker: Ticker | None, now: datetime) -> dict[str, object]:
@@ -153,7 +149,8 @@ def serve(
     ticker = (
         Ticker(
             runtime.sessions,
-            build_channels(config),
+            build_channels(config, runtime.sessions),
+            wall_clock,
             lease=config.claim_lease,
             simulation=simulation,
         )

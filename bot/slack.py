@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -43,23 +43,23 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
-from sqlalchemy.orm import Session
 
 from bot import render_slack
 from bot.config import Config
-from bot.runtime import Runtime
+from bot.runtime import Runtime, wall_clock
 from db import queries
-from db.models import Board, Member, Rag
-from handlers import dispatch, uploads
+from db.models import Member, Rag
+from handlers import identity, uploads
 from handlers.commands import Command, Note, clean_text
 from handlers.context import Caller
 from handlers.errors import UserError
 from handlers.home import home
-from handlers.members import link_member
+from handlers.identity import Account, Via
 from handlers.minutes.read import MAX_BYTES
 from handlers.refs import parse_ref
 from handlers.reply import Reply, Tone, Visibility
-from scheduler.channels import DeliveryError
+from handlers.run import link_account_by_email, run_command, run_use_case
+from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 
 log = logging.getLogger("crb.slack")
 
@@ -68,8 +68,8 @@ EVENTS_PATH = "/slack/events"
 QUICK_SECONDS = 2.0  # the update form waits this long to show a refusal on itself; Slack allows 3
 FINISH_SECONDS = 20.0  # at shutdown, for acknowledged requests to send their answers
 ASK_AGAIN_AFTER = 600.0  # seconds before asking Slack again for an unknown user's email
-REPLAYED = "This exact request was already received and handled, so nothing was changed again."
 REPLAY_PLATFORM = "slack-signature"  # processed_events rows for signatures already seen
+EMAIL_MATCH = Caller(None, "slack:email-match", Via.SLACK)  # who links a Slack user by email
 FAILED = (
     "Something went wrong on my side, so nothing was changed. "
     "Please try again; if it keeps happening, tell the secretariat."
@@ -91,10 +91,6 @@ PERMANENT_ERRORS = {
 _MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
 
 Clock = Callable[[], datetime]
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def make_client(config: Config, *, max_retries: int = 2) -> AsyncWebClient:
@@ -143,16 +139,6 @@ def retry_after(headers: Mapping[str, Any]) -> float | None:
 def mentions_to_accounts(text: str) -> str:
     """``<@U123|claire>`` -> ``slack:U123``: the platform-neutral account form handlers read."""
     return _MENTION.sub(lambda match: f"slack:{match[1]}", text)
-
-
-def slack_caller(user_id: str) -> Callable[[Session, Board], Caller]:
-    def identify(session: Session, board: Board) -> Caller:
-        member = queries.member_by_identity(session, board, slack_id=user_id)
-        if member is not None and not member.active:
-            member = None
-        return Caller(member, f"slack:{user_id}")
-
-    return identify
 
 
 def slack_error_text(error: SlackApiError) -> str:
@@ -300,8 +286,7 @@ class SlackBot:
         return await self.runtime.run_in_thread(self._execute_text, user_id, text, signature)
 
     def _execute_text(self, user_id: str, text: str, signature: str | None) -> Reply:
-        caller, text = slack_caller(user_id), mentions_to_accounts(text)
-        return self._replay_refusal(signature) or self.runtime.execute(caller, text, self.now())
+        return self._execute_command(user_id, mentions_to_accounts(text), signature)
 
     async def run_command(
         self, user_id: str, command: Command, *, signature: str | None = None
@@ -309,14 +294,21 @@ class SlackBot:
         await self.ensure_linked(user_id)
         return await self.runtime.run_in_thread(self._execute_command, user_id, command, signature)
 
-    def _execute_command(self, user_id: str, command: Command, signature: str | None) -> Reply:
-        if refusal := self._replay_refusal(signature):
-            return refusal
-        with self.runtime.unit(slack_caller(user_id), self.now()) as ctx:
-            reply = dispatch.run(ctx, command)
-            if reply.changed:
-                ctx.session.commit()
-            return reply
+    def _execute_command(
+        self, user_id: str, command: Command | str, signature: str | None
+    ) -> Reply:
+        """Run as the Slack user. A signed request is run once: its signature is its key.
+
+        The signature is genuine and fresh (Bolt checked both), so only memory can tell a
+        replay: each signature is unique to its timestamp and body, and is kept longer than the
+        5 minutes a signature is accepted. Slack itself never repeats one (its event retries
+        are signed anew and deduplicated by event id). Socket Mode requests carry no signature
+        and come over the bot's own authenticated connection.
+        """
+        key = (REPLAY_PLATFORM, signature) if signature else None
+        return run_command(
+            self.runtime.sessions, Account.slack(user_id), command, self.now(), request_key=key
+        )
 
     async def _safely(self, work: Awaitable[Reply]) -> Reply:
         """The reply, or an apology when something broke (logged in full, never swallowed)."""
@@ -368,7 +360,7 @@ class SlackBot:
     def _is_linked(self, user_id: str) -> bool:
         with self.runtime.sessions() as session:
             board = queries.default_board(session)
-            return bool(board and queries.member_by_identity(session, board, slack_id=user_id))
+            return bool(board and identity.account_holder(session, board, Account.slack(user_id)))
 
     async def ensure_linked(self, user_id: str) -> None:
         """Link an unknown Slack user to the member with the same email, if there is one."""
@@ -391,17 +383,10 @@ class SlackBot:
             async with self._linking:
                 await self.runtime.run_in_thread(self._link_by_email, user_id, email)
 
-    def _link_by_email(self, user_id: str, email: str) -> Member | None:
-        with self.runtime.unit(lambda _s, _b: Caller(None, "slack:email-match"), self.now()) as ctx:
-            member = queries.member_by_identity(ctx.session, ctx.board, email=email)
-            if member is None or member.slack_id:
-                return None
-            if queries.member_by_identity(ctx.session, ctx.board, slack_id=user_id):
-                return None
-            link_member(ctx, member, slack_id=user_id)
-            ctx.session.commit()
-            log.info("Linked %s to Slack user %s by their email", member.initials, user_id)
-            return member
+    def _link_by_email(self, user_id: str, email: str) -> int | None:
+        return link_account_by_email(
+            self.runtime.sessions, EMAIL_MATCH, identity.SLACK_ID, user_id, [email], self.now()
+        )
 
     async def link_members_by_email(self) -> list[str]:
         """Find each unlinked member with an email on Slack (users.lookupByEmail) and link them."""
@@ -427,11 +412,7 @@ class SlackBot:
             board = queries.default_board(session)
             if board is None:
                 return []
-            return [
-                (m.initials, m.email)
-                for m in queries.members(session, board)
-                if m.email and not m.slack_id and m.active
-            ]
+            return list(identity.unlinked_with_email(session, board, identity.SLACK_ID))
 
     # ------------------------------------------------------------------ events: dedupe
 
@@ -444,21 +425,6 @@ class SlackBot:
             log.info("Slack event %s was already handled: ignored", event_id)
             return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
         return await next()
-
-    def _replay_refusal(self, signature: str | None) -> Reply | None:
-        """The answer to a signed request seen before, byte for byte: a replay, never run again.
-
-        Its signature is genuine and fresh (Bolt checked both), so only memory can tell: each
-        request's signature is unique to its timestamp and body, and is kept longer than the
-        5 minutes a signature is accepted. Slack itself never repeats one (its event retries are
-        signed anew and deduplicated by event id). Socket Mode requests carry no signature and
-        come over the bot's own authenticated connection. Runs in a worker thread, with the work
-        it guards, after the acknowledgement.
-        """
-        if signature is None or self.claim_event(signature, REPLAY_PLATFORM):
-            return None
-        log.warning("a Slack request was sent again with the same signature: not run again")
-        return Reply(REPLAYED)
 
     def claim_event(self, event_id: str, platform: str = PLATFORM) -> bool:
         """True the first time this event id (or request signature) is seen."""
@@ -636,7 +602,7 @@ class SlackBot:
         await self.post(opened["channel"]["id"], reply)
 
     def _home_reply(self, user_id: str) -> Reply:
-        with self.runtime.unit(slack_caller(user_id), self.now()) as ctx:
+        with self.runtime.unit(Account.slack(user_id), self.now()) as ctx:
             return home(ctx)
 
     async def publish_home(self, user_id: str, banner: Reply | None = None) -> None:
@@ -667,7 +633,7 @@ class SlackBot:
         return await self.runtime.run_in_thread(self._stage, user_id, name, data)
 
     def _upload_refusal(self, user_id: str) -> Reply | None:
-        with self.runtime.unit(slack_caller(user_id), self.now()) as ctx:
+        with self.runtime.unit(Account.slack(user_id), self.now()) as ctx:
             try:
                 uploads.require_importer(ctx)
             except UserError as error:
@@ -676,13 +642,15 @@ class SlackBot:
 
     def _stage(self, user_id: str, name: str, data: bytes) -> Reply:
         try:
-            with self.runtime.unit(slack_caller(user_id), self.now()) as ctx:
+            account = Account.slack(user_id)
+            with self.runtime.unit(account, self.now()) as ctx:
                 preview = uploads.dry_run(ctx, name, data)  # rolled back when the unit ends
-            with self.runtime.unit(slack_caller(user_id), self.now()) as ctx:
-                reply = uploads.stage(ctx, name, data, preview)
-                if reply.changed:
-                    ctx.session.commit()
-                return reply
+            return run_use_case(
+                self.runtime.sessions,
+                account,
+                self.now(),
+                lambda ctx: uploads.stage(ctx, name, data, preview),
+            )
         except UserError as error:
             return Reply.error(error.message, *error.hints, "Nothing was imported.")
 
@@ -770,14 +738,14 @@ class SlackChannel:
             finally:
                 self.client.session = None
 
-    async def send(self, member: Member, message: Reply) -> None:
+    async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
         if not member.slack_id:
             raise DeliveryError(f"{member.initials} has no Slack account linked", permanent=True)
-        key = message.extras.get("message_key")
+        key = delivery.message_key
         try:
             opened = await self.client.conversations_open(users=member.slack_id)
             channel = opened["channel"]["id"]
-            if key and message.extras.get("attempt", 1) > 1 and await self._posted(channel, key):
+            if key and delivery.attempt > 1 and await self._posted(channel, key):
                 # An earlier attempt did go out (its process died, or its answer was lost,
                 # before the ledger heard): posting again would nudge this person twice.
                 log.info("%s already has reminder %s; not posting it again", channel, key)

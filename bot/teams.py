@@ -1,10 +1,10 @@
 """Microsoft Teams, through the Microsoft 365 Agents SDK, on the same aiohttp server as Slack.
 
 A message ("crb done 04-CR", in a 1:1 chat or with an @mention in a channel) and a card button
-go through the same ``handlers.dispatch.handle`` as Slack and the console, as the member whose
-Teams account (AAD object id) is linked. A Teams user whose email or UPN matches a member's
-email is linked on first contact. Each member's conversation reference is stored with the
-claims continue-conversation needs, so ``TeamsChannel`` can nudge them later.
+go through the same ``handlers.run.run_command`` as Slack and the console, as the member whose
+Teams account (AAD object id) is linked (``handlers.identity``). A Teams user whose email or UPN
+matches a member's email is linked on first contact. Each member's conversation reference is
+stored with the claims continue-conversation needs, so ``TeamsChannel`` can nudge them later.
 
 Every SDK import lives here and in ``bot/render_teams.py``: the handlers never see Teams.
 """
@@ -17,7 +17,8 @@ import logging
 import warnings
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -49,32 +50,29 @@ from microsoft_agents.hosting.core import (
     TurnState,
 )
 from microsoft_agents.hosting.core.app.adaptive_card import factory as card_responses
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from bot.config import Config
 from bot.render_teams import CARD_VERB, NOTE_FIELD, RAG_FIELD, note_form_card, reply_card
-from bot.runtime import Runtime
+from bot.runtime import Runtime, wall_clock
 from db import queries
-from db.models import Board, Member, Rag, TeamsConversation
-from db.session import make_engine, make_session_factory
+from db.models import Member, Rag, TeamsConversation
+from handlers import identity
 from handlers.commands import note_without_text
 from handlers.context import Caller
-from handlers.members import link_member
+from handlers.identity import Account, Via
 from handlers.reply import Reply, Visibility
-from scheduler.channels import DeliveryError
+from handlers.run import link_account_by_email, run_command
+from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 
 log = logging.getLogger("crb.teams")
 
+PLATFORM = "teams"
 PERSONAL = "personal"  # Teams' conversationType of a 1:1 chat with the bot
 # The claims continue-conversation needs to pick the connection and the token's audience.
 # The bearer token itself is never stored: it expires within the hour.
 _KEPT_CLAIMS = ("aud", "appid", "azp", "ver", "iss", "tid", "serviceurl")
 _RAG_VALUES = {"", *(rag.value for rag in Rag)}
-
-
-def _wall_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def sdk_configuration(config: Config) -> dict[str, Any]:
@@ -157,18 +155,6 @@ def card_activity(card: dict[str, Any], *, title: str = "") -> Activity:
 # ---------------------------------------------------------------- the stored conversations
 
 
-def teams_caller(aad_object_id: str | None, label: str) -> Callable[[Session, Board], Caller]:
-    def identify(session: Session, board: Board) -> Caller:
-        member = (
-            queries.member_by_identity(session, board, teams_id=aad_object_id)
-            if aad_object_id
-            else None
-        )
-        return Caller(member, label)
-
-    return identify
-
-
 def remember_conversation(
     session: Session,
     member_id: int,
@@ -195,7 +181,7 @@ def remember_conversation(
 class TeamsBot:
     """The Teams side of ``crb serve``: one AgentApplication, the CloudAdapter, the routes."""
 
-    def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = _wall_clock) -> None:
+    def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = wall_clock) -> None:
         self.runtime = runtime
         self.clock = clock
         settings = sdk_configuration(runtime.config)
@@ -307,16 +293,18 @@ class TeamsBot:
         account = context.activity.from_property
         aad_object_id = account.aad_object_id if account else None
         label = f"teams:{aad_object_id or (account.id if account else 'unknown')}"
+        # The same activity again (Teams redelivering it, or a repeated request) is refused as
+        # a replay: a note or an add must not be recorded twice.
         key = activity_key(context.activity)
-        if key and not await self.runtime.run_in_thread(
-            self.runtime.first_time, "teams", key, self.clock()
-        ):
-            # The same activity again (Teams redelivering it, or a repeated request): a note
-            # or an add must not be recorded twice.
-            log.info("Teams: activity %s was already handled: not run again", key)
-            return Reply(REPEATED)
         return await self.runtime.run_in_thread(
-            self.runtime.execute, teams_caller(aad_object_id, label), text, self.clock()
+            partial(
+                run_command,
+                self.runtime.sessions,
+                Account.teams(aad_object_id, label),
+                text,
+                self.clock(),
+                request_key=(PLATFORM, key) if key else None,
+            )
         )
 
     async def _send(self, context: TurnContext, reply: Reply) -> None:
@@ -374,13 +362,12 @@ class TeamsBot:
         return account_emails(profile)
 
     def _member_id(self, aad_object_id: str) -> int | None:
+        """The member holding this Teams account (active or not: a deactivated member keeps
+        their link, and is refused by ``handlers.identity`` when they ask for anything)."""
         with self.runtime.sessions() as session:
             board = queries.default_board(session)
-            member = (
-                queries.member_by_identity(session, board, teams_id=aad_object_id)
-                if board
-                else None
-            )
+            account = Account.teams(aad_object_id, f"teams:{aad_object_id}")
+            member = identity.account_holder(session, board, account) if board else None
             return member.id if member else None
 
     def _link_by_email(
@@ -389,24 +376,10 @@ class TeamsBot:
         """Link the Teams account to the member with that email, if it has no Teams id yet."""
         if not emails:
             return None
-        caller = teams_caller(None, f"teams:{aad_object_id}")
-        with self.runtime.unit(caller, now) as ctx:
-            for email in emails:
-                member = queries.member_by_identity(ctx.session, ctx.board, email=email)
-                if member is None or not member.active:
-                    continue
-                if member.teams_id:
-                    log.warning(
-                        "Teams: %s matches %s by email, who is linked to another Teams account",
-                        aad_object_id,
-                        member.initials,
-                    )
-                    return None
-                link_member(ctx, member, teams_id=aad_object_id)
-                ctx.session.commit()
-                log.info("Teams: linked %s to %s by email", aad_object_id, member.initials)
-                return member.id
-        return None
+        linker = Caller(None, f"teams:{aad_object_id}", Via.TEAMS)
+        return link_account_by_email(
+            self.runtime.sessions, linker, identity.TEAMS_ID, aad_object_id, emails, now
+        )
 
     def _remember(
         self,
@@ -429,7 +402,7 @@ def _failed() -> Reply:
 
 
 def mount_teams(
-    app: web.Application, runtime: Runtime, *, clock: Callable[[], datetime] = _wall_clock
+    app: web.Application, runtime: Runtime, *, clock: Callable[[], datetime] = wall_clock
 ) -> TeamsBot:
     bot = TeamsBot(runtime, clock=clock)
     bot.mount(app)
@@ -442,20 +415,20 @@ def mount_teams(
 class TeamsChannel:
     """Nudges and digests to a member's stored Teams conversation (the Channel protocol)."""
 
-    platform = "teams"
+    platform = PLATFORM
 
-    def __init__(self, config: Config, *, engine: Engine | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        sessions: sessionmaker[Session],
+        *,
+        clock: Callable[[], datetime] = wall_clock,
+    ) -> None:
         self.config = config
-        self._engine = engine
-        self._sessions: sessionmaker[Session] | None = None
+        self.sessions = sessions  # the runtime's: one engine per process
+        self.clock = clock
         self.adapter = CloudAdapter(connection_manager=connection_manager(config))
         self.adapter.on_turn_error = _reraise  # a failed send is the dispatcher's to handle
-
-    def sessions(self) -> Session:
-        if self._sessions is None:
-            self._engine = self._engine or make_engine(self.config.database_url)
-            self._sessions = make_session_factory(self._engine)
-        return self._sessions()
 
     def can_reach(self, member: Member) -> bool:
         session = object_session(member)
@@ -467,7 +440,8 @@ class TeamsChannel:
     def connected(self) -> AbstractAsyncContextManager[object]:
         return nullcontext()  # nothing held open across sends: the Agents SDK connects per call
 
-    async def send(self, member: Member, message: Reply) -> None:
+    async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
+        """A Teams message has no key to look up a resend by: ``delivery`` is not needed."""
         stored = await asyncio.to_thread(self._load, member.id)
         if stored is None:
             raise DeliveryError(
@@ -518,11 +492,8 @@ class TeamsChannel:
     ) -> None:
         with self.sessions() as session, session.begin():
             remember_conversation(
-                session, member_id, reference, claims, personal=True, now=datetime.now(UTC)
+                session, member_id, reference, claims, personal=True, now=self.clock()
             )
-
-
-REPEATED = "This exact request was already received and handled, so nothing was changed again."
 
 
 def activity_key(activity: Activity) -> str | None:

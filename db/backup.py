@@ -24,8 +24,8 @@ from sqlalchemy import Column, Connection, Engine, Table, TypeDecorator, func, i
 from sqlalchemy.types import Date, DateTime, LargeBinary, Time, TypeEngine
 
 from db import migrate
+from db.errors import UserError
 from db.models import Base
-from handlers.errors import UserError
 
 FORMAT = "crb-backup"
 FORMAT_VERSION = 1

@@ -269,6 +269,8 @@ class AuditEvent(Base):
         ForeignKey("members.id", ondelete="SET NULL"), default=None
     )
     actor_label: Mapped[str] = mapped_column(String(100))
+    # "slack", "teams", "console", "cli", "web", "email link", "import", "system"; None before 0006
+    channel: Mapped[str | None] = mapped_column(String(20), default=None)
     action_id: Mapped[int | None] = mapped_column(
         ForeignKey("actions.id", ondelete="CASCADE"), default=None, index=True
     )
@@ -281,9 +283,6 @@ class AuditEvent(Base):
     note: Mapped[str | None] = mapped_column(Text(), default=None)
     rag: Mapped[Rag | None] = mapped_column(String(10), default=None)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON(), default=None)
-    # How the change came: "slack", "teams", "web", "email", "cli", "import", "console" …
-    # (None on events recorded before it was kept).
-    channel: Mapped[str | None] = mapped_column(String(20), default=None)
 
     actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
 

@@ -16,7 +16,9 @@ from db.models import (
     ActionStatus,
     AuditEvent,
     Board,
+    DeliveryState,
     EventKind,
+    LedgerEntry,
     Meeting,
     MeetingStatus,
     Member,
@@ -394,3 +396,47 @@ def audit_trail(session: Session, action: Action) -> Sequence[AuditEvent]:
     return session.scalars(
         select(AuditEvent).where(AuditEvent.action_id == action.id).order_by(AuditEvent.id)
     ).all()
+
+
+def audit_events(
+    session: Session, board: Board, *, action: Action | None = None, last: int | None = None
+) -> list[AuditEvent]:
+    """The board's audit events (or one action's), oldest first; ``last``: only the latest N."""
+    query = select(AuditEvent).where(AuditEvent.board_id == board.id)
+    if action is not None:
+        query = query.where(AuditEvent.action_id == action.id)
+    newest_first = session.scalars(query.order_by(AuditEvent.id.desc()).limit(last)).all()
+    return list(reversed(newest_first))
+
+
+# ---------------------------------------------------------------- the reminders ledger, read
+
+
+def latest_digest_sent(
+    session: Session, board_id: int, recipient_id: int, before: datetime
+) -> datetime | None:
+    """When this recipient's previous digest went out: "what changed" counts from there."""
+    return session.scalar(
+        select(LedgerEntry.sent_at)
+        .where(
+            LedgerEntry.board_id == board_id,
+            LedgerEntry.recipient_id == recipient_id,
+            LedgerEntry.kind == "digest",
+            LedgerEntry.state == DeliveryState.SENT,
+            LedgerEntry.sent_at < before,
+        )
+        .order_by(LedgerEntry.sent_at.desc())
+        .limit(1)
+    )
+
+
+def undelivered_nudges(session: Session, meeting: Meeting) -> dict[int, LedgerEntry]:
+    """Each recipient's latest nudge for ``meeting`` that could not be delivered."""
+    rows = session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.meeting_id == meeting.id, LedgerEntry.kind == "nudge")
+        .order_by(LedgerEntry.due_at, LedgerEntry.id)
+    )
+    latest = {row.recipient_id: row for row in rows}
+    bad = (DeliveryState.FAILED, DeliveryState.UNREACHABLE, DeliveryState.RETRY)
+    return {rid: row for rid, row in latest.items() if row.state in bad}

@@ -11,11 +11,11 @@ from handlers.commands import Add, Done, Note, Reassign, Reopen
 from handlers.context import Ctx
 from handlers.errors import Forbidden, NotFound, UserError
 from handlers.notices import queue_notices
-from handlers.refs import Ref
+from handlers.refs import ActionId, Ref, format_ref
 from handlers.reply import Reply, Section, Tone
 from handlers.resolve import resolve
 from handlers.views import action_views, may_change
-from scheduler.calendar import local_date, zone
+from planning.calendar import local_date, zone
 
 
 def _stamp(ctx: Ctx) -> str:
@@ -23,9 +23,11 @@ def _stamp(ctx: Ctx) -> str:
     return f"{local:%H:%M on %a %-d %b %Y}"
 
 
-def _changeable(ctx: Ctx, ref: Ref, status: ActionStatus | None, verb: str) -> Action:
+def _changeable(ctx: Ctx, ref: Ref | ActionId, status: ActionStatus | None, verb: str) -> Action:
     member = ctx.require_member()
     action = resolve(ctx, ref, status)
+    if isinstance(ref, ActionId):  # name it as people do, not by its id
+        ref = format_ref(action.item, action.owner_initials)
     if not may_change(member, action):
         owners = ", ".join(f"{o.name} ({o.initials})" for o in action.owners) or "nobody yet"
         raise Forbidden(

@@ -1,4 +1,4 @@
-"""Every change records who did it and when."""
+"""Every change records who did it, when, and through which channel."""
 
 from __future__ import annotations
 
@@ -25,13 +25,13 @@ def record(
         kind=kind,
         actor_id=ctx.caller.member.id if ctx.caller.member else None,
         actor_label=ctx.caller.audit_label,
+        channel=str(ctx.caller.channel),
         action_id=action.id if action else None,
         member_id=member.id if member else None,
         meeting_id=meeting.id if meeting else None,
         note=note,
         rag=rag,
         details=details,
-        channel=ctx.caller.channel[:20],
     )
     ctx.session.add(event)
     if meeting is not None and kind in (EventKind.MEETING_ADDED, EventKind.MEETING_CHANGED):

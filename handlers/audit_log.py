@@ -21,7 +21,7 @@ from handlers.errors import UserError
 from handlers.export import _csv_safe as csv_safe
 from handlers.plain import plain_line
 from handlers.refs import format_ref
-from scheduler.calendar import local_instant, zone
+from planning.calendar import local_instant, zone
 
 _MIDNIGHT = time(0, 0)
 PAGE = 200  # the newest shown on a page; the CSV has them all

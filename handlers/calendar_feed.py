@@ -21,7 +21,7 @@ from db import queries
 from db.models import Board, Meeting, MeetingStatus
 from handlers.context import Ctx
 from handlers.marking import board_marking
-from scheduler.calendar import zone
+from planning.calendar import zone
 
 MEETING_LENGTH = timedelta(hours=2)  # the calendar's guess when the minutes give no end time
 

@@ -9,7 +9,7 @@ from difflib import get_close_matches
 from db.models import Rag, SnoozeChoice
 from handlers.errors import UserError
 from handlers.plain import plain_line
-from handlers.refs import Ref, normalise_item, split_ref
+from handlers.refs import ActionId, Ref, normalise_item, split_ref
 
 MAX_TEXT = 2000
 _INITIALS = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}(?:[/+&][A-Za-z][A-Za-z0-9]{0,9})*$")
@@ -26,19 +26,19 @@ class Help:
 
 @dataclass(frozen=True)
 class Done:
-    ref: Ref
+    ref: Ref | ActionId
     note: str | None = None
 
 
 @dataclass(frozen=True)
 class Reopen:
-    ref: Ref
+    ref: Ref | ActionId
     reason: str | None = None
 
 
 @dataclass(frozen=True)
 class Note:
-    ref: Ref
+    ref: Ref | ActionId
     text: str
     rag: Rag | None = None
 
@@ -68,7 +68,7 @@ class Add:
 
 @dataclass(frozen=True)
 class Reassign:
-    ref: Ref
+    ref: Ref | ActionId
     owners: tuple[str, ...]
 
 

@@ -12,7 +12,9 @@ from db.models import Board, Member
 from db.queries import officers
 from handlers.errors import Forbidden, NotLinked
 
-OPERATOR_CHANNELS = ("cli", "import")
+# The command line, its imports and the bot itself at start-up or on its schedule: trusted code
+# run by whoever holds the database (``handlers.identity.Via`` values).
+OPERATOR_CHANNELS = ("cli", "import", "system")
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Caller:
 
     member: Member | None
     label: str  # how the audit trail names them when no member does: "cli", "slack:U123"
+    channel: str  # what they came through ("slack", "web", "cli"…: handlers.identity.Via)
 
     @property
     def audit_label(self) -> str:
@@ -28,15 +31,13 @@ class Caller:
 
     @property
     def operator(self) -> bool:
-        """The command line ("cli", and its imports): whoever runs it holds the database itself,
-        so may do what an officer may. Chat and web callers are labelled by their platform and
-        are never one."""
-        return self.member is None and self.channel in OPERATOR_CHANNELS
+        """The command line (and its imports, and the bot's own start-up and schedule): whoever
+        runs it holds the database itself, so may do what an officer may. A caller from chat,
+        the console, an email link or the web never is one."""
+        return self.member is None and str(self.channel) in OPERATOR_CHANNELS
 
-    @property
-    def channel(self) -> str:
-        """How the change came: "slack", "teams", "web", "cli", "import", "console" …"""
-        return self.label.split(":", 1)[0]
+
+LINKS = "crb.links"  # Session.info key: ``now -> Links``, set by the runtime's session factory
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from handlers.audit import record
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
 from handlers.plain import plain_or_none
-from scheduler.calendar import meeting_start
+from planning.calendar import meeting_start
 
 
 def _meeting(ctx: Ctx, day: date) -> Meeting:

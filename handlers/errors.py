@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
+from db.errors import UserError
 
-class UserError(Exception):
-    """Bad input or a refused request: the message is shown to the user, nothing changed."""
-
-    exit_code = 1
-
-    def __init__(self, message: str, *, hints: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hints = hints
+__all__ = ["Forbidden", "MinutesError", "NotFound", "NotLinked", "UserError"]
 
 
 class NotLinked(UserError):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from db import queries
-from db.models import Action, ActionStatus, Board, Meeting, MeetingStatus, Role
+from db.models import Action, ActionStatus, Meeting, MeetingStatus, Role
 from handlers.context import Ctx
 from handlers.errors import UserError
 from handlers.marking import board_marking
@@ -39,12 +39,13 @@ from handlers.updates import (
     events_of,
     latest_update,
     long_day,
+    started,
     status_then,
     updated_suffix,
     words_of,
 )
 from handlers.views import display_refs
-from scheduler.calendar import local_date, meeting_start
+from planning.calendar import local_date
 
 COMPLETE, ONGOING = "Complete", "Ongoing"
 FORMATS = ("md", "csv", "docx", "ics")
@@ -157,23 +158,19 @@ def letter(index: int) -> str:
 def last_meeting(ctx: Ctx) -> Meeting:
     """The most recent meeting, not cancelled, that had started by now."""
     today = local_date(ctx.now, ctx.board.timezone)
-    started = [
+    held = [
         m
         for m in queries.meetings(ctx.session, ctx.board)
         if m.date <= today
         and m.status != MeetingStatus.CANCELLED
-        and _start(ctx.board, m) <= ctx.now
+        and started(ctx.board, m) <= ctx.now
     ]
-    if not started:
+    if not held:
         raise UserError(
             "No meeting has been held yet, so there is no paper to write. "
             "Import the minutes first: crb import minutes.docx"
         )
-    return started[-1]
-
-
-def _start(board: Board, meeting: Meeting) -> datetime:
-    return meeting_start(meeting.date, meeting.time or board.meeting_time, board.timezone)
+    return held[-1]
 
 
 def statuses_then(ctx: Ctx, actions: Sequence[Action], clock: Clock) -> dict[int, StatusThen]:
@@ -191,7 +188,7 @@ def paper_actions(
     ctx: Ctx, meeting: Meeting, clock: Clock
 ) -> tuple[list[Action], dict[int, StatusThen]]:
     """Open when ``meeting`` started, or raised at it: in minutes order, oldest meeting first."""
-    start = _start(ctx.board, meeting)
+    start = started(ctx.board, meeting)
     candidates = [
         a for a in queries.actions(ctx.session, ctx.board) if a.meeting.date <= meeting.date
     ]
@@ -215,25 +212,18 @@ def build_paper(ctx: Ctx) -> Paper:
     actions = sorted(found, key=lambda action: action.closed_session)
     words = events_of(ctx.session, [a.id for a in actions], WORD_KINDS)
     refs = display_refs(ctx.session, ctx.board, actions)
-    lines = tuple(
-        _line(
-            ctx,
-            n,
-            action,
-            refs[action.id],
-            states[action.id],
-            latest_update(
-                words.get(action.id, []), clock, ctx.now, still_open=not states[action.id].done
-            ),
-        )
-        for n, action in enumerate(actions)
-    )
+
+    def line(index: int, action: Action) -> PaperLine:
+        state = states[action.id]
+        update = latest_update(words[action.id], clock, ctx.now, still_open=not state.done)
+        return _line(ctx, index, action, refs[action.id], state, update)
+
     return Paper(
         board_name=ctx.board.name,
         meeting=meeting.date,
         next_meeting=next_meeting(ctx.session, ctx.board, ctx.now),
         protective_marking=board_marking(ctx.session, ctx.board),
-        lines=lines,
+        lines=tuple(line(n, action) for n, action in enumerate(actions)),
         written_at=ctx.now,
         author=_author(ctx),
     )

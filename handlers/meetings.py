@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from db import queries
 from db.models import Board, Meeting, MeetingStatus
-from scheduler import plan
+from planning import plan
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,4 @@ def notice_reply(ctx: Ctx, owner: Member, event_id: int | None) -> Reply | None:
             "Mark it done when it is, or add an update for the board to read.",
         ),
         sections=(Section("Your new action", actions=(view,)),),
-        # An emailed owner's reply goes to the officers, as a nudge's does.
-        extras={"reply_to": [m.email for m in queries.officers(ctx.session, ctx.board) if m.email]},
     )

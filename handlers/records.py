@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from db.models import Action, Meeting, Member
+from db.models import Action, AuditEvent, Meeting, Member
 from handlers.reach import Reach
 from handlers.refs import format_ref
 
@@ -39,6 +39,20 @@ def member_record(member: Member, reach: Reach | None = None) -> dict[str, Any]:
         record["reached_by"] = reach.channel
         record["reach"] = reach.explanation
     return record
+
+
+def audit_record(event: AuditEvent, ref: str | None) -> dict[str, Any]:
+    """One audit event: when, what, who, through which channel, on which action."""
+    return {
+        "at": event.at.isoformat(),
+        "kind": str(event.kind),
+        "by": event.actor_label,
+        "channel": event.channel,  # None for events recorded before channels were
+        "action": ref,
+        "note": event.note,
+        "rag": str(event.rag) if event.rag else None,
+        "details": event.details,
+    }
 
 
 def meeting_record(meeting: Meeting | None) -> dict[str, Any] | None:

@@ -26,6 +26,17 @@ _OWNER_SPLIT = re.compile(r"\s*[/+&]\s*")
 
 
 @dataclass(frozen=True)
+class ActionId:
+    """An action named by its stable id: what buttons, forms and email links carry, so that
+    nothing needs to be parsed again (a REF can come to name another action as others close)."""
+
+    id: int
+
+    def __str__(self) -> str:
+        return f"action #{self.id}"
+
+
+@dataclass(frozen=True)
 class Ref:
     item: str  # two digits at least: "04"
     owners: tuple[str, ...]  # upper case, in the order typed; () for "?", an action with none

@@ -31,9 +31,8 @@ from handlers.meetings import NextMeeting, next_meeting
 from handlers.reply import ActionView, Button, Reply, Section, Tone
 from handlers.reports import by_owner
 from handlers.views import action_views, buttons_for, display_refs, listed_views
-from scheduler import plan
-from scheduler.calendar import local_date, meeting_start, zone
-from scheduler.ledger import undelivered_nudges
+from planning import plan
+from planning.calendar import local_date, meeting_start, zone
 
 SNOOZE_BUTTONS = (
     Button("Snooze 1 day", "snooze 1d"),
@@ -60,7 +59,7 @@ def _countdown(ctx: Ctx, meeting: Meeting) -> str:
     return "tomorrow" if days == 1 else f"in {_plural(days, 'day')}"
 
 
-def _reply_to(ctx: Ctx) -> list[str]:
+def officers_emails(ctx: Ctx) -> list[str]:
     """Where an emailed owner's reply should go: the secretariat and the chair."""
     return [m.email for m in queries.officers(ctx.session, ctx.board) if m.email]
 
@@ -92,18 +91,17 @@ def nudge_replies(ctx: Ctx, nudges: Sequence[Nudge]) -> list[Reply | None]:
         a.id: view
         for a, view in zip(shown, listed_views(ctx, shown, with_buttons=False), strict=True)
     }
-    reply_to = _reply_to(ctx)
     replies: list[Reply | None] = []
     for nudge in nudges:
         mine = [
             replace(views[a.id], buttons=buttons_for(nudge.owner, a, views[a.id].ref))
             for a in owned.get(nudge.owner.id, ())
         ]
-        replies.append(_nudge(ctx, nudge, mine, reply_to) if mine else None)
+        replies.append(_nudge(ctx, nudge, mine) if mine else None)
     return replies
 
 
-def _nudge(ctx: Ctx, nudge: Nudge, views: Sequence[ActionView], reply_to: list[str]) -> Reply:
+def _nudge(ctx: Ctx, nudge: Nudge, views: Sequence[ActionView]) -> Reply:
     count = _plural(len(views), "open action")
     title = f"Reminder: {count} for the board meeting {_countdown(ctx, nudge.meeting)}"
     lines = [f"The next meeting: {describe(nudge.meeting)}."]
@@ -115,7 +113,6 @@ def _nudge(ctx: Ctx, nudge: Nudge, views: Sequence[ActionView], reply_to: list[s
         lines=tuple(lines),
         sections=(Section("Your open actions", actions=tuple(views)),),
         buttons=SNOOZE_BUTTONS,
-        extras={"reply_to": reply_to},
     )
 
 
@@ -283,7 +280,7 @@ def unreachable_lines(
 ) -> list[str]:
     """Each active owner no channel reaches, or whose nudge for ``meeting`` failed, and why."""
     active = sorted({o.id: o for o in owners if o.active}.values(), key=lambda m: m.name)
-    failed = undelivered_nudges(ctx.session, meeting) if meeting is not None else {}
+    failed = queries.undelivered_nudges(ctx.session, meeting) if meeting is not None else {}
     lines = []
     for owner in active:
         entry = failed.get(owner.id)

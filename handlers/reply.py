@@ -6,7 +6,7 @@ escapes every string it takes from here, so text typed by a user can never becom
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
@@ -65,7 +65,6 @@ class Reply:
     tone: Tone = Tone.INFO
     visibility: Visibility = Visibility.EPHEMERAL
     changed: bool = False  # the request changed the board
-    extras: dict[str, object] = field(default_factory=dict, compare=False)
 
     @cached_property  # a renderer fitting 400 actions into 50 blocks asks a dozen times
     def actions(self) -> tuple[ActionView, ...]:

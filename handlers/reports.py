@@ -15,7 +15,7 @@ from handlers.errors import Forbidden, NotFound
 from handlers.meetings import next_meeting
 from handlers.reply import Button, Reply, Section, Tone, Visibility
 from handlers.views import listed_views
-from scheduler.calendar import local_date
+from planning.calendar import local_date
 
 OFFICER_ONLY = ("add", "reassign", "link", "import")
 

@@ -14,7 +14,7 @@ from db.models import Action, ActionOwner, ActionStatus, Member
 from db.queries import ActionFacts, ListedAction
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
-from handlers.refs import Ref, format_ref
+from handlers.refs import ActionId, Ref, format_ref
 
 
 class AmbiguousRef(UserError):
@@ -133,11 +133,15 @@ def _narrow(candidates: list[ListedAction], ref: Ref, places: dict[int, int]) ->
 _TO_CHANGE = (joinedload(Action.owner_links),)
 
 
-def resolve(ctx: Ctx, ref: Ref, status: ActionStatus | None = ActionStatus.OPEN) -> Action:
+def resolve(
+    ctx: Ctx, ref: Ref | ActionId, status: ActionStatus | None = ActionStatus.OPEN
+) -> Action:
     """The one action ``ref`` names among actions with ``status`` (None: any status).
 
     The item's actions are read as plain rows; only the one named is loaded as an ORM object.
     """
+    if isinstance(ref, ActionId):
+        return _by_id(ctx, ref, status)
     same_item = queries.listed_actions(ctx.session, ctx.board, item=ref.item)
     places = ordinals(same_item)
     matching = [a for a in same_item if _matches(a, ref)]
@@ -155,7 +159,18 @@ def resolve(ctx: Ctx, ref: Ref, status: ActionStatus | None = ActionStatus.OPEN)
     )
 
 
-def _wrong_status_message(action: ListedAction, ref: Ref) -> str:
+def _by_id(ctx: Ctx, ref: ActionId, status: ActionStatus | None) -> Action:
+    """The action with this id on this board (never another board's), if its status fits."""
+    listed = queries.listed_actions(ctx.session, ctx.board, ids=[ref.id])
+    if not listed:
+        raise NotFound(f"There is no {ref} on {ctx.board.name}.")
+    if status is not None and listed[0].status != status:
+        named = format_ref(listed[0].item, owner_key(listed[0]))
+        raise UserError(_wrong_status_message(listed[0], named))
+    return ctx.session.get_one(Action, ref.id, options=_TO_CHANGE)
+
+
+def _wrong_status_message(action: ListedAction, ref: Ref | str) -> str:
     if action.status == ActionStatus.DONE:
         who = f" by {action.done_by_initials}" if action.done_by_initials else ""
         when = f" on {action.done_at:%-d %b %Y}" if action.done_at else ""

@@ -24,7 +24,7 @@ from handlers.context import Ctx
 from handlers.errors import UserError
 from handlers.marking import board_marking, set_board_marking
 from handlers.plain import plain_line
-from scheduler.calendar import next_occurrence, zone
+from planning.calendar import next_occurrence, zone
 
 _ANCHOR = datetime(2000, 1, 1)
 ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}

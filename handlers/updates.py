@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import AuditEvent, Board, EventKind, Meeting, Rag
-from scheduler.calendar import meeting_start
+from planning.calendar import meeting_start
 
 NO_UPDATE = "no update received"
 # What a line says when there is nothing to say: never an update.
@@ -33,8 +33,13 @@ _FILLER = re.compile(
     r"|none(?:\s+received)?|nothing\s+(?:further|new|to\s+report)|n/?a|nil|tbc|[-–—.]+)$",
     re.I,
 )
-# "(updated 3 December 2020)", written after an update by the paper; also a doubled one.
-_UPDATED_SUFFIX = re.compile(r"(?:\s*\(\s*updated\b[^()]*\))+\s*\.?\s*$", re.I)
+# "(updated 3 December 2020)", written after an update by the paper; also a doubled one. Only
+# a date: "(updated version)" is a member's own words.
+_UPDATED_SUFFIX = re.compile(
+    r"(?:\s*\(\s*updated\s+(?:on\s+)?[0-9]{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?\s+[0-9]{4}\s*\))+"
+    r"\s*\.?\s*$",
+    re.I,
+)
 # An update that only restates a status, with at most a RAG rating or a date, adds no words.
 _BARE_STATUS = re.compile(
     r"^\s*(?:complete|completed|ongoing|on-going|open|in progress)"
@@ -99,9 +104,13 @@ class Clock:
         if meeting_id not in self._starts:
             meeting = self.session.get(Meeting, meeting_id)
             assert meeting is not None
-            at = meeting.time or self.board.meeting_time
-            self._starts[meeting_id] = meeting_start(meeting.date, at, self.board.timezone)
+            self._starts[meeting_id] = started(self.board, meeting)
         return self._starts[meeting_id]
+
+
+def started(board: Board, meeting: Meeting) -> datetime:
+    """When the meeting began: its own time, else the board's usual time, else its midnight."""
+    return meeting_start(meeting.date, meeting.time or board.meeting_time, board.timezone)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,6 @@ def stage(ctx: Ctx, filename: str, data: bytes, preview: Preview) -> Reply:
             Button("Cancel", f"import {upload.id} cancel", "danger"),
         ),
         changed=True,  # the file is stored: commit
-        extras={"upload_id": upload.id},
     )
 
 

@@ -91,6 +91,8 @@ def _mac(key: str, purpose: str, raw: str) -> str:
 def unsign(keys: Sequence[str], purpose: str, token: str) -> str | None:
     """The random part of a token any of ``keys`` signed for ``purpose``; None for anything else
     (a token altered by one character, signed for another purpose, or by a retired key)."""
+    if not token.isascii():  # ours never are; a cookie or query may carry anything
+        return None
     raw, _, mac = token.strip().partition(".")
     if not raw or len(mac) != MAC_LENGTH:
         return None
@@ -318,6 +320,27 @@ def sign_in_email(board: Board, link: EmailedLink) -> Reply:
             "can read your email.",
         ),
     )
+
+
+# ---------------------------------------------------------------- an OpenID Connect sign-in
+
+
+def member_for_identity(
+    session: Session, board: Board, *, object_id: str | None, email: str | None, verified: bool
+) -> Member:
+    """The active member an OpenID provider's identity belongs to: by Microsoft Entra object id
+    (a member's Teams id), else by email, only when the provider says it verified it."""
+    member = queries.member_by_identity(session, board, teams_id=object_id) if object_id else None
+    if member is None and email and verified:
+        member = queries.member_by_identity(session, board, email=email.strip().lower())
+    if not may_sign_in(member, board):
+        raise SignInRefused(
+            f"Your account is not linked to an active member of the {board.name}. Ask the "
+            "secretariat to record your work email address or your Teams account for you.",
+            reason="not_a_member",
+        )
+    assert member is not None
+    return member
 
 
 # ---------------------------------------------------------------- sessions

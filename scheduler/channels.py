@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Protocol
 
 from db.models import Member
@@ -24,12 +25,27 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What a channel needs to know about this send, beside the message itself."""
+
+    # Names the ledger row on the platform ("crb-41"): a stable email Message-ID, Slack
+    # metadata. From the second attempt on, a channel that can look up what it already posted
+    # checks for it before posting again (a send that went out just before its process died).
+    message_key: str | None = None
+    attempt: int = 1  # 1 for the first try; more after a failure or a crash
+    reply_to: tuple[str, ...] = ()  # where an answer by email should go: the officers
+
+
+FIRST_SEND = Delivery()
+
+
 class Channel(Protocol):
     platform: str  # "slack" | "teams" | "email": the tick JSON's "platform"
 
     def can_reach(self, member: Member) -> bool: ...
 
-    async def send(self, member: Member, message: Reply) -> None:
+    async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
         """Deliver ``message`` to ``member`` or raise ``DeliveryError``."""
 
     def connected(self) -> AbstractAsyncContextManager[object]:

@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -25,28 +25,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
-from db.models import (
-    NOTICE,
-    Board,
-    EventKind,
-    Meeting,
-    MeetingStatus,
-    Member,
-    Snooze,
-)
+from db.models import Board, EventKind, Meeting, MeetingStatus, Snooze
 from handlers.audit import record
-from handlers.context import Caller, Ctx
-from handlers.notices import event_id_of, notice_reply
-from handlers.reminders import Nudge, digest_reply, nudge_replies
-from handlers.reply import Reply
-from scheduler import ledger, plan
-from scheduler.calendar import local_date, meeting_start, zone
-from scheduler.channels import Channel, DeliveryError, channel_for, connected
+from handlers.compose import SCHEDULER, Reminder, Wanted
+from handlers.compose import compose as compose_reminders
+from handlers.context import Ctx
+from planning import plan
+from planning.calendar import local_date
+from scheduler import ledger
+from scheduler.channels import Channel, Delivery, DeliveryError, channel_for, connected
 
 log = logging.getLogger("crb.dispatch")
 T = TypeVar("T")
-Row = TypeVar("Row", Member, Meeting)
-SCHEDULER = Caller(None, "scheduler")
 NOBODY = "none"  # the tick JSON's platform for a recipient no channel can reach
 # Messages a tick sends at once: while some wait for the platform's answer, others go out. A
 # 2,000-nudge fan-out under a 100 msg/s limit ends within half a second of the same time with 4,
@@ -106,11 +96,17 @@ class Planned:
 
 @dataclass(frozen=True)
 class Composed:
-    member: Member
-    message: Reply
-    refs: tuple[str, ...]
-    recipient: str  # initials
+    reminder: Reminder
+    delivery: Delivery
     channel: Channel | None  # the first that can reach the member; None: no channel can
+
+    @property
+    def recipient(self) -> str:
+        return self.reminder.member.initials
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        return self.reminder.refs
 
 
 # ---------------------------------------------------------------- planning from the database
@@ -198,80 +194,25 @@ def compose(
     claimed: Sequence[tuple[Planned, ledger.Claim]],
     now: datetime,
 ) -> list[Composed | None]:
-    """The claimed messages as they stand now (actions closed since planning drop out), each
-    with the channel that will carry it; None where nothing is left to say.
-
-    One read for them all: a fan-out's nudges are composed together (``nudge_replies``).
-    """
-    with sessions() as session:
-        board = queries.default_board(session)
-        if board is None:
-            return [None] * len(claimed)
-        members = _by_id(session, Member, {p.due.recipient_id for p, _ in claimed})
-        meetings = _by_id(session, Meeting, {p.meeting_id for p, _ in claimed})
-        ctx = Ctx(session, board, SCHEDULER, now)
-        wanted = {
-            index: (members[p.due.recipient_id], meetings[p.meeting_id])
-            for index, (p, _) in enumerate(claimed)
-            if p.due.recipient_id in members and p.meeting_id in meetings
-        }
-        nudging = [i for i in wanted if claimed[i][0].due.kind == plan.NUDGE]
-        nudges = [Nudge(*wanted[i], snoozed=claimed[i][0].due.follows_a_snooze) for i in nudging]
-        replies: dict[int, Reply | None] = dict(
-            zip(nudging, nudge_replies(ctx, nudges), strict=True)
-        )
-        for index, (member, meeting) in wanted.items():
-            due = claimed[index][0].due
-            if due.kind == NOTICE:  # an owner told of an action added or given to them
-                replies[index] = notice_reply(ctx, member, event_id_of(due.slot))
-            elif index not in replies:  # a digest: the whole board, as this officer sees it
-                officer = replace(ctx, caller=Caller(member, "scheduler"))
-                replies[index] = _digest(officer, meeting, channels)
-        return [
-            _addressed(wanted[i][0], reply, claim, channels) if (reply := replies.get(i)) else None
-            for i, (_, claim) in enumerate(claimed)
-        ]
-
-
-def _by_id(session: Session, model: type[Row], ids: set[int]) -> dict[int, Row]:
-    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
-
-
-def _addressed(
-    member: Member, message: Reply, claim: ledger.Claim, channels: Sequence[Channel]
-) -> Composed:
-    # The key names this ledger row on the platform; from the second attempt on, a channel
-    # that can look up what it already posted checks for it before posting again (a send
-    # that went out just before its process died, or before an answer that never came).
-    extras = {**message.extras, "message_key": f"crb-{claim.entry_id}", "attempt": claim.attempts}
-    message = replace(message, extras=extras)
-    refs = tuple(dict.fromkeys(view.ref for view in message.actions))
-    return Composed(member, message, refs, member.initials, channel_for(member, channels))
-
-
-def _digest(ctx: Ctx, meeting: Meeting, channels: Sequence[Channel]) -> Reply:
-    member = ctx.caller.member
-    assert member is not None
-    facts = [plan.MeetingFact.of(m) for m in queries.meetings(ctx.session, ctx.board)]
-    previous = plan.previous_meeting(ctx.board, facts, plan.MeetingFact.of(meeting))
-    last_meeting = ctx.session.get(Meeting, previous.id) if previous and previous.id else None
-    last_digest = ledger.latest_digest_sent(ctx.session, ctx.board.id, member.id, ctx.now)
-    tz = zone(ctx.board.timezone)
-    if last_digest is not None:
-        since, label = last_digest, f"your last digest ({last_digest.astimezone(tz):%a %-d %b})"
-    elif last_meeting is not None:
-        since = meeting_start(last_meeting.date, last_meeting.time, ctx.board.timezone)
-        label = f"the meeting on {last_meeting.date:%-d %B %Y}"
-    else:
-        since, label = ctx.board.created_at, "the board was set up"
-    return digest_reply(
-        ctx,
-        meeting,
-        since=since,
-        since_label=label,
-        last_meeting=last_meeting,
-        reachable=lambda m: channel_for(m, channels) is not None,
+    """The claimed messages, worded by ``handlers.compose``, each with its delivery facts and
+    the channel that will carry it; None where nothing is left to say."""
+    wanted = [
+        Wanted(p.due.recipient_id, p.meeting_id, p.due.kind, p.due.follows_a_snooze, p.due.slot)
+        for p, _ in claimed
+    ]
+    reminders = compose_reminders(
+        sessions, wanted, now, lambda member: channel_for(member, channels) is not None
     )
+    return [
+        _addressed(reminder, claim, channels) if reminder is not None else None
+        for reminder, (_, claim) in zip(reminders, claimed, strict=True)
+    ]
+
+
+def _addressed(reminder: Reminder, claim: ledger.Claim, channels: Sequence[Channel]) -> Composed:
+    # The key names this ledger row on the platform, so that a resend can be recognised.
+    delivery = Delivery(f"crb-{claim.entry_id}", claim.attempts, reminder.reply_to)
+    return Composed(reminder, delivery, channel_for(reminder.member, channels))
 
 
 # ---------------------------------------------------------------- delivering
@@ -299,7 +240,7 @@ class Held:
         )
 
 
-class Delivery:
+class Sending:
     """One tick's sending: messages are claimed and composed a batch at a time on the tick's
     database thread, and sent ``workers`` at a time as they are ready, each recorded as soon as
     its channel answers.
@@ -385,7 +326,8 @@ class Delivery:
             )
             return held.outcome(NOBODY)
         try:
-            await channel.send(composed.member, composed.message)
+            reminder = composed.reminder
+            await channel.send(reminder.member, reminder.reply, composed.delivery)
         except Exception as error:
             failure = _as_delivery_error(error)
             if not isinstance(error, DeliveryError):  # an adapter's bug must not stop the others
@@ -446,7 +388,7 @@ async def tick(
         board_id, planned = await loop.run_in_executor(database, prepare, sessions, channels, now)
         if board_id is None:
             return result
-        delivery = Delivery(
+        sending = Sending(
             sessions, channels, board_id, now, lease=lease, workers=workers, database=database
         )
         # The digests report on the nudges (who could not be reached), so they wait for them all.
@@ -454,6 +396,6 @@ async def tick(
         digests = [item for item in planned if item.due.kind == plan.DIGEST]
         async with connected(channels):
             for phase in (nudges, digests):
-                for done in await delivery.phase(phase):
+                for done in await sending.phase(phase):
                     (result.failed if done.error is not None else result.sent).append(done)
     return result

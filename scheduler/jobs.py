@@ -27,10 +27,6 @@ log = logging.getLogger("crb.scheduler")
 JOB_ID = "crb-reminder-tick"
 
 
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 class Ticker:
     """Runs the reminder tick; remembers when it last ran, for /healthz."""
 
@@ -38,7 +34,7 @@ class Ticker:
         self,
         sessions: sessionmaker[Session],
         channels: Sequence[Channel],
-        clock: Callable[[], datetime] = wall_clock,
+        clock: Callable[[], datetime],
         *,
         lease: timedelta = ledger.LEASE,
         simulation: SimulatedClock | None = None,
@@ -84,7 +80,7 @@ class Ticker:
             max_instances=1,  # a slow tick is never overlapped by the next one in this process
             coalesce=True,  # after a stall, one tick catches up, not a burst
             misfire_grace_time=50,
-            next_run_time=wall_clock(),  # APScheduler's own timing is always the real clock
+            next_run_time=self.clock(),  # at once (bot.runtime.wall_clock: the real time)
         )
         scheduler.start()
         self.scheduler = scheduler

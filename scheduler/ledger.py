@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import NOTICE, Base, DeliveryState, LedgerEntry, Meeting
-from scheduler.plan import Due, LedgerFact, MeetingFact
+from planning.plan import Due, LedgerFact, MeetingFact
 
 log = logging.getLogger("crb.ledger")
 
@@ -258,36 +258,6 @@ def facts_for(session: Session, board_id: int, meeting_ids: Sequence[int]) -> li
         ).where(LedgerEntry.board_id == board_id, LedgerEntry.meeting_id.in_(meeting_ids))
     )
     return [LedgerFact(*row) for row in rows]
-
-
-def latest_digest_sent(
-    session: Session, board_id: int, recipient_id: int, before: datetime
-) -> datetime | None:
-    """When this recipient's previous digest went out: "what changed" counts from there."""
-    return session.scalar(
-        select(LedgerEntry.sent_at)
-        .where(
-            LedgerEntry.board_id == board_id,
-            LedgerEntry.recipient_id == recipient_id,
-            LedgerEntry.kind == "digest",
-            LedgerEntry.state == DeliveryState.SENT,
-            LedgerEntry.sent_at < before,
-        )
-        .order_by(LedgerEntry.sent_at.desc())
-        .limit(1)
-    )
-
-
-def undelivered_nudges(session: Session, meeting: Meeting) -> dict[int, LedgerEntry]:
-    """Each recipient's latest nudge for ``meeting`` that could not be delivered."""
-    rows = session.scalars(
-        select(LedgerEntry)
-        .where(LedgerEntry.meeting_id == meeting.id, LedgerEntry.kind == "nudge")
-        .order_by(LedgerEntry.due_at, LedgerEntry.id)
-    )
-    latest = {row.recipient_id: row for row in rows}
-    bad = (DeliveryState.FAILED, DeliveryState.UNREACHABLE, DeliveryState.RETRY)
-    return {rid: row for rid, row in latest.items() if row.state in bad}
 
 
 def due_notices(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,17 +14,27 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.config import Config
 from bot.demo import sample_text
-from bot.runtime import Runtime, by_initials
+from bot.runtime import Runtime
+from db import queries
 from handlers.context import Caller, Ctx
-from handlers.minutes.importer import import_minutes
+from handlers.identity import Account, Via
+from handlers.members import link_member
+from handlers.minutes.importer import ImportReport, import_minutes
+from handlers.minutes.model import Minutes
 from handlers.minutes.text import parse_text
 from handlers.reply import Reply
 from tests.databases import empty_tables, fresh_sqlite, postgres_database, sqlite_template
 
-pytest_plugins = ["tests.slack_fixtures", "tests.web_fixtures"]
+pytest_plugins = [
+    "tests.slack_fixtures",
+    "tests.teams_harness",
+    "tests.authorization_matrix",
+    "tests.web_fixtures",
+]
 
 # The morning after the sample meeting: the board as the minutes left it.
 AFTER_MEETING = datetime(2020, 11, 26, 9, 30, tzinfo=UTC)
+OPERATOR = Caller(None, "test", Via.SYSTEM)  # who sets a test's board up
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +79,7 @@ def runtime(database_url: str) -> Iterator[Runtime]:
 
 
 def import_sample(runtime: Runtime, now: datetime = AFTER_MEETING) -> None:
-    with runtime.unit(lambda _s, _b: Caller(None, "import:sample"), now) as ctx:
+    with runtime.unit(Caller(None, "import:sample", Via.IMPORT), now) as ctx:
         import_minutes(ctx, parse_text(sample_text()))
         ctx.session.commit()
 
@@ -97,17 +108,75 @@ def crb(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def say(runtime: Runtime, initials: str | None, text: str, now: datetime = AFTER_MEETING) -> Reply:
     """Run a chat command as a member, as every adapter does."""
-    return runtime.execute(by_initials(initials, f"test:{initials}"), text, now)
+    return runtime.execute(Account.initials(initials, Via.CONSOLE, f"test:{initials}"), text, now)
+
+
+def link_members(
+    runtime: Runtime,
+    accounts: Mapping[str, str],
+    field: str = "slack_id",
+    now: datetime = AFTER_MEETING,
+) -> None:
+    """Link each member (by initials) to an account: the one way a test links members.
+
+    ``field`` is the kind of account: "slack_id", "teams_id" or "email".
+    """
+    with runtime.unit(OPERATOR, now) as ctx:
+        for initials, value in accounts.items():
+            member = queries.member_by_initials(ctx.session, ctx.board, initials)
+            assert member is not None, f"no member {initials}"
+            link_member(ctx, member, **{field: value})
+        ctx.session.commit()
+
+
+def link(runtime: Runtime, *initials: str, field: str = "slack_id") -> None:
+    """Link members to made-up accounts: U<initials> on chat, <initials>@example.org by email."""
+    made_up = {
+        each: f"{each.lower()}@example.org" if field == "email" else f"U{each}" for each in initials
+    }
+    link_members(runtime, made_up, field)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Whether ``condition`` comes true within ``timeout`` seconds (asked every 20 ms)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def run_import(runtime: Runtime, minutes: Minutes, now: datetime = AFTER_MEETING) -> ImportReport:
+    with runtime.unit(Caller(None, "import:test", Via.IMPORT), now) as ctx:
+        report = import_minutes(ctx, minutes)
+        ctx.session.commit()
+        return report
+
+
+OWNERS = ("CJ", "CR", "DP", "JS", "RT", "SG")
+
+
+FEB_10 = datetime(2021, 2, 10, 9, 0, 30, tzinfo=UTC)  # 14 days before 24 Feb, 09:00 GMT
+
+
+SECRETS = {
+    "SLACK_BOT_TOKEN": "xoxb-1111-2222-SECRETBOTTOKEN",
+    "SLACK_SIGNING_SECRET": "signing-SECRET-8f14e45fceea167a",
+    "SLACK_APP_TOKEN": "xapp-1-SECRETAPPTOKEN",
+    "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET": "teams-CLIENT-SECRET-value",
+    "SMTP_URL": "smtp://mailer:smtp-PASSWORD-secret@127.0.0.1:2525",
+}
 
 
 @contextmanager
 def acting(runtime: Runtime, initials: str | None, now: datetime = AFTER_MEETING) -> Iterator[Ctx]:
-    """A use-case's context as a member (None: the command line's operator); commits on success."""
-    caller = (
-        by_initials(initials, f"test:{initials}")
-        if initials
-        else (lambda _s, _b: Caller(None, "cli"))
-    )
-    with runtime.unit(caller, now) as ctx:
+    """A use-case's context as a member on the console (None: the command line's operator);
+    it commits when the body ends without an error."""
+    who = Account.initials(initials, Via.CONSOLE, f"test:{initials}") if initials else CLI
+    with runtime.unit(who, now) as ctx:
         yield ctx
         ctx.session.commit()
+
+
+CLI = Caller(None, "cli", Via.CLI)  # the command line's operator, as `crb` acts

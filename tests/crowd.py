@@ -22,8 +22,7 @@ from typing import Any
 from bot.runtime import Runtime
 from db import queries
 from db.models import Action, ActionOwner, Member
-from tests.conftest import AFTER_MEETING, import_sample
-from tests.slack_fixtures import link_members
+from tests.conftest import AFTER_MEETING, import_sample, link_members
 from tests.slack_standin import SlackStandIn
 
 CRB = Path(sys.executable).with_name("crb")

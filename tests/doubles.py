@@ -18,7 +18,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from db.models import Member
 from handlers.reply import Reply
-from scheduler.channels import DeliveryError
+from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 
 
 class RecordingChannel:
@@ -41,7 +41,7 @@ class RecordingChannel:
     def fail(self, initials: str, *errors: DeliveryError) -> None:
         self.failures.setdefault(initials, []).extend(errors)
 
-    async def send(self, member: Member, message: Reply) -> None:
+    async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
         with self._lock:
             self.sending += 1
             self.most_at_once = max(self.most_at_once, self.sending)

@@ -12,26 +12,24 @@ from collections.abc import Iterator
 import pytest
 
 from bot.runtime import Runtime
-from tests.slack_fixtures import LINKED, link_members
-from tests.slack_harness import SlackHarness
-from tests.slack_standin import SlackStandIn
-from tests.test_authorization import (  # noqa: F401 - fixtures are found by name
+from tests.authorization_matrix import (
     LATER,
     MATRIX,
     Case,
     Role,
-    matrix_board,
-    matrix_template,
     through_an_adapter,
 )
-from tests.test_slack import block_text
+from tests.conftest import link_members
+from tests.slack_fixtures import LINKED, block_text
+from tests.slack_harness import SlackHarness
+from tests.slack_standin import SlackStandIn
 
 STRANGER = "U0STRANGER"
 
 
 @pytest.fixture
 def slack_board(
-    matrix_board: Runtime,  # noqa: F811 - the fixture, imported by name
+    matrix_board: Runtime,
 ) -> Iterator[tuple[Runtime, SlackHarness]]:
     link_members(matrix_board, LINKED)
     with SlackStandIn() as slack, SlackHarness(matrix_board, slack, LATER) as harness:

@@ -11,23 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from aiohttp.test_utils import TestClient
 
 from bot.runtime import Runtime
-from db import queries
-from handlers.context import Caller
-from handlers.members import link_member
-from tests.teams_standin import BotConnectorStandIn
-from tests.test_authorization import (  # noqa: F401 - fixtures are found by name
+from tests.authorization_matrix import (
     LATER,
     MATRIX,
     Case,
     Role,
-    matrix_board,
-    matrix_template,
     through_an_adapter,
 )
-from tests.test_teams import activity, card_text, person, post, run_teams, teams_config
+from tests.conftest import link_members
+from tests.teams_harness import (
+    ask_on_teams,
+    person,
+    teams_config,
+)
 
 AAD = {
     "AC": "6f0a5d1e-0000-4000-8000-0000000000ac",
@@ -39,28 +37,11 @@ BOOKKEEPING = ("processed_events", "teams_conversations")  # activities handled,
 
 
 @pytest.fixture
-def teams_board(matrix_board: Runtime) -> Iterator[Runtime]:  # noqa: F811 - the fixture
+def teams_board(matrix_board: Runtime) -> Iterator[Runtime]:
     runtime = Runtime(teams_config(matrix_board.config.database_url))
-    with runtime.unit(lambda _s, _b: Caller(None, "test"), LATER) as ctx:
-        for initials, aad in AAD.items():
-            member = queries.member_by_initials(ctx.session, ctx.board, initials)
-            link_member(ctx, member, teams_id=aad)
-        ctx.session.commit()
+    link_members(runtime, AAD, "teams_id", LATER)
     yield runtime
     runtime.engine.dispose()
-
-
-def ask_on_teams(runtime: Runtime, sender: dict, text: str) -> str:
-    """Post ``crb text`` from ``sender``; the text of the one card the bot answers with."""
-    shown: list[str] = []
-
-    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
-        await post(client, activity(standin.url, sender, text=f"crb {text}"))
-        (reply,) = standin.messages()
-        shown.append(card_text(reply.card))
-
-    run_teams(runtime, scenario, LATER)
-    return shown[0]
 
 
 @pytest.mark.parametrize(("role", "case", "ref"), MATRIX)
@@ -69,6 +50,6 @@ def test_teams_allows_exactly_what_the_handlers_allow(
 ) -> None:
     def ask(role: Role, command: str) -> str:
         sender = person(AAD[role.initials], role.name) if role.initials else STRANGER
-        return ask_on_teams(teams_board, sender, command)
+        return ask_on_teams(teams_board, sender, command, LATER)
 
     through_an_adapter(teams_board, role, case, ref, ask, BOOKKEEPING)

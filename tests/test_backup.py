@@ -18,12 +18,13 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.config import Config
-from bot.runtime import Runtime, by_initials
+from bot.runtime import Runtime
 from db import backup, queries
 from db.models import Action, AuditEvent, Base, Member
 from db.session import make_engine
 from handlers.context import Caller
 from handlers.errors import UserError
+from handlers.identity import Account, Via
 from handlers.members import find_member, link_member
 from handlers.records import action_record, meeting_record, member_record
 from tests.conftest import AFTER_MEETING, import_sample, say
@@ -35,7 +36,7 @@ BACKED_UP_AT = AFTER_MEETING + timedelta(days=30)
 def use_the_board(runtime: Runtime) -> None:
     """The sample board after some weeks of use: every kind of value in every table."""
     import_sample(runtime)
-    with runtime.unit(lambda _s, _b: Caller(None, "cli"), AFTER_MEETING) as ctx:
+    with runtime.unit(Caller(None, "cli", Via.CLI), AFTER_MEETING) as ctx:
         link_member(ctx, find_member(ctx, "CR"), slack_id="U01CLAIRE")
         link_member(ctx, find_member(ctx, "DP"), teams_id="8c3f1c2e-0d5b-4a39-9a57-1f0f5b8f9e10")
         link_member(ctx, find_member(ctx, "RT"), email="rachael.thorold@example.org")
@@ -231,4 +232,6 @@ def find_linked(session, board, slack_id: str) -> Member:
 
 
 def runtime_reply(runtime: Runtime, initials: str) -> object:
-    return runtime.execute(by_initials(initials, "test"), "outstanding", BACKED_UP_AT)
+    return runtime.execute(
+        Account.initials(initials, Via.CONSOLE, "test"), "outstanding", BACKED_UP_AT
+    )

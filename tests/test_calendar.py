@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from db.models import DEFAULT_RECURRENCE
-from scheduler.calendar import (
+from planning.calendar import (
     is_working_day,
     local_instant,
     next_occurrence,

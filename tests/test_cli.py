@@ -172,3 +172,16 @@ def test_adding_a_tentative_meeting_confirms_it(imported) -> None:
     }
     again = imported("meeting", "add", "2021-02-24", code=1)
     assert "is already recorded" in again.stderr
+
+
+def test_crb_audit_shows_who_changed_what_and_through_which_channel(imported) -> None:
+    imported("member", "link", "CR", "--slack-id", "U0CLAIRE")
+    events = json.loads(imported("audit", "--last", "1", "--json").stdout)["events"]
+    assert [(e["kind"], e["by"], e["channel"]) for e in events] == [("member_linked", "cli", "cli")]
+
+    history = json.loads(imported("audit", "--action", "04-DP", "--json").stdout)["events"]
+    assert [(e["kind"], e["channel"], e["action"]) for e in history] == [
+        ("imported", "import", "04-DP")
+    ]
+    refused = imported("audit", "--action", "not a ref", code=1)
+    assert "is not a REF" in refused.stderr

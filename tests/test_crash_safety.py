@@ -15,8 +15,6 @@ the ledger records all 200 as sent.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,7 +25,7 @@ from bot import config
 from db.models import DeliveryState, LedgerEntry, Member
 from handlers.errors import UserError
 from scheduler.dispatch import IN_FLIGHT
-from tests.conftest import make_runtime
+from tests.conftest import make_runtime, wait_until
 from tests.crowd import crowd_board, dm_of, serve_env, serving, simulate
 from tests.slack_standin import SlackStandIn
 
@@ -96,15 +94,6 @@ def ledger_states(session: Session) -> dict[str, str]:
         .where(LedgerEntry.kind == "nudge")
     )
     return {initials: state for initials, state in rows}
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def test_the_claim_lease_is_five_minutes_unless_the_environment_says_otherwise() -> None:

@@ -15,8 +15,8 @@ from db.models import MeetingStatus
 from handlers import diary, settings
 from handlers.errors import Forbidden, UserError
 from handlers.settings import Cadence, describe_recurrence, upcoming_dates
+from planning.plan import plan
 from scheduler.dispatch import load_world
-from scheduler.plan import plan
 from tests.conftest import acting
 
 SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"

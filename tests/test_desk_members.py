@@ -22,8 +22,8 @@ from handlers.errors import Forbidden, NotLinked, UserError
 from handlers.minutes.importer import import_minutes
 from handlers.minutes.text import parse_text
 from handlers.reach import reach_for_all
+from planning.plan import plan
 from scheduler.dispatch import load_world
-from scheduler.plan import plan
 from tests.conftest import AFTER_MEETING, acting, say
 
 SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"

@@ -15,8 +15,8 @@ from bot.email import EmailChannel, parse_smtp_url
 from bot.runtime import Runtime
 from handlers.errors import UserError
 from scheduler.dispatch import tick
+from tests.conftest import FEB_10, OWNERS, link
 from tests.doubles import smtp_server
-from tests.test_reminders import FEB_10, OWNERS, link
 
 SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 

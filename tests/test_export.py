@@ -11,6 +11,7 @@ from pathlib import Path
 import docx
 import icalendar
 import pytest
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from typer.testing import CliRunner
 
@@ -22,8 +23,9 @@ from handlers.context import Caller, Ctx
 from handlers.diary import add_meeting, cancel_meeting, move_meeting
 from handlers.errors import UserError
 from handlers.export import build_paper, letter, render, render_markdown
+from handlers.identity import Via
 from handlers.minutes.read import parse_minutes
-from tests.conftest import AFTER_MEETING, say
+from tests.conftest import AFTER_MEETING, run_import, say
 from tests.docx_fixtures import (
     MARKING,
     add_attendance,
@@ -35,7 +37,6 @@ from tests.docx_fixtures import (
     to_bytes,
 )
 from tests.paper_harness import at, next_minutes_docx, work_on_the_actions
-from tests.test_import import run_import
 
 BEFORE_FEBRUARY = datetime(2021, 2, 10, 9, 0, tzinfo=UTC)
 MARCH = datetime(2021, 3, 10, 9, 0, tzinfo=UTC)
@@ -43,7 +44,7 @@ SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11
 
 
 def paper_of(runtime: Runtime, now: datetime, fmt: str = "md") -> str | bytes:
-    with runtime.unit(lambda _s, _b: Caller(None, "cli"), now) as ctx:
+    with runtime.unit(Caller(None, "cli", Via.CLI), now) as ctx:
         return render(ctx, fmt)
 
 
@@ -104,7 +105,7 @@ def test_the_paper_covers_what_was_open_at_the_last_meeting_and_what_it_raised(
 ) -> None:
     work_on_the_actions(board)
     run_import(board, parse_minutes("feb.docx", to_bytes(later_minutes())), at(25, 2, 2021))
-    with board.unit(lambda _s, _b: Caller(None, "cli"), MARCH) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), MARCH) as ctx:
         paper = build_paper(ctx)
     assert paper.meeting == date(2021, 2, 24)
     by_ref = [(line.letter, line.ref, line.raised.month, line.status) for line in paper.lines]
@@ -136,7 +137,7 @@ def test_the_paper_covers_what_was_open_at_the_last_meeting_and_what_it_raised(
 
 def test_the_papers_lines_pasted_into_the_next_minutes_apply_cleanly(board: Runtime) -> None:
     work_on_the_actions(board)
-    with board.unit(lambda _s, _b: Caller(None, "cli"), BEFORE_FEBRUARY) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), BEFORE_FEBRUARY) as ctx:
         paper = build_paper(ctx)
     document = new_minutes()
     add_lines(document, "Date: 24th February 2021")
@@ -190,7 +191,7 @@ def test_docx_is_laid_out_like_the_minutes(board: Runtime) -> None:
 def test_the_calendar_marks_tentative_and_cancelled_meetings_with_stable_uids(
     board: Runtime,
 ) -> None:
-    with board.unit(lambda _s, _b: Caller(None, "cli"), BEFORE_FEBRUARY) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), BEFORE_FEBRUARY) as ctx:
         may = queries.meeting_on(ctx.session, ctx.board, date(2021, 2, 24))
         may.time = datetime(2021, 1, 1, 10, 0).time()
         from db.models import Meeting
@@ -228,7 +229,7 @@ def test_no_paper_before_any_meeting_is_held(runtime: Runtime) -> None:
 
 
 def test_an_empty_paper_says_so(board: Runtime) -> None:
-    with board.unit(lambda _s, _b: Caller(None, "cli"), BEFORE_FEBRUARY) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), BEFORE_FEBRUARY) as ctx:
         paper = build_paper(ctx)
     empty = type(paper)(paper.board_name, paper.meeting, None, None, ())
     assert "No actions were open at that meeting or raised at it." in render_markdown(empty)
@@ -287,7 +288,7 @@ def test_closed_session_actions_come_last_under_their_own_heading(board: Runtime
 
 def as_operator(runtime: Runtime, now: datetime, change: object) -> None:
     """Run ``change(ctx)`` as the CLI does, and commit it."""
-    with runtime.unit(lambda _s, _b: Caller(None, "cli"), now) as ctx:
+    with runtime.unit(Caller(None, "cli", Via.CLI), now) as ctx:
         change(ctx)  # type: ignore[operator]
         ctx.session.commit()
 
@@ -309,7 +310,7 @@ def february_minutes_with(lines: list[str]) -> bytes:
 def paste_the_paper_into_february(board: Runtime, edits: dict[str, str] | None = None) -> None:
     """The paper's lines, as the Markdown paper reads them, pasted into February's minutes (with
     the secretariat's ``edits`` by letter) and imported the day after the meeting."""
-    with board.unit(lambda _s, _b: Caller(None, "cli"), BEFORE_FEBRUARY) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), BEFORE_FEBRUARY) as ctx:
         lines = [f"{line.letter}. {line.sentence()}" for line in build_paper(ctx).lines]
     lines = [(edits or {}).get(line[:2], line) for line in lines]
     report = run_import(
@@ -332,7 +333,10 @@ def test_defect_1_the_marking_stays_when_the_latest_meeting_was_added_by_hand(
     assert "## Actions from the meeting held on 9 December 2020" in markdown
     assert markdown[0] == markdown[-1] == f"**{MARKING}**"
     section = word(board, at(10, 12)).sections[0]
-    assert section.header.paragraphs[0].text == section.footer.paragraphs[0].text == MARKING
+    for part in (section.header, section.footer):  # centred and bold, top and foot of each page
+        marking = part.paragraphs[0]
+        assert marking.text == MARKING and marking.alignment == WD_ALIGN_PARAGRAPH.CENTER
+        assert all(run.bold for run in marking.runs)
     events = calendar(board, at(10, 12)).walk("VEVENT")
     assert len(events) == 3 and {str(e["class"]) for e in events} == {"PRIVATE"}
     assert all(str(e["description"]).startswith(MARKING) for e in events)
@@ -402,7 +406,7 @@ def test_defect_4_export_at_a_past_time_shows_the_paper_as_it_stood(board: Runti
 
 
 def build_paper_at(board: Runtime, now: datetime):
-    with board.unit(lambda _s, _b: Caller(None, "cli"), now) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), now) as ctx:
         return build_paper(ctx)
 
 

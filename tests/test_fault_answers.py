@@ -13,19 +13,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
 from bot.runtime import Runtime
 from bot.slack import FAILED
-from bot.teams import REPEATED
 from db.models import ActionStatus, EventKind
+from handlers.run import REPLAYED as REPEATED
 from tests.conftest import AFTER_MEETING
+from tests.slack_fixtures import DP, action, block_text, events_of
 from tests.slack_harness import SlackHarness
 from tests.slack_standin import SlackStandIn
+from tests.teams_harness import DP as DP_ON_TEAMS
+from tests.teams_harness import card_press, card_text, post, run_teams
 from tests.teams_standin import BotConnectorStandIn
-from tests.test_slack import DP, action, block_text, events_of
-from tests.test_teams import DP as DP_ON_TEAMS
-from tests.test_teams import TestClient, card_press, card_text, post, run_teams, teams  # noqa: F401
 
 # ---------------------------------------------------------------- the database fails
 
@@ -111,7 +112,7 @@ def test_when_slack_refuses_every_way_back_into_the_channel_the_answer_comes_in_
 # ---------------------------------------------------------------- Teams: the same invoke twice
 
 
-def test_a_repeated_teams_invoke_changes_the_board_once(teams: Runtime) -> None:  # noqa: F811
+def test_a_repeated_teams_invoke_changes_the_board_once(teams: Runtime) -> None:
     answers: list[dict[str, Any]] = []
 
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:

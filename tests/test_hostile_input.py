@@ -32,6 +32,7 @@ from handlers.commands import USAGE, parse_command
 from handlers.context import Caller, Ctx
 from handlers.dispatch import handle
 from handlers.errors import MinutesError, UserError
+from handlers.identity import Via
 from handlers.minutes.importer import import_minutes
 from handlers.minutes.read import MAX_BYTES, parse_minutes
 from handlers.plain import plain_line
@@ -231,7 +232,7 @@ def test_the_sample_minutes_with_nasty_lines_import_or_are_refused(
         minutes = parse_minutes("minutes.txt", sample_with(insertion, at_line))
     except MinutesError:
         return  # refused, with a reason
-    with fuzz_board.unit(lambda _s, _b: Caller(None, "import:fuzz"), AFTER_MEETING) as ctx:
+    with fuzz_board.unit(Caller(None, "import:fuzz", Via.IMPORT), AFTER_MEETING) as ctx:
         try:
             import_minutes(ctx, minutes)
         except UserError as refused:  # a refusal, with a reason, is fine; a crash is not
@@ -242,7 +243,7 @@ def test_the_sample_minutes_with_nasty_lines_import_or_are_refused(
         # each example starts from the sample board).
         for initials in ("AC", "CR"):
             member = queries.member_by_initials(ctx.session, ctx.board, initials)
-            as_member = Ctx(ctx.session, ctx.board, Caller(member, initials), ctx.now)
+            as_member = Ctx(ctx.session, ctx.board, Caller(member, initials, Via.CONSOLE), ctx.now)
             for command in ("outstanding", "mine", "next"):
                 assert_safe_reply(handle(as_member, command))
 

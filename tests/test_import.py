@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.demo import sample_text
 from bot.runtime import Runtime
 from db import queries
 from db.models import ActionStatus, AuditEvent, EventKind, MeetingStatus, Role
-from handlers.context import Caller
-from handlers.minutes.importer import ImportReport, import_minutes
 from handlers.minutes.model import ActionUpdate, MinutedAction, Minutes, NextMeeting, Person
 from handlers.minutes.read import parse_minutes
 from handlers.minutes.text import parse_text
-from tests.conftest import AFTER_MEETING
+from handlers.updates import words_of
+from tests.conftest import AFTER_MEETING, run_import, say
 from tests.docx_fixtures import sample_as_docx
 
 EIGHT = [
@@ -37,13 +37,6 @@ EIGHT = [
 
 NOVEMBER = date(2020, 11, 25)
 WEEK = timedelta(days=7)
-
-
-def run_import(runtime: Runtime, minutes: Minutes, now=AFTER_MEETING) -> ImportReport:
-    with runtime.unit(lambda _s, _b: Caller(None, "import:test"), now) as ctx:
-        report = import_minutes(ctx, minutes)
-        ctx.session.commit()
-        return report
 
 
 def test_the_meeting_remembers_which_minutes_were_imported_and_when(runtime: Runtime) -> None:
@@ -222,13 +215,7 @@ def test_fillers_and_the_papers_suffix_are_never_stored(runtime: Runtime) -> Non
 
 def test_the_papers_own_line_read_back_adds_nothing(runtime: Runtime) -> None:
     run_import(runtime, parse_text(sample_text()))
-    say_at = AFTER_MEETING + WEEK
-    with runtime.unit(lambda _s, _b: Caller(None, "test"), say_at) as ctx:
-        from handlers.audit import record
-
-        (action,) = [a for a in queries.actions(ctx.session, ctx.board) if a.text.startswith("DP")]
-        record(ctx, EventKind.NOTE, action=action, note="waiting on two CSPs")
-        ctx.session.commit()
+    assert say(runtime, "DP", "note 04-DP waiting on two CSPs", AFTER_MEETING + WEEK).changed
     update = ActionUpdate(
         "a",
         "Circulate a previous draft paper for comment",
@@ -254,3 +241,37 @@ def test_a_carried_over_action_is_reported_on_at_every_meeting(runtime: Runtime)
     report = run_import(runtime, may, AFTER_MEETING + 26 * WEEK)
     assert not [w for w in report.warnings if "matched no action" in w]
     assert notes_on(runtime, "DP will") == [("Late", "red")]
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("Date agreed (updated 3 December 2020)", "Date agreed"),
+        ("Sent (updated 3 December 2020) (updated 24 February 2021).", "Sent"),
+        ("Sent the list (updated version)", "Sent the list (updated version)"),
+        ("no update received", None),
+        ("No further updates.", None),
+        ("n/a", None),
+        ("–", None),
+    ],
+)
+def test_what_the_paper_writes_around_an_update_is_not_the_update(
+    written: str, stored: str | None
+) -> None:
+    assert words_of(written) == stored
+
+
+@pytest.mark.parametrize(
+    ("closed_on", "warned"), [(date(2021, 2, 1), True), (date(2021, 2, 25), False)]
+)
+def test_a_line_saying_ongoing_warns_only_if_the_action_was_closed_before_the_meeting(
+    runtime: Runtime, closed_on: date, warned: bool
+) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    when = datetime.combine(closed_on, time(12, 0), tzinfo=UTC)
+    assert say(runtime, "DP", "done 04-DP", when).changed
+    update = ActionUpdate(
+        "a", "Circulate a previous draft paper for comment", "Ongoing", False, "Damian Pettit"
+    )
+    report = run_import(runtime, updates_minutes(date(2021, 2, 24), NOVEMBER, update), when + WEEK)
+    assert any("left closed" in w for w in report.warnings) == warned

@@ -17,7 +17,7 @@ from handlers.errors import MinutesError
 from handlers.minutes.model import ActionUpdate, Attendance, MinutedAction, NextMeeting, Person
 from handlers.minutes.read import parse_minutes, read_minutes
 from handlers.minutes.text import parse_text
-from tests.conftest import AFTER_MEETING, make_runtime, say
+from tests.conftest import AFTER_MEETING, make_runtime, run_import, say
 from tests.databases import fresh_sqlite
 from tests.docx_fixtures import (
     MARKING,
@@ -34,7 +34,6 @@ from tests.docx_fixtures import (
     tracked_paragraph,
     wrap_in_content_control,
 )
-from tests.test_import import run_import
 
 FEBRUARY = AFTER_MEETING + timedelta(days=90)
 

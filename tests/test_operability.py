@@ -25,14 +25,18 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import logs
 from bot.config import Config
-from bot.runtime import Runtime
-from bot.server import make_app, serve_until, wall_clock
+from bot.runtime import Runtime, wall_clock
+from bot.server import make_app, serve_until
 from bot.slack import SlackBot
 from scheduler.jobs import Ticker
-from tests.conftest import AFTER_MEETING, make_runtime
+from tests.conftest import (
+    AFTER_MEETING,
+    SECRETS,
+    make_runtime,
+)
+from tests.slack_fixtures import block_text
 from tests.slack_harness import command_fields, sign, slack_config
 from tests.slack_standin import SlackStandIn
-from tests.test_slack import block_text
 
 
 @pytest.fixture
@@ -86,7 +90,7 @@ def test_healthz_reports_the_database_and_the_scheduler(runtime: Runtime) -> Non
             "scheduler": {"running": False, "last_tick": None, "last_error": None, "stale": False},
         },
     )
-    ticker = Ticker(runtime.sessions, [])
+    ticker = Ticker(runtime.sessions, [], wall_clock)
 
     async def ticking_then_stale(client: aiohttp.ClientSession, base: str) -> list[dict]:
         for _ in range(100):  # the clock ticks once at start-up
@@ -268,15 +272,6 @@ def wait_for_line(process: subprocess.Popen[str], needle: str, seen: list[str]) 
         if needle in line:
             return line
     raise AssertionError(f"never saw {needle!r}; got: {''.join(seen)}")
-
-
-SECRETS = {
-    "SLACK_BOT_TOKEN": "xoxb-1111-2222-SECRETBOTTOKEN",
-    "SLACK_SIGNING_SECRET": "signing-SECRET-8f14e45fceea167a",
-    "SLACK_APP_TOKEN": "xapp-1-SECRETAPPTOKEN",
-    "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET": "teams-CLIENT-SECRET-value",
-    "SMTP_URL": "smtp://mailer:smtp-PASSWORD-secret@127.0.0.1:2525",
-}
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from db.models import DEFAULT_RECURRENCE, Board, DeliveryState, MeetingStatus, SnoozeChoice
-from scheduler.plan import (
+from planning.plan import (
     LedgerFact,
     MeetingFact,
     OpenAction,

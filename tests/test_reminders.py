@@ -21,33 +21,20 @@ from db.models import (
 )
 from handlers.audit import record
 from handlers.commands import Snooze, parse_command
-from handlers.context import Caller
 from handlers.diary import cancel_meeting, move_meeting
 from handlers.errors import UserError
-from handlers.members import find_member, link_member
 from handlers.reply import Reply
 from scheduler import ledger
 from scheduler.channels import DeliveryError
 from scheduler.dispatch import TickResult, prepare, tick
-from tests.conftest import AFTER_MEETING, make_runtime, say
+from tests.conftest import AFTER_MEETING, FEB_10, OPERATOR, OWNERS, link, make_runtime, say
 from tests.doubles import RecordingChannel
 
-OWNERS = ("CJ", "CR", "DP", "JS", "RT", "SG")
-FEB_10 = datetime(2021, 2, 10, 9, 0, 30, tzinfo=UTC)  # 14 days before 24 Feb, 09:00 GMT
 FEB_17 = datetime(2021, 2, 17, 9, 0, 30, tzinfo=UTC)  # 7 days before: nudges and digests
-OPERATOR = Caller(None, "cli")
 
 
 def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
-
-
-def link(runtime: Runtime, *initials: str, field: str = "slack_id") -> None:
-    with runtime.unit(lambda _s, _b: OPERATOR, AFTER_MEETING) as ctx:
-        for each in initials:
-            value = f"{each.lower()}@example.org" if field == "email" else f"U{each}"
-            link_member(ctx, find_member(ctx, each), **{field: value})
-        ctx.session.commit()
 
 
 def run(runtime: Runtime, channels: list, now: datetime) -> TickResult:
@@ -103,7 +90,7 @@ def test_fourteen_days_before_each_owner_gets_one_nudge_once(linked: Runtime) ->
 
 
 def test_a_meeting_on_the_monday_after_easter(linked: Runtime) -> None:
-    with linked.unit(lambda _s, _b: OPERATOR, AFTER_MEETING) as ctx:
+    with linked.unit(OPERATOR, AFTER_MEETING) as ctx:
         meeting = Meeting(
             board_id=ctx.board.id,
             date=date(2021, 4, 12),
@@ -226,7 +213,7 @@ def test_a_moved_meeting_keeps_what_was_sent_and_a_cancelled_one_gets_nothing(
 ) -> None:
     chat = RecordingChannel()
     run(linked, [chat], FEB_10)
-    with linked.unit(lambda _s, _b: OPERATOR, utc(2021, 2, 12, 12)) as ctx:
+    with linked.unit(OPERATOR, utc(2021, 2, 12, 12)) as ctx:
         move_meeting(ctx, date(2021, 2, 24), date(2021, 3, 3))
         ctx.session.commit()
     # The new 14-day slot (17 Feb) was already sent for this meeting: not again.
@@ -236,14 +223,14 @@ def test_a_moved_meeting_keeps_what_was_sent_and_a_cancelled_one_gets_nothing(
         ("nudge-7", "2021-03-03"),
         ("digest-7", "2021-03-03"),
     }
-    with linked.unit(lambda _s, _b: OPERATOR, utc(2021, 2, 25, 12)) as ctx:
+    with linked.unit(OPERATOR, utc(2021, 2, 25, 12)) as ctx:
         cancel_meeting(ctx, date(2021, 3, 3))
         ctx.session.commit()
     assert run(linked, [chat], utc(2021, 3, 2, 9, 0, 30)).sent == []
 
 
 def test_a_projected_meeting_is_recorded_when_its_reminders_fall_due(linked: Runtime) -> None:
-    with linked.unit(lambda _s, _b: OPERATOR, utc(2021, 2, 1)) as ctx:
+    with linked.unit(OPERATOR, utc(2021, 2, 1)) as ctx:
         cancel_meeting(ctx, date(2021, 2, 24))
         ctx.session.commit()
     chat = RecordingChannel()

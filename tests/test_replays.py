@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.runtime import Runtime
-from bot.slack import REPLAYED
 from db.models import Action, ActionStatus, EventKind, ProcessedEvent
+from handlers.run import REPLAYED
+from tests.slack_fixtures import CHAIR, DP, action, block_text, events_of
 from tests.slack_harness import SlackHarness, sign
 from tests.slack_standin import TEAM_ID, SlackStandIn
-from tests.test_slack import CHAIR, DP, action, block_text, events_of
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -9,8 +9,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.runtime import Runtime
 from bot.server import make_app
 from scheduler.jobs import JOB_ID, Ticker
+from tests.conftest import FEB_10, OWNERS, link
 from tests.doubles import RecordingChannel
-from tests.test_reminders import FEB_10, OWNERS, link
 
 
 def test_the_server_ticks_at_once_and_then_each_minute(board: Runtime) -> None:

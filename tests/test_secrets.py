@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from bot import config as config_module
 from bot.cli import app
 from db.session import make_engine
+from tests.conftest import SECRETS
 from tests.databases import empty_tables
-from tests.test_operability import SECRETS
 
 SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 DB_PASSWORD = "pg-PASSWORD-secret"

@@ -29,40 +29,22 @@ from db.models import (
     Role,
 )
 from handlers.context import Caller
+from handlers.identity import Via
 from handlers.members import add_member, link_member
 from tests.conftest import AFTER_MEETING
+from tests.slack_fixtures import (
+    CHAIR,
+    CR,
+    DP,
+    JS,
+    SECRETARIAT,
+    STRANGER,
+    action,
+    block_text,
+    events_of,
+)
 from tests.slack_harness import SlackHarness, sign
 from tests.slack_standin import BOT_USER_ID, SlackStandIn
-
-DP, CR, JS, CHAIR, SECRETARIAT = "U0DP", "U0CR", "U0JS", "U0AC", "U0RT"
-STRANGER = "U0STRANGER"
-
-
-def action(runtime: Runtime, fragment: str) -> Action:
-    with runtime.sessions() as session:
-        found = session.scalars(select(Action).where(Action.text.contains(fragment))).one()
-        _ = found.done_by, found.owners
-        return found
-
-
-def events_of(runtime: Runtime, kind: EventKind) -> list[AuditEvent]:
-    with runtime.sessions() as session:
-        return list(session.scalars(select(AuditEvent).where(AuditEvent.kind == kind)).all())
-
-
-def block_text(blocks: list[dict[str, Any]]) -> str:
-    """Every piece of text in some blocks, as a person would read them."""
-    parts = []
-    for block in blocks:
-        for key in ("text",):
-            if isinstance(block.get(key), dict):
-                parts.append(block[key]["text"])
-        for element in block.get("elements", []):
-            if isinstance(element.get("text"), dict):
-                parts.append(element["text"]["text"])
-            elif element.get("type") == "plain_text":
-                parts.append(element["text"])
-    return "\n".join(parts)
 
 
 def button_values(blocks: list[dict[str, Any]]) -> list[str]:
@@ -164,7 +146,7 @@ def test_an_unlinked_user_is_told_whom_to_ask_and_sees_no_action_text(
 def test_an_unlinked_user_whose_slack_email_matches_a_member_is_linked_automatically(
     linked: Runtime, slack: SlackStandIn
 ) -> None:
-    with linked.unit(lambda _s, _b: Caller(None, "cli"), AFTER_MEETING) as ctx:
+    with linked.unit(Caller(None, "cli", Via.CLI), AFTER_MEETING) as ctx:
         tim = queries.member_by_initials(ctx.session, ctx.board, "TR")
         link_member(ctx, tim, email="Tim.Rice@police.example")
         ctx.session.commit()
@@ -184,7 +166,7 @@ def test_an_unlinked_user_whose_slack_email_matches_a_member_is_linked_automatic
 def test_startup_links_members_by_email_through_users_lookup_by_email(
     linked: Runtime, slack: SlackStandIn
 ) -> None:
-    with linked.unit(lambda _s, _b: Caller(None, "cli"), AFTER_MEETING) as ctx:
+    with linked.unit(Caller(None, "cli", Via.CLI), AFTER_MEETING) as ctx:
         member = queries.member_by_initials(ctx.session, ctx.board, "KB")
         link_member(ctx, member, email="keith.barham@council.example")
         ctx.session.commit()
@@ -496,7 +478,7 @@ def file_share(user_id: str, file: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def empty_board(runtime: Runtime) -> Runtime:
     """A board with only its secretariat, linked on Slack: the minutes are not yet imported."""
-    with runtime.unit(lambda _s, _b: Caller(None, "cli"), AFTER_MEETING) as ctx:
+    with runtime.unit(Caller(None, "cli", Via.CLI), AFTER_MEETING) as ctx:
         add_member(ctx, "RT", "Rachael Thorold", role=Role.SECRETARIAT, slack_id=SECRETARIAT)
         add_member(ctx, "DP", "Damian Pettit", slack_id=DP)
         ctx.session.commit()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,12 +24,11 @@ from handlers.commands import ImportUpload, Link, parse_command
 from handlers.errors import UserError
 from handlers.reply import ActionView, Button, Reply, Section, Tone
 from scheduler.channels import DeliveryError, channel_for
-from tests.conftest import AFTER_MEETING
+from tests.conftest import AFTER_MEETING, link_members, wait_until
 from tests.loopback import LoopbackServer
-from tests.slack_fixtures import LINKED, link_members
+from tests.slack_fixtures import DP, LINKED, block_text
 from tests.slack_harness import SlackHarness, slack_config
 from tests.slack_standin import SlackStandIn
-from tests.test_slack import DP, block_text
 
 
 @pytest.fixture
@@ -47,13 +45,6 @@ def linked_sqlite(sqlite_url: str) -> Iterator[Runtime]:
 
 def logged(caplog: pytest.LogCaptureFixture, fragment: str) -> bool:
     return any(fragment in record.getMessage() for record in caplog.records)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never came true"
-        time.sleep(0.02)
 
 
 def member(slack_id: str | None = "U0DP") -> Member:
@@ -98,7 +89,7 @@ def test_a_server_error_is_retried_once_then_logged(
     ):
         bot.event({"type": "app_home_opened", "user": DP, "tab": "home"})
         slack.wait_for("views.publish", count=2, timeout=8)
-        wait_until(lambda: logged(caplog, "views.publish for U0DP failed"))
+        assert wait_until(lambda: logged(caplog, "views.publish for U0DP failed"))
     assert len(slack.calls_to("views.publish")) == 2  # one retry, then it gives up
 
 
@@ -124,7 +115,7 @@ def test_an_answer_that_cannot_be_delivered_is_logged_not_swallowed(
     ):
         bot.dm(DP, "mine")
         slack.wait_for("chat.postMessage")
-        wait_until(lambda: logged(caplog, "channel_not_found"))
+        assert wait_until(lambda: logged(caplog, "channel_not_found"))
 
 
 # ---------------------------------------------------------------- the delivery channel

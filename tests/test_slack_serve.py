@@ -19,11 +19,10 @@ from sqlalchemy import select
 from bot.runtime import Runtime
 from db import queries
 from db.models import Action, ActionStatus, EventKind
-from tests.conftest import import_sample, make_runtime
-from tests.slack_fixtures import link_members
+from tests.conftest import import_sample, link_members, make_runtime
+from tests.slack_fixtures import block_text
 from tests.slack_harness import SIGNING_SECRET, HttpAnswer, post, sign
 from tests.slack_standin import TEAM_ID, SlackStandIn
-from tests.test_slack import block_text
 
 CRB = Path(sys.executable).with_name("crb")
 

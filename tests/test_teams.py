@@ -8,10 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import zipfile
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
-from datetime import datetime
-from itertools import count
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +20,7 @@ from typer.testing import CliRunner
 
 from bot import config as config_module
 from bot.cli import app as cli_app
-from bot.config import TEAMS_SETTINGS, Config
+from bot.config import TEAMS_SETTINGS
 from bot.delivery import build_channels
 from bot.render_teams import escape, reply_card
 from bot.runtime import Runtime
@@ -31,169 +28,37 @@ from bot.server import make_app
 from bot.teams import TeamsChannel
 from db import queries
 from db.models import ActionStatus, AuditEvent, EventKind, Member, TeamsConversation
+from db.session import make_engine, make_session_factory
 from handlers.context import Caller
 from handlers.errors import UserError
+from handlers.identity import Via
 from handlers.members import link_member
 from handlers.reply import ActionView, Button, Reply, Section
 from scheduler.channels import DeliveryError, channel_for
-from tests.conftest import AFTER_MEETING, import_sample
+from tests.conftest import AFTER_MEETING
+from tests.teams_harness import (
+    ANONYMOUS,
+    BOT,
+    CR_AAD,
+    DP,
+    DP_AAD,
+    STRANGER_AAD,
+    TENANT,
+    activity,
+    card_buttons,
+    card_press,
+    card_submit,
+    card_text,
+    channel_mention,
+    person,
+    post,
+    run_teams,
+    teams_config,
+)
 from tests.teams_standin import BotConnectorStandIn
 
-TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-BOT = {"id": "28:crb-bot-app-id", "name": "crb"}
-DP_AAD = "6f0a5d1e-0000-4000-8000-0000000000dp"
-CR_AAD = "6f0a5d1e-0000-4000-8000-0000000000cr"
-STRANGER_AAD = "6f0a5d1e-0000-4000-8000-00000000000x"
-ANONYMOUS = {TEAMS_SETTINGS + "ANONYMOUS_ALLOWED": "true"}
-_ids = count(1)
-
-
-def teams_config(url: str, env: dict[str, str] = ANONYMOUS) -> Config:
-    return replace(config_module.load(env), database_url=url)
-
-
-@pytest.fixture
-def teams(database_url: str):
-    """The sample board, with DP linked on Teams and CR known by email only."""
-    runtime = Runtime(teams_config(database_url))
-    runtime.prepare(AFTER_MEETING)
-    import_sample(runtime)
-    with runtime.unit(lambda _s, _b: Caller(None, "test"), AFTER_MEETING) as ctx:
-        link_member(ctx, queries.member_by_initials(ctx.session, ctx.board, "DP"), teams_id=DP_AAD)
-        cr = queries.member_by_initials(ctx.session, ctx.board, "CR")
-        link_member(ctx, cr, email="Claire.Richardson@westmercia.example.gov.uk")
-        ctx.session.commit()
-    yield runtime
-    runtime.engine.dispose()
-
-
-def person(aad: str, name: str) -> dict[str, Any]:
-    return {"id": f"29:{aad[-2:]}-teams-user", "name": name, "aadObjectId": aad}
-
-
-DP = person(DP_AAD, "Damian Pettit")
 CR = person(CR_AAD, "Claire Richardson")
 STRANGER = person(STRANGER_AAD, "Someone Else")
-
-
-def activity(
-    service_url: str,
-    sender: dict[str, Any],
-    *,
-    kind: str = "message",
-    text: str | None = None,
-    conversation: str | None = None,
-    conversation_type: str = "personal",
-    **extra: Any,
-) -> dict[str, Any]:
-    """An Activity as Teams posts it to the bot."""
-    conversation = conversation or f"a:1personal-{sender['aadObjectId'][-2:]}"
-    body: dict[str, Any] = {
-        "type": kind,
-        "id": f"1700000000{next(_ids):03d}",
-        "timestamp": "2020-11-26T09:30:00.000Z",
-        "serviceUrl": service_url,
-        "channelId": "msteams",
-        "from": sender,
-        "conversation": {
-            "id": conversation,
-            "conversationType": conversation_type,
-            "tenantId": TENANT,
-            **({"isGroup": True} if conversation_type != "personal" else {}),
-        },
-        "recipient": BOT,
-        "channelData": {"tenant": {"id": TENANT}},
-        "locale": "en-GB",
-        **extra,
-    }
-    if text is not None:
-        body["text"] = text
-    return body
-
-
-def channel_mention(service_url: str, sender: dict[str, Any], text: str) -> dict[str, Any]:
-    return activity(
-        service_url,
-        sender,
-        text=f"<at>crb</at> {text}",
-        conversation="19:board-channel@thread.tacv2;messageid=1700000000000",
-        conversation_type="channel",
-        entities=[{"type": "mention", "mentioned": BOT, "text": "<at>crb</at>"}],
-    )
-
-
-def card_press(service_url: str, sender: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """Action.Execute: an adaptiveCard/action invoke."""
-    return activity(
-        service_url,
-        sender,
-        kind="invoke",
-        name="adaptiveCard/action",
-        value={
-            "action": {"type": "Action.Execute", "verb": "crb", "data": data},
-            "trigger": "manual",
-        },
-    )
-
-
-def card_submit(service_url: str, sender: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """Action.Submit: a message with the button's data as its value and no text."""
-    return activity(service_url, sender, value=data)
-
-
-Scenario = Callable[[TestClient, BotConnectorStandIn], Awaitable[None]]
-
-
-def run_teams(runtime: Runtime, scenario: Scenario, now: datetime = AFTER_MEETING) -> None:
-    async def main() -> None:
-        async with BotConnectorStandIn() as standin:
-            app = make_app(runtime, clock=lambda: now)
-            async with TestClient(TestServer(app)) as client:
-                await scenario(client, standin)
-
-    asyncio.run(main())
-
-
-async def post(client: TestClient, body: dict[str, Any], status: int = 202) -> Any:
-    response = await client.post("/api/messages", json=body)
-    assert response.status == status, await response.text()
-    return await response.json() if response.content_type == "application/json" else None
-
-
-def card_text(card: dict[str, Any]) -> str:
-    """Every TextBlock's text, in order, one per line."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextBlock":
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card.get("body", []))
-    return "\n".join(found)
-
-
-def card_buttons(card: dict[str, Any]) -> list[tuple[str, str, str]]:
-    found: list[tuple[str, str, str]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
-                found.append((node["title"], node["verb"], node["data"]["command"]))
-                return
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 def action_status(runtime: Runtime, ref_item: str, owner: str) -> ActionStatus:
@@ -257,9 +122,11 @@ def test_every_chat_command_works_as_in_slack(teams: Runtime, text: str, expecte
 
 def test_reopen_add_and_reassign_through_the_same_handlers(teams: Runtime) -> None:
     chair_aad = "6f0a5d1e-0000-4000-8000-0000000000ac"
-    with teams.unit(lambda _s, _b: Caller(None, "test"), AFTER_MEETING) as ctx:
+    with teams.unit(Caller(None, "test", Via.SYSTEM), AFTER_MEETING) as ctx:
         link_member(
-            ctx, queries.member_by_initials(ctx.session, ctx.board, "AC"), teams_id=chair_aad
+            ctx,
+            queries.member_by_initials(ctx.session, ctx.board, "AC"),
+            teams_id=chair_aad,
         )
         ctx.session.commit()
     chair = person(chair_aad, "The Chair")
@@ -508,7 +375,7 @@ def test_secretariat_links_a_member_with_the_cli(
 
 
 def test_email_match_never_takes_over_a_member_linked_elsewhere(teams: Runtime) -> None:
-    with teams.unit(lambda _s, _b: Caller(None, "test"), AFTER_MEETING) as ctx:
+    with teams.unit(Caller(None, "test", Via.SYSTEM), AFTER_MEETING) as ctx:
         dp = queries.member_by_initials(ctx.session, ctx.board, "DP")
         link_member(ctx, dp, email="dp@westmercia.example.gov.uk")
         ctx.session.commit()
@@ -585,7 +452,7 @@ def dp_member(runtime: Runtime) -> Member:
 def test_nudge_reaches_the_stored_conversation(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, activity(standin.url, DP, text="crb mine"))
-        channel = TeamsChannel(teams.config, engine=teams.engine)
+        channel = TeamsChannel(teams.config, teams.sessions)
         member = dp_member(teams)
         assert channel.can_reach(member)
         await channel.send(member, nudge())
@@ -599,10 +466,13 @@ def test_nudge_reaches_the_stored_conversation(teams: Runtime) -> None:
     run_teams(teams, scenario)
 
 
+NUDGED_AT = AFTER_MEETING + timedelta(days=13)
+
+
 def test_member_known_only_from_a_channel_is_nudged_in_a_new_personal_chat(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, channel_mention(standin.url, DP, "crb mine"))
-        channel = TeamsChannel(teams.config, engine=teams.engine)
+        channel = TeamsChannel(teams.config, teams.sessions, clock=lambda: NUDGED_AT)
         await channel.send(dp_member(teams), nudge())
         (created,) = standin.created
         assert created["members"] == [{"id": DP["id"]}]
@@ -615,12 +485,13 @@ def test_member_known_only_from_a_channel_is_nudged_in_a_new_personal_chat(teams
     run_teams(teams, scenario)
     row = stored(teams, "DP")
     assert row.personal and row.conversation_id.startswith("a:standin-chat-")
+    assert row.updated_at == NUDGED_AT  # the channel's injected clock, not the wall clock
 
 
 def test_connector_failures_become_delivery_errors(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, activity(standin.url, DP, text="crb mine"))
-        channel = TeamsChannel(teams.config, engine=teams.engine)
+        channel = TeamsChannel(teams.config, teams.sessions)
         member = dp_member(teams)
         standin.fail_next(429, retry_after=30)
         with pytest.raises(DeliveryError) as busy:
@@ -642,7 +513,8 @@ def test_a_conversation_stored_anonymously_is_continued_as_the_registered_bot(
     sqlite_url: str,
 ) -> None:
     bot_id = "00000000-0000-4000-8000-000000000b07"
-    channel = TeamsChannel(teams_config(sqlite_url, {TEAMS_SETTINGS + "CLIENTID": bot_id}))
+    config = teams_config(sqlite_url, {TEAMS_SETTINGS + "CLIENTID": bot_id})
+    channel = TeamsChannel(config, make_session_factory(make_engine(sqlite_url)))
     assert channel._identity({}).claims == {"aud": bot_id, "appid": bot_id}
     stored_claims = {"aud": bot_id, "iss": "https://api.botframework.com"}
     assert channel._identity(stored_claims).claims == stored_claims
@@ -650,7 +522,7 @@ def test_a_conversation_stored_anonymously_is_continued_as_the_registered_bot(
 
 
 def test_member_without_a_conversation_cannot_be_reached(teams: Runtime) -> None:
-    channel = TeamsChannel(teams.config, engine=teams.engine)
+    channel = TeamsChannel(teams.config, teams.sessions)
     member = dp_member(teams)
     assert not channel.can_reach(member)
     assert channel_for(member, [channel]) is None
@@ -707,7 +579,8 @@ def test_teams_is_off_without_configuration(sqlite_url: str) -> None:
 
 
 def test_teams_channel_is_registered_when_configured(sqlite_url: str) -> None:
-    (channel,) = build_channels(teams_config(sqlite_url))
+    sessions = make_session_factory(make_engine(sqlite_url))
+    (channel,) = build_channels(teams_config(sqlite_url), sessions)
     assert channel.platform == "teams"
 
 

@@ -23,8 +23,8 @@ from bot.server import make_app
 from tests.conftest import AFTER_MEETING
 from tests.loopback import LoopbackServer
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
+from tests.teams_harness import DP, DP_AAD, activity
 from tests.teams_standin import BotConnectorStandIn
-from tests.test_teams import DP, DP_AAD, activity
 
 SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 OWNERS = ("CJ", "CR", "DP", "JS", "RT", "SG")

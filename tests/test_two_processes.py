@@ -29,14 +29,13 @@ from db import queries
 from db.models import DeliveryState, LedgerEntry, Meeting, MeetingStatus, Member
 from db.session import make_engine
 from handlers.errors import UserError
-from scheduler import plan
+from planning import plan
 from scheduler.dispatch import load_world
 from scheduler.simulated import SimulatedClock
-from tests.conftest import make_runtime
+from tests.conftest import link_members, make_runtime
 from tests.crowd import crowd_board, dm_of, serve_env, serving, simulate
 from tests.databases import empty_tables
 from tests.doubles import RecordingChannel
-from tests.slack_fixtures import link_members
 from tests.slack_standin import SlackStandIn
 
 QUARTER_START = datetime(2020, 11, 26, 0, 0, tzinfo=UTC)

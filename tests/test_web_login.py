@@ -170,3 +170,19 @@ def test_web_in_the_console_and_teams_text_gives_a_link(board: Runtime) -> None:
     assert reply.changed and "/signin?token=" in reply.lines[0]
     stranger = say(board, None, "web")
     assert "not linked" in stranger.title
+
+
+def test_hostile_input_at_login_gets_a_form_error_never_a_failure(
+    desk: WebDesk, mail: tuple[int, MailHandler]
+) -> None:
+    from tests.nasty import NASTY
+
+    visitor = desk.visitor()
+    csrf = visitor.csrf_from(visitor.get("/login"))
+    for name, text in NASTY:
+        typed = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        answer = visitor.post("/login", {"email": typed, "csrf_token": csrf})
+        assert answer.status_code in (200, 400, 429), name
+    time.sleep(0.2)
+    assert mail[1].messages == []
+    assert links_made(desk.runtime) == 0

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
+import logging
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.logs import configure
 from bot.runtime import Runtime
 from db.models import Action, AuditEvent, Member, SignInLink, WebSession
 from handlers import web_access
@@ -57,6 +62,8 @@ def test_the_secretariat_signs_in_with_crb_web_link_and_sees_the_board(
     page = browser_page
     page.goto(link)
     assert page.get_by_role("heading", level=1).inner_text().startswith("Sign in to the")
+    assert_accessible(page)
+    screenshot(page, "sign-in")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(desk.url("/"))
     assert page.get_by_role("heading", name="The board").is_visible()
@@ -94,7 +101,39 @@ def test_signing_out_ends_the_session_everywhere(web_desk: WebDesk, browser_page
     assert thief.get("/").headers["Location"].startswith("/login")
 
 
+def test_everything_works_without_javascript(web_desk: WebDesk, chromium: Any) -> None:
+    from tests.web_harness import sign_in
+
+    context = chromium.new_context(java_script_enabled=False, locale="en-GB")
+    try:
+        page = context.new_page()
+        sign_in(page, web_desk, "RT")
+        # Between browser calls the test's thread has no running loop: a tick could run here.
+        assert asyncio.run(asyncio.sleep(0, "free")) == "free"
+        assert page.get_by_role("heading", name="Reminders planned").is_visible()
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(web_desk.url("/signed-out"))
+        page.goto(web_desk.url("/"))
+        assert page.url.startswith(web_desk.url("/login"))
+    finally:
+        context.close()
+
+
 # ---------------------------------------------------------------- links
+
+
+def test_links_and_sessions_on_either_database(board: Runtime, web_desk_on: Any) -> None:
+    """The sign-in rules on SQLite and PostgreSQL: a link works once; sign-out ends the session."""
+    desk = web_desk_on(board)
+    link = desk.sign_in_link("DP")
+    visitor = desk.visitor()
+    page = visitor.get(link)
+    form = {"token": token_of(link), "csrf_token": visitor.csrf_from(page)}
+    assert visitor.post("/signin", form).status_code == 303
+    assert "Signed in as Damian Pettit" in visitor.get("/").text
+    assert visitor.post("/signin", form).status_code == 410
+    assert visitor.post("/signout", {"csrf_token": form["csrf_token"]}).status_code == 303
+    assert visitor.get("/").status_code == 303
 
 
 def test_the_link_page_changes_nothing_until_the_button_is_pressed(web_desk: WebDesk) -> None:
@@ -112,6 +151,17 @@ def test_the_link_page_changes_nothing_until_the_button_is_pressed(web_desk: Web
     )
     assert signed.status_code == 303 and signed.headers["Location"] == "/"
     assert person.get("/").status_code == 200
+
+
+def test_signing_in_as_someone_else_ends_the_browsers_first_session(web_desk: WebDesk) -> None:
+    visitor = web_desk.visitor()
+    visitor.sign_in("DP")
+    first = visitor.http.cookies["crb_session"]
+    visitor.sign_in("CR")
+    assert "Signed in as Claire Richardson" in visitor.get("/").text
+    replayed = web_desk.visitor()
+    replayed.http.cookies.set("crb_session", first)
+    assert replayed.get("/").status_code == 303
 
 
 def test_a_used_link_is_refused(web_desk: WebDesk) -> None:
@@ -154,6 +204,27 @@ def test_an_altered_link_is_refused(web_desk: WebDesk) -> None:
     altered = token[:-1] + ("A" if token[-1] != "A" else "B")
     visitor = web_desk.visitor()
     assert visitor.get(f"/signin?token={altered}").status_code == 410
+
+
+def test_a_token_or_csrf_field_in_any_characters_is_refused_politely(web_desk: WebDesk) -> None:
+    visitor = web_desk.visitor()
+    link = web_desk.sign_in_link("DP")
+    page = visitor.get(link)
+    mac = token_of(link).split(".")[1]
+    strange = token_of(link).split(".")[0] + "." + "é" * len(mac)
+    assert visitor.get("/signin", params={"token": strange}).status_code == 410
+    refused = visitor.post("/signin", {"token": token_of(link), "csrf_token": "é" * 64})
+    assert refused.status_code == 403
+    assert (
+        visitor.post(
+            "/signin", {"token": strange, "csrf_token": visitor.csrf_from(page)}
+        ).status_code
+        == 410
+    )
+    visitor.http.cookies.set("crb_session", strange)
+    assert visitor.get("/").status_code == 303
+    visitor.http.cookies.set("crb_csrf", "é" * 40)  # a mangled CSRF cookie is replaced
+    assert visitor.get("/login").status_code == 200
 
 
 def test_an_inactive_member_is_refused_a_link_and_a_session(web_desk: WebDesk) -> None:
@@ -312,3 +383,181 @@ def test_slack_and_healthz_are_left_alone(web_desk: WebDesk) -> None:
     health = web_desk.visitor().get("/healthz")
     assert health.status_code == 200 and health.json()["status"] == "ok"
     assert "Content-Security-Policy" not in health.headers
+
+
+def test_sign_in_links_and_sessions_are_never_logged(
+    web_desk: WebDesk, caplog: pytest.LogCaptureFixture
+) -> None:
+    stream = io.StringIO()
+    handler = configure(logging.INFO, stream=stream)
+    try:
+        link = web_desk.sign_in_link("DP")
+        visitor = web_desk.visitor()
+        page = visitor.get(link)
+        visitor.post("/signin", {"token": token_of(link), "csrf_token": visitor.csrf_from(page)})
+        session_id = visitor.http.cookies["crb_session"]
+        visitor.get("/")
+        visitor.get(link)  # used now: refused, and the refusal is not logged with the token
+        visitor.post("/signout", {"csrf_token": visitor.csrf_from(visitor.get("/"))})
+    finally:
+        logging.getLogger().removeHandler(handler)
+    written = stream.getvalue() + caplog.text
+    assert '"path": "/signin"' in stream.getvalue()  # the requests were logged
+    for secret in (token_of(link), token_of(link).split(".")[0], session_id):
+        assert secret not in written
+
+
+def test_the_log_redacts_a_token_whatever_logged_it() -> None:
+    stream = io.StringIO()
+    handler = configure(logging.INFO, stream=stream)
+    try:
+        logging.getLogger("crb.test").info(
+            "fetched https://x/signin?token=ab12.cd34 with Cookie crb_session=ef56.78; code=q1"
+        )
+    finally:
+        logging.getLogger().removeHandler(handler)
+    line = stream.getvalue()
+    for secret in ("ab12", "cd34", "ef56", "q1"):
+        assert secret not in line
+    assert "token=[redacted]" in line
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def test_the_web_settings_are_checked_and_their_secrets_never_shown() -> None:
+    from bot import config as config_module
+    from handlers.errors import UserError
+
+    key, old = "k" * 40, "o" * 40
+    config = config_module.load(
+        {
+            "CRB_PUBLIC_URL": "https://crb.example.gov.uk/",
+            "CRB_SECRET_KEY": f"{key}, {old}",
+            "CRB_OIDC_CLIENT_SECRET": "the-oidc-client-secret",
+        }
+    )
+    assert config.public_url == "https://crb.example.gov.uk"
+    assert config.link_base == "https://crb.example.gov.uk"
+    assert config.secret_keys == (key, old)
+    for secret in (key, old, "the-oidc-client-secret"):
+        assert secret not in repr(config)
+        assert secret in config.secrets()
+    assert config_module.load({}).link_base == "http://localhost:3000"
+    for bad in ({"CRB_PUBLIC_URL": "crb.example.gov.uk"}, {"CRB_SECRET_KEY": "short"}):
+        with pytest.raises(UserError):
+            config_module.load(bad)
+
+
+def test_serving_without_a_public_url_says_where_links_will_point(
+    sqlite_board: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.server import make_app
+
+    make_app(sqlite_board)
+    assert "CRB_PUBLIC_URL is not set" in caplog.text
+
+
+def test_links_and_sessions_survive_a_restart_and_die_with_the_key(
+    sqlite_board: Runtime, web_desk_on: Any
+) -> None:
+    from tests.conftest import make_runtime
+
+    first = web_desk_on(sqlite_board)
+    visitor = first.visitor()
+    visitor.sign_in("DP")
+    link = "/signin?token=" + token_of(first.sign_in_link("CR"))  # to open on any instance
+    # Another instance on the same database, with the generated key: both still work.
+    second = web_desk_on(make_runtime(sqlite_board.config.database_url))
+    visitor.desk = second
+    assert visitor.get("/").status_code == 200
+    assert second.visitor().get(link).status_code == 200
+    # An instance given its own key no longer accepts what the generated key signed.
+    keyed = web_desk_on(make_runtime(sqlite_board.config.database_url), secret_key="n" * 40)
+    visitor.desk = keyed
+    assert visitor.get("/").status_code == 303
+    assert keyed.visitor().get(link).status_code == 410
+
+
+def test_without_chromium_browser_tests_skip_saying_why_or_fail_in_ci(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.web_harness import require_chromium
+
+    missing = tmp_path / "chromium"
+    monkeypatch.delenv("CRB_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium"):
+        require_chromium(missing)
+    monkeypatch.setenv("CRB_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="CRB_REQUIRE_BROWSER=1"):
+        require_chromium(missing)
+
+
+def test_a_notice_after_a_post_shows_once_escaped(sqlite_board: Runtime, web_desk_on: Any) -> None:
+    from aiohttp import web
+
+    from bot.web.core import see_other
+
+    routes = web.RouteTableDef()
+
+    @routes.post("/try-a-notice")
+    async def act(request: web.Request) -> web.StreamResponse:
+        raise see_other(request, "/", notice="04-DP is done <script>")
+
+    visitor = web_desk_on(sqlite_board, extra_routes=routes).visitor()
+    visitor.sign_in("DP")
+    csrf = visitor.csrf_from(visitor.get("/"))
+    assert visitor.post("/try-a-notice", {"csrf_token": csrf}).status_code == 303
+    shown = visitor.get("/").text
+    assert "govuk-notification-banner--success" in shown
+    assert "04-DP is done &lt;script&gt;" in shown
+    assert "govuk-notification-banner" not in visitor.get("/").text
+
+
+def test_officer_only_pages_are_for_the_chair_and_the_secretariat(
+    sqlite_board: Runtime, web_desk_on: Any
+) -> None:
+    from aiohttp import web
+
+    from bot.web.core import current_member, officer_only
+
+    routes = web.RouteTableDef()
+
+    @routes.get("/officers-page")
+    @officer_only
+    async def page(request: web.Request) -> web.StreamResponse:
+        member = current_member(request)
+        assert member is not None
+        return web.Response(text=f"for {member.initials}")
+
+    desk = web_desk_on(sqlite_board, extra_routes=routes)
+    stranger = desk.visitor().get("/officers-page?x=1")
+    assert stranger.status_code == 303
+    location = urlsplit(stranger.headers["Location"])
+    assert location.path == "/login"
+    assert parse_qs(location.query) == {"next": ["/officers-page?x=1"]}
+    for initials, status in (("DP", 403), ("RT", 200), ("AC", 200)):
+        visitor = desk.visitor()
+        visitor.sign_in(initials)
+        answer = visitor.get("/officers-page")
+        assert answer.status_code == status, initials
+        if status == 403:
+            assert "Only the chair and the secretariat" in answer.text
+
+
+def test_hostile_input_to_the_sign_in_pages_is_refused_politely(web_desk: WebDesk) -> None:
+    from tests.nasty import NASTY
+
+    visitor = web_desk.visitor()
+    csrf = visitor.csrf_from(visitor.get(web_desk.sign_in_link("DP")))
+    before = counts(web_desk.runtime)
+    for name, text in NASTY:
+        typed = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        # A query longer than aiohttp takes (8 KB) is its 400; anything else, our refusal.
+        shown = visitor.get("/signin", params={"token": typed}).status_code
+        assert shown == 410 or (shown == 400 and len(typed) > 4000), name
+        pressed = visitor.post("/signin", {"token": typed, "csrf_token": csrf})
+        assert pressed.status_code == 410, name
+        login = visitor.get("/login", params={"next": typed}).status_code
+        assert login == 200 or (login == 400 and len(typed) > 4000), name
+    assert counts(web_desk.runtime) == before

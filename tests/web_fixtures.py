@@ -6,6 +6,7 @@ on either, and a browser test is the slowest kind. Use ``web_desk_on`` for a par
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -14,7 +15,12 @@ import pytest
 
 from bot.runtime import Runtime
 from tests.conftest import AFTER_MEETING, import_sample, make_runtime
-from tests.web_harness import CHROMIUM, MovableClock, WebDesk, browser_required
+from tests.web_harness import (
+    MovableClock,
+    WebDesk,
+    loop_free_between_browser_calls,
+    require_chromium,
+)
 
 
 @pytest.fixture
@@ -47,24 +53,15 @@ def web_desk(sqlite_board: Runtime, web_desk_on: Callable[..., WebDesk]) -> WebD
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """A headless Chromium for a module's browser tests (Debian's, by path).
-
-    Per module, not per process: Playwright's sync API leaves its event loop marked as running
-    on the test's thread for as long as it is started, so every later test in the same process
-    that calls ``asyncio.run`` (the Teams, Slack and tick tests) would fail. pytest tears a
-    module's fixtures down as soon as a process moves on to another module's test, so the thread
-    is left as it was found, at the cost of one launch per run of a module's browser tests."""
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install -y chromium (browser tests skipped)"
-        if browser_required():
-            pytest.fail(f"CRB_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
+    """One headless Chromium per test process (Debian's, by path)."""
+    path = require_chromium()
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    with sync_playwright() as playwright, loop_free_between_browser_calls():
+        browser = playwright.chromium.launch(executable_path=str(path), headless=True)
         yield browser
         browser.close()
+        asyncio.events._set_running_loop(playwright._loop)  # as stopping Playwright expects
 
 
 @pytest.fixture

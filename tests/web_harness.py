@@ -8,6 +8,7 @@ without JavaScript). The browser pieces use Playwright's sync API on Debian's Ch
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import Iterator
@@ -18,12 +19,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
+from aiohttp import web
 
 from bot.runtime import Runtime
 from bot.server import make_app
+from bot.web.core import WEB_RESOURCES
 from handlers import web_access
 from handlers.context import Caller
+from handlers.identity import Via
 from handlers.members import find_member
 from tests.doubles import MailHandler, smtp_server
 from tests.loopback import LoopbackServer
@@ -51,12 +56,24 @@ class MovableClock:
 class WebDesk:
     """``make_app`` served on loopback for one test, on ``runtime``'s database."""
 
-    def __init__(self, runtime: Runtime, clock: MovableClock, **config: Any) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        clock: MovableClock,
+        *,
+        extra_routes: web.RouteTableDef | None = None,
+        **config: Any,
+    ) -> None:
+        """``config``: settings to change (``public_url=…``); ``extra_routes``: pages a test
+        adds, looked after by the desk's middleware like its own."""
         if config:
             runtime.config = replace(runtime.config, **config)
         self.runtime = runtime
         self.clock = clock
-        self.server = LoopbackServer(make_app(runtime, clock=clock))
+        app = make_app(runtime, clock=clock)
+        if extra_routes is not None:
+            app[WEB_RESOURCES].update(r.resource for r in app.router.add_routes(extra_routes))
+        self.server = LoopbackServer(app)
 
     def __enter__(self) -> WebDesk:
         self.server.start()
@@ -81,7 +98,7 @@ class WebDesk:
         """A one-time sign-in link for ``initials``, made as `crb web link` makes it."""
         now = at or self.clock()
         keys = self.runtime.signing_keys(now)
-        with self.runtime.unit(lambda _s, _b: Caller(None, "cli"), now) as ctx:
+        with self.runtime.unit(Caller(None, "cli", Via.CLI), now) as ctx:
             token = web_access.issue_sign_in_link(ctx, find_member(ctx, initials), keys, via="cli")
             ctx.session.commit()
         return web_access.sign_in_url(self.base_url, token)
@@ -128,8 +145,8 @@ class Visitor:
 
 @contextmanager
 def loopback_smtp() -> Iterator[tuple[int, MailHandler]]:
-    """``tests.doubles.smtp_server``, started from a worker thread: Playwright's sync API keeps
-    an event loop running on the test's own thread, where another cannot be started."""
+    """``tests.doubles.smtp_server``, started from a worker thread, so that it never depends on
+    the state of the test thread's event loop (see ``loop_free_between_browser_calls``)."""
     server = smtp_server()
     with ThreadPoolExecutor(1) as starter:
         started = starter.submit(server.__enter__).result()
@@ -142,9 +159,40 @@ def loopback_smtp() -> Iterator[tuple[int, MailHandler]]:
 # ---------------------------------------------------------------- the browser
 
 
-def browser_required() -> bool:
-    """In CI (``CRB_REQUIRE_BROWSER=1``) a missing browser fails the tests instead of skipping."""
-    return os.environ.get("CRB_REQUIRE_BROWSER", "") == "1"
+def require_chromium(path: Path = CHROMIUM) -> Path:
+    """The browser to launch. Missing, the browser tests are skipped and say why; in CI
+    (``CRB_REQUIRE_BROWSER=1``) they fail instead."""
+    if not path.exists():
+        reason = f"{path} is missing: apt-get install -y chromium (browser tests skipped)"
+        if os.environ.get("CRB_REQUIRE_BROWSER", "") == "1":
+            pytest.fail(f"CRB_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return path
+
+
+@contextmanager
+def loop_free_between_browser_calls() -> Iterator[None]:
+    """Playwright's sync API leaves its event loop marked as running on the test's thread between
+    calls (``playwright._impl._greenlets.wait_for_future``). With one browser kept for the whole
+    test process, every later test that calls ``asyncio.run`` (a tick, the CLI) or starts a loop
+    of its own would fail with "cannot be called from a running event loop". Here the loop is
+    marked running only for the duration of each browser call."""
+    from playwright._impl._sync_base import SyncBase
+
+    original = SyncBase._sync
+
+    def _sync(self: Any, awaitable: Any) -> Any:
+        asyncio.events._set_running_loop(self._loop)
+        try:
+            return original(self, awaitable)
+        finally:
+            asyncio.events._set_running_loop(None)
+
+    SyncBase._sync = _sync  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        SyncBase._sync = original  # type: ignore[method-assign]
 
 
 def sign_in(page: Any, desk: WebDesk, initials: str) -> None:

@@ -18,7 +18,7 @@ import jinja2
 from aiohttp import web
 
 from bot.runtime import Runtime
-from bot.web.core import WEB_CHANNELS, WEB_CLOCK, WEB_RESOURCES, WEB_RUNTIME, WEB_SENDS
+from bot.web.core import WEB_CHANNELS, WEB_CLOCK, WEB_OIDC, WEB_RESOURCES, WEB_RUNTIME, WEB_SENDS
 from bot.web.security import desk_middleware
 from scheduler.channels import Channel
 
@@ -28,6 +28,7 @@ HERE = Path(__file__).parent
 # Each module here has ``routes = web.RouteTableDef()``. Add yours to this list.
 PAGES = [
     "bot.web.signin",
+    "bot.web.microsoft",
     "bot.web.board",
     "bot.web.members",
     "bot.web.meetings",
@@ -63,6 +64,7 @@ def mount_web(
     app[WEB_CLOCK] = clock
     app[WEB_CHANNELS] = [channels] if channels is not None else []
     app[WEB_SENDS] = set()
+    app[WEB_OIDC] = []
 
     async def finish_sends() -> None:
         if app[WEB_SENDS]:

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from bot.web.core import delivery_channels, render, signed_in, with_unit
 from handlers.overview import board_overview
-from scheduler.calendar import zone
+from planning.calendar import zone
 from scheduler.channels import channel_for
 
 routes = web.RouteTableDef()

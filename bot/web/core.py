@@ -6,6 +6,7 @@ through ``with_unit`` or ``run_command``, render a template. See ``bot/web/READM
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import hmac
@@ -25,8 +26,12 @@ from sqlalchemy.orm import Session
 from bot.delivery import build_channels
 from bot.runtime import Runtime
 from db.models import Board, Meeting, Member
+from handlers import run, web_access
+from handlers.commands import Command
 from handlers.context import Caller, Ctx
+from handlers.identity import Account, Via
 from handlers.reply import Reply
+from handlers.run import Who
 from scheduler.channels import Channel
 
 T = TypeVar("T")
@@ -35,6 +40,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 WEB_RUNTIME = web.AppKey("web_runtime", Runtime)
 WEB_CLOCK = web.AppKey("web_clock", Callable[[], datetime])
 WEB_RESOURCES = web.AppKey("web_resources", set)  # the routes the desk's middleware looks after
+WEB_OIDC = web.AppKey("web_oidc", list)  # [the OpenID Connect client], once first used
 WEB_SENDS = web.AppKey("web_sends", set)  # emails still being sent (finished at shutdown)
 WEB_CHANNELS = web.AppKey("web_channels", list)  # [the delivery channels], once known
 DESK = "crb_desk"  # request key: the ``Desk`` the middleware loaded
@@ -42,6 +48,8 @@ CSRF_SEED = "crb_csrf_seed"  # request key: a CSRF cookie value to set on the re
 
 SESSION_COOKIE = "crb_session"
 CSRF_COOKIE = "crb_csrf"
+NOTICE_COOKIE = "crb_notice"  # the success message shown once on the page a POST redirects to
+NOTICE_PURPOSE = "crb.notice"
 CSRF_FIELD = "csrf_token"
 
 
@@ -134,6 +142,14 @@ def public_base(request: web.Request) -> str:
     return runtime_of(request).config.link_base
 
 
+def local_path(path: str) -> str:
+    """``path`` if it is a page of this site, else "/": a ``next=`` never sends anyone elsewhere
+    (``//evil.example``, ``/\\evil.example`` and ``https://…`` are all refused)."""
+    if path.startswith("/") and not path.startswith(("//", "/\\")):
+        return path
+    return "/"
+
+
 def absolute_url(request: web.Request, path: str, **query: str) -> str:
     url = public_base(request) + path
     return f"{url}?{urlencode(query)}" if query else url
@@ -180,39 +196,42 @@ def officer_only(handler: Handler) -> Handler:
 # ---------------------------------------------------------------- database work
 
 
-def web_caller(session: Session, member_id: int | None, channel: str) -> Caller:
-    """The caller for a web request: the signed-in member, through ``channel`` ("web")."""
-    member = session.get(Member, member_id) if member_id is not None else None
-    return Caller(member, channel)
+def web_who(request: web.Request, channel: Via | str = Via.WEB) -> Who:
+    """Who a web request comes from: the signed-in member (looked up again, so a member
+    deactivated a moment ago is nobody), or an anonymous visitor, through ``channel``."""
+    member = current_member(request)
+    if member is not None:
+        return Account.member(member.id, channel)
+    return Caller(None, str(Via(channel)), str(Via(channel)))
 
 
-async def with_unit(request: web.Request, work: Callable[[Ctx], T], *, channel: str = "web") -> T:
+async def with_unit(
+    request: web.Request, work: Callable[[Ctx], T], *, channel: Via | str = Via.WEB
+) -> T:
     """Run ``work(ctx)`` on the runtime's worker threads, as the signed-in member.
 
     ``work`` calls ``ctx.session.commit()`` when it changed something; anything else is rolled
     back (so a ``UserError`` raised half-way changes nothing). ORM objects must not leave
-    ``work``: return plain values.
+    ``work``: return plain values. The audit trail records ``channel`` (``Via.WEB``).
     """
-    runtime = runtime_of(request)
-    member = current_member(request)
-    member_id = member.id if member else None
-    at = now(request)
+    runtime, who, at = runtime_of(request), web_who(request, channel), now(request)
 
     def run() -> T:
-        with runtime.unit(lambda s, _b: web_caller(s, member_id, channel), at) as ctx:
+        with runtime.unit(who, at) as ctx:
             return work(ctx)
 
     return await runtime.run_in_thread(run)
 
 
-async def run_command(request: web.Request, text: str, *, channel: str = "web") -> Reply:
-    """Run one chat command (``done 04-CR``) as the signed-in member: the same use-case as chat,
-    committed only when the reply says it changed the board."""
+async def run_command(
+    request: web.Request, command: Command | str, *, channel: Via | str = Via.WEB
+) -> Reply:
+    """Run one command (``done 04-CR``, or a parsed ``Command``) as the signed-in member: the same
+    use-case as chat (``handlers.run.run_command``), committed only when the reply says it
+    changed the board."""
     runtime = runtime_of(request)
-    member = current_member(request)
-    member_id = member.id if member else None
     return await runtime.run_in_thread(
-        runtime.execute, lambda s, _b: web_caller(s, member_id, channel), text, now(request)
+        run.run_command, runtime.sessions, web_who(request, channel), command, now(request)
     )
 
 
@@ -220,10 +239,15 @@ async def run_command(request: web.Request, text: str, *, channel: str = "web") 
 
 
 def _csrf_seed(request: web.Request) -> str:
-    seed = request.cookies.get(CSRF_COOKIE) or request.get(CSRF_SEED)
+    seed = _good_seed(request.cookies.get(CSRF_COOKIE)) or request.get(CSRF_SEED)
     if not seed:
         seed = request[CSRF_SEED] = secrets.token_urlsafe(32)
     return seed
+
+
+def _good_seed(seed: str | None) -> str | None:
+    """The browser's CSRF cookie, if it could be ours (a mangled one is replaced)."""
+    return seed if seed and seed.isascii() and 16 <= len(seed) <= 100 else None
 
 
 def _csrf_for(key: str, seed: str) -> str:
@@ -236,10 +260,10 @@ def csrf_token(request: web.Request) -> str:
 
 
 def csrf_valid(request: web.Request, form: Mapping[str, Any]) -> bool:
-    seed = request.cookies.get(CSRF_COOKIE)
+    seed = _good_seed(request.cookies.get(CSRF_COOKIE))
     given = form.get(CSRF_FIELD)
-    if not seed or not isinstance(given, str):
-        return False
+    if not seed or not isinstance(given, str) or not given.isascii():
+        return False  # ours are ASCII; compare_digest refuses a str that is not
     return any(hmac.compare_digest(_csrf_for(k, seed), given) for k in signing_keys(request))
 
 
@@ -283,7 +307,41 @@ def render(
         navigation=NAVIGATION,
         current_path=request.path,
     )
-    return aiohttp_jinja2.render_template(template, request, page, status=status)
+    page["notice"] = _notice(request)
+    response = aiohttp_jinja2.render_template(template, request, page, status=status)
+    if NOTICE_COOKIE in request.cookies:
+        response.del_cookie(NOTICE_COOKIE, path="/")  # shown once
+    return response
+
+
+def see_other(
+    request: web.Request, location: str, *, notice: str | None = None
+) -> web.HTTPSeeOther:
+    """Redirect after a POST (raise it); ``notice`` shows once, as a success banner, on the page
+    it leads to: ``raise see_other(request, "/actions", notice="04-CR is done")``."""
+    response = web.HTTPSeeOther(local_path(location))
+    if notice:
+        encoded = base64.urlsafe_b64encode(notice.encode()).decode().rstrip("=")
+        response.set_cookie(
+            NOTICE_COOKIE,
+            web_access.sign(signing_keys(request), NOTICE_PURPOSE, encoded),
+            httponly=True,
+            samesite="Lax",
+            path="/",
+            max_age=300,
+        )
+    return response
+
+
+def _notice(request: web.Request) -> str | None:
+    value = request.cookies.get(NOTICE_COOKIE)
+    encoded = web_access.unsign(signing_keys(request), NOTICE_PURPOSE, value) if value else None
+    if encoded is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except ValueError:
+        return None
 
 
 def problem(request: web.Request, title: str, message: str, *, status: int = 400) -> web.Response:

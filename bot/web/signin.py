@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -18,6 +19,7 @@ from bot.web.core import (
     WEB_SENDS,
     current_member,
     desk,
+    local_path,
     now,
     problem,
     render,
@@ -85,10 +87,13 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     token = str(form.get("token", ""))
     runtime, keys, at = runtime_of(request), signing_keys(request), now(request)
 
+    previous = request.cookies.get(SESSION_COOKIE)
+
     def redeem() -> tuple[str, str]:
         with runtime.sessions() as session, session.begin():
             board = queries.default_board(session)
             member, cookie = web_access.redeem_sign_in_link(session, board, token, keys, at)
+            web_access.end_session(session, board, previous, keys, at)  # one person a browser
             return member.initials, cookie
 
     try:
@@ -127,7 +132,7 @@ async def signed_out(request: web.Request) -> web.StreamResponse:
 @routes.get("/login")
 async def login_page(request: web.Request) -> web.StreamResponse:
     if current_member(request) is not None:
-        raise web.HTTPSeeOther("/")
+        raise web.HTTPSeeOther(local_path(request.query.get("next", "/")))
     return _login(request)
 
 
@@ -142,6 +147,8 @@ def _login(
             "title": f"Sign in to the {desk(request).board_name}",
             "by_email": bool(config.smtp_url and config.mail_from),
             "by_microsoft": config.oidc_enabled,
+            "microsoft_url": "/auth/microsoft?"
+            + urlencode({"next": local_path(request.query.get("next", "/"))}),
             "email": email,
             "errors": errors or [],
         },

@@ -37,7 +37,7 @@ from handlers.members import add_member, derive_initials, longer_initials
 from handlers.minutes.model import ActionUpdate, Minutes, Person
 from handlers.refs import format_ref
 from handlers.updates import WORD_KINDS, Clock, events_of, latest_update, same_words, words_of
-from scheduler.calendar import meeting_start
+from planning.calendar import meeting_start
 
 MATCH_THRESHOLD = 0.6
 

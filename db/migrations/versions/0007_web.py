@@ -1,7 +1,7 @@
 """the web desk: signing keys, one-time sign-in links, browser sessions and rate limits
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"  # main's 0006 came first; this branch was cut from 0005
 branch_labels = None
 depends_on = None
 

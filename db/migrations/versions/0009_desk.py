@@ -1,4 +1,4 @@
-"""desk: how each change came (audit_events.channel) and members' private calendar feeds
+"""desk: members' private calendar feeds
 
 Revision ID: 0009
 Revises: 0007, 0008
@@ -16,8 +16,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("channel", sa.String(length=20), nullable=True))
     op.create_table(
         "calendar_feeds",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -49,5 +47,3 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("calendar_feeds")
-    with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.drop_column("channel")

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from db.models import Board, DeliveryState, Meeting, MeetingStatus, SnoozeChoice
-from scheduler.calendar import (
+from planning.calendar import (
     Slot,
     is_working_day,
     local_date,

@@ -1,0 +1,142 @@
+"""Who a request comes from: one rule for every channel.
+
+A platform account (a Slack user id, a Teams AAD object id, an email address, the console's
+initials, or a member id that a web session or a signed email link vouches for) names at most one
+member of the board. Only an *active* member is anyone: a member who has been deactivated is
+treated exactly like a stranger on every channel. Linking an account to a member by their email
+happens here too, with the clash checks inside the same transaction as the link.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from db import queries
+from db.models import Board, Member
+from handlers.context import Caller, Ctx
+from handlers.members import link_member
+from handlers.plain import plain_line
+
+log = logging.getLogger("crb.identity")
+
+
+class Via(StrEnum):
+    """The channel a request came through: the audit trail records it with every change."""
+
+    SLACK = "slack"
+    TEAMS = "teams"
+    CONSOLE = "console"
+    CLI = "cli"
+    WEB = "web"
+    EMAIL_LINK = "email link"
+    EMAIL = "email"
+    IMPORT = "import"
+    SYSTEM = "system"
+
+
+# The member column that holds each kind of platform account.
+SLACK_ID, TEAMS_ID, EMAIL, INITIALS, MEMBER_ID = "slack_id", "teams_id", "email", "initials", "id"
+
+
+@dataclass(frozen=True)
+class Account:
+    """A person as a channel names them, before anyone has looked them up."""
+
+    via: Via
+    field: str | None  # SLACK_ID | TEAMS_ID | EMAIL | INITIALS | MEMBER_ID; None: nobody
+    value: str | int | None
+    label: str  # the audit trail's name for them when no member answers to it
+
+    @classmethod
+    def slack(cls, user_id: str) -> Account:
+        return cls(Via.SLACK, SLACK_ID, user_id, f"slack:{user_id}")
+
+    @classmethod
+    def teams(cls, aad_object_id: str | None, label: str) -> Account:
+        return cls(Via.TEAMS, TEAMS_ID, aad_object_id, label)
+
+    @classmethod
+    def console(cls, initials: str | None) -> Account:
+        label = f"console:{initials}" if initials else "console"
+        return cls(Via.CONSOLE, INITIALS, initials, label)
+
+    @classmethod
+    def initials(cls, initials: str | None, via: Via, label: str) -> Account:
+        return cls(via, INITIALS, initials, label)
+
+    @classmethod
+    def member(cls, member_id: int, via: Via | str) -> Account:
+        """A member id someone else has vouched for: a web session, a signed email link."""
+        via = Via(via)
+        return cls(via, MEMBER_ID, member_id, f"{via}:member-{member_id}")
+
+    @classmethod
+    def email(cls, address: str, via: Via = Via.EMAIL) -> Account:
+        return cls(via, EMAIL, address, f"{via}:{address}")
+
+
+def find_member(session: Session, board: Board, account: Account) -> Member | None:
+    """The active member this account names, or None (a stranger, or deactivated)."""
+    member = account_holder(session, board, account)
+    return member if member is not None and member.active else None
+
+
+def account_holder(session: Session, board: Board, account: Account) -> Member | None:
+    """The member holding this account, active or not: for linking, never for authorising."""
+    value = account.value
+    if account.field is None or value is None or value == "":
+        return None
+    if account.field == MEMBER_ID:
+        member = session.get(Member, int(value))
+        return member if member is not None and member.board_id == board.id else None
+    if account.field == INITIALS:
+        typed = plain_line(str(value))
+        return queries.member_by_initials(session, board, typed) if typed else None
+    return queries.member_by_identity(session, board, **{account.field: str(value)})
+
+
+def identify(session: Session, board: Board, account: Account) -> Caller:
+    """The caller behind ``account``: their member (active only), their label, their channel."""
+    return Caller(find_member(session, board, account), account.label, account.via)
+
+
+def link_by_email(ctx: Ctx, field: str, account_id: str, emails: Iterable[str]) -> Member | None:
+    """Link the platform account ``account_id`` (a ``field`` of Member) to the active member
+    with one of ``emails``, inside ``ctx``'s transaction. The caller commits.
+
+    Refused (None) when no active member has the email, when that member already holds another
+    account of this kind, or when this account already belongs to someone: a link never moves
+    an account from one member to another behind anyone's back.
+    """
+    if queries.member_by_identity(ctx.session, ctx.board, **{field: account_id}) is not None:
+        return None
+    for email in emails:
+        member = queries.member_by_identity(ctx.session, ctx.board, email=email)
+        if member is None or not member.active:
+            continue
+        if getattr(member, field):
+            log.warning(
+                "%s %s matches %s by email, who is linked to another account",
+                field,
+                account_id,
+                member.initials,
+            )
+            return None
+        link_member(ctx, member, **{field: account_id})
+        log.info("Linked %s to %s %s by their email", member.initials, field, account_id)
+        return member
+    return None
+
+
+def unlinked_with_email(session: Session, board: Board, field: str) -> Sequence[tuple[str, str]]:
+    """(initials, email) of each active member with an email and no account of this kind."""
+    return [
+        (m.initials, m.email)
+        for m in queries.members(session, board)
+        if m.email and not getattr(m, field) and m.active
+    ]

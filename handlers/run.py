@@ -1,0 +1,124 @@
+"""Running one request: the one way every adapter changes (or reads) the board.
+
+An adapter (Slack, Teams, the console, the web desk, an email link) hands over who is asking
+(an ``Account``, or a fixed ``Caller`` for operators), what they asked (a parsed ``Command``, or
+the text they typed) and the time; it gets a ``Reply`` back. This module owns:
+
+- the session and its one transaction;
+- identity: the account is looked up with ``handlers.identity`` inside that transaction;
+- the commit rule: commit only when the reply says the board changed, roll back otherwise, so a
+  refusal or an error never leaves anything half done;
+- replays: a request key seen before is refused with ``REPLAYED``, and never run twice.
+
+The audit event is written by the use-case itself (``handlers.audit.record``), with the caller's
+channel, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import queries
+from db.models import ProcessedEvent
+from handlers.commands import Command
+from handlers.context import LINKS, Caller, Ctx
+from handlers.dispatch import handle, run
+from handlers.identity import Account, identify, link_by_email
+from handlers.reply import Reply
+
+log = logging.getLogger("crb.run")
+
+Sessions = sessionmaker[Session]
+Who = Account | Caller  # an account to look up, or an operator/system caller as it is
+UseCase = Callable[[Ctx], Reply]
+
+REPLAYED = "This exact request was already received and handled, so nothing was changed again."
+REQUEST_MEMORY = timedelta(days=1)  # longer than any platform retries or accepts a signature
+
+
+@contextmanager
+def unit(sessions: Sessions, who: Who, now: datetime) -> Iterator[Ctx]:
+    """One request's context. The body decides: ``ctx.session.commit()`` or leave to roll back."""
+    with sessions() as session:
+        board = queries.default_board(session)
+        if board is None:
+            raise RuntimeError("No board: the database has not been prepared.")
+        caller = identify(session, board, who) if isinstance(who, Account) else who
+        links = session.info.get(LINKS)  # the runtime's: where links point, what signs them
+        try:
+            yield Ctx(session, board, caller, now, links(now) if links else None)
+        finally:
+            if session.in_transaction():
+                session.rollback()
+
+
+def run_use_case(sessions: Sessions, who: Who, now: datetime, use_case: UseCase) -> Reply:
+    """Run ``use_case`` in one transaction; commit only if its reply changed the board."""
+    with unit(sessions, who, now) as ctx:
+        reply = use_case(ctx)
+        if reply.changed:
+            ctx.session.commit()
+        return reply
+
+
+def run_command(
+    sessions: Sessions,
+    who: Who,
+    command: Command | str,
+    now: datetime,
+    *,
+    request_key: tuple[str, str] | None = None,
+) -> Reply:
+    """Run one command (parsed, or as typed) as ``who`` at ``now``.
+
+    ``request_key`` (platform, key) names the request itself, such as a Slack signature or a
+    Teams activity id: a key seen before is a replay and is refused without running anything.
+    """
+    if request_key is not None and not first_time(sessions, *request_key, now):
+        log.warning("a %s request was received again: not run again", request_key[0])
+        return Reply(REPLAYED)
+    if isinstance(command, str):
+        return run_use_case(sessions, who, now, lambda ctx: handle(ctx, command))
+    return run_use_case(sessions, who, now, lambda ctx: run(ctx, command))
+
+
+def link_account_by_email(
+    sessions: Sessions,
+    linker: Caller,
+    field: str,
+    account_id: str,
+    emails: Sequence[str],
+    now: datetime,
+) -> int | None:
+    """Link a platform account to the active member with one of ``emails``, in one transaction
+    (``handlers.identity.link_by_email`` checks for clashes inside it). The member's id, or None.
+    """
+    with unit(sessions, linker, now) as ctx:
+        member = link_by_email(ctx, field, account_id, emails)
+        if member is None:
+            return None
+        ctx.session.commit()
+        return member.id
+
+
+def first_time(sessions: Sessions, platform: str, key: str, now: datetime) -> bool:
+    """Whether this platform's request or event ``key`` is new (then it is remembered).
+
+    A duplicate delivery, or a request sent again byte for byte, finds its key here and is
+    not run a second time. Keys are forgotten after ``REQUEST_MEMORY``.
+    """
+    try:
+        with sessions() as session, session.begin():
+            forgotten = ProcessedEvent.received_at < now - REQUEST_MEMORY
+            session.execute(delete(ProcessedEvent).where(forgotten))
+            session.add(ProcessedEvent(platform=platform, event_id=key, received_at=now))
+    except IntegrityError:
+        return False
+    return True
