@@ -11,10 +11,11 @@ from db import queries
 from db.models import AuditEvent, EventKind
 from handlers.context import Caller
 from handlers.errors import Forbidden, UserError
+from handlers.identity import Via
 from handlers.marking import board_marking, set_board_marking
 from handlers.minutes.model import Minutes
 from handlers.minutes.text import parse_text
-from tests.test_import import run_import
+from tests.conftest import run_import
 
 SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 MINUTES_MARKING = "PROTECT – MANAGEMENT"
@@ -28,8 +29,8 @@ def marking_of(runtime: Runtime) -> tuple[str | None, bool]:
 
 
 def set_marking(runtime: Runtime, text: str, caller: Caller | None = None) -> bool:
-    who = caller or Caller(None, "cli")
-    with runtime.unit(lambda _s, _b: who, LATER) as ctx:
+    who = caller or Caller(None, "cli", Via.CLI)
+    with runtime.unit(who, LATER) as ctx:
         changed = set_board_marking(ctx, text)
         ctx.session.commit()
         return changed
@@ -81,7 +82,7 @@ def test_a_marking_is_one_short_plain_line(board: Runtime) -> None:
 def test_only_officers_set_the_marking(board: Runtime) -> None:
     with board.sessions() as session:
         member = queries.member_by_initials(session, queries.default_board(session), "DP")
-        caller = Caller(member, "test:DP")
+        caller = Caller(member, "test:DP", Via.CONSOLE)
     try:
         set_marking(board, "OFFICIAL", caller)
     except Forbidden:

@@ -11,12 +11,13 @@ from db import queries
 from db.models import AuditEvent, EventKind
 from handlers.context import Caller
 from handlers.export import Paper, build_paper, render
+from handlers.identity import Via
 from handlers.minutes.read import parse_minutes
 from handlers.minutes.text import parse_text
 from handlers.updates import is_bare_status
-from tests.conftest import say
+from tests.conftest import run_import, say
+from tests.docx_fixtures import later_minutes, to_bytes
 from tests.paper_harness import at, next_minutes_docx, next_minutes_text, work_on_the_actions
-from tests.test_import import run_import
 
 FEBRUARY_PAPER = datetime(2021, 2, 10, 9, 0, tzinfo=UTC)
 MAY_PAPER = datetime(2021, 5, 20, 9, 0, tzinfo=UTC)
@@ -24,12 +25,12 @@ JUNE_PAPER = datetime(2021, 6, 10, 9, 0, tzinfo=UTC)
 
 
 def paper(board: Runtime, now: datetime) -> Paper:
-    with board.unit(lambda _s, _b: Caller(None, "cli"), now) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), now) as ctx:
         return build_paper(ctx)
 
 
 def word_paper(board: Runtime, now: datetime) -> bytes:
-    with board.unit(lambda _s, _b: Caller(None, "cli"), now) as ctx:
+    with board.unit(Caller(None, "cli", Via.CLI), now) as ctx:
         document = render(ctx, "docx")
     assert isinstance(document, bytes)
     return document
@@ -109,3 +110,21 @@ def test_the_paper_survives_the_round_trip_through_word_then_text(board: Runtime
     words = [(n.action_id, " ".join(n.note.casefold().split())) for n in stored if n.note]
     said = [each for each in words if not is_bare_status(each[1])]
     assert len(said) == len(set(said)), "an update was stored twice"
+
+
+def test_closed_session_lines_are_read_back_from_their_own_rows(board: Runtime) -> None:
+    run_import(board, parse_minutes("feb.docx", to_bytes(later_minutes())), at(25, 2, 2021))
+    march = word_paper(board, at(10, 3, 2021))
+    closed = [line for line in paper(board, at(10, 3, 2021)).lines if line.closed_session]
+    assert [line.letter for line in closed] == ["l", "m"]
+    may = next_minutes_docx(
+        march,
+        "26th May 2021",
+        "25th August 2021",
+        edits={"l.": f"l. {closed[0].text} – {closed[0].owners} – Complete - Shared in April"},
+    )
+    report = run_import(board, parse_minutes("may.docx", may), at(27, 5, 2021))
+    assert not [w for w in report.warnings if "matched no action" in w or "Could not" in w]
+    after = {line.text: line.state for line in paper(board, JUNE_PAPER).lines}
+    assert after[closed[0].text] == "Complete, 26 May 2021 - Shared in April"
+    assert after[closed[1].text] == "Ongoing - no update received"

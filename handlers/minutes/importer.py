@@ -36,7 +36,15 @@ from handlers.marking import marking_from_minutes
 from handlers.members import add_member, derive_initials, longer_initials
 from handlers.minutes.model import ActionUpdate, Minutes, Person
 from handlers.refs import format_ref
-from handlers.updates import WORD_KINDS, Clock, events_of, latest_update, same_words, words_of
+from handlers.updates import (
+    WORD_KINDS,
+    Clock,
+    events_of,
+    latest_update,
+    same_words,
+    started,
+    words_of,
+)
 from planning.calendar import meeting_start
 
 MATCH_THRESHOLD = 0.6
@@ -373,9 +381,7 @@ def reported_on(ctx: Ctx, previous: Meeting) -> list[Action]:
     """The actions the previous meeting's item 02 may report on: those raised at it, and those
     raised earlier and still open when it started, as the paper for it lists them. An action
     carried over from an older meeting is reported on again at every meeting until it is done."""
-    start = meeting_start(
-        previous.date, previous.time or ctx.board.meeting_time, ctx.board.timezone
-    )
+    start = started(ctx.board, previous)
     return [
         action
         for action in queries.actions(ctx.session, ctx.board)
@@ -482,16 +488,21 @@ def _apply_update(
             record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=words)
         _note(report, "changed", f"{where}: open → {update.status} (update {update.label}.)")
     elif not update.done and action.status == ActionStatus.DONE:
-        closed = f"{action.done_at:%-d %B %Y}" if action.done_at else "earlier"
-        report.warnings.append(
-            f"Update {update.label}. says {ref} is “{update.status or 'not done'}”, but it was "
-            f"closed on {closed}; it was left closed: reopen it if it isn't done."
-        )
+        if not _closed_since(ctx, action, meeting):  # open at the meeting, closed after: no news
+            closed = f"{action.done_at:%-d %B %Y}" if action.done_at else "earlier"
+            report.warnings.append(
+                f"Update {update.label}. says {ref} is “{update.status or 'not done'}”, but it "
+                f"was closed on {closed}; it was left closed: reopen it if it isn't done."
+            )
         _note(report, "unchanged", where)
     elif not update.done and update.status:
         _apply_progress(ctx, action, update, words, meeting, report, where)
     else:
         _note(report, "unchanged", where)
+
+
+def _closed_since(ctx: Ctx, action: Action, meeting: Meeting) -> bool:
+    return action.done_at is not None and action.done_at > started(ctx.board, meeting)
 
 
 def _apply_progress(
