@@ -42,17 +42,16 @@ KIND_NAMES = {
     EventKind.BOARD_CHANGED: "settings changed",
     EventKind.CALENDAR_FEED: "calendar address",
 }
-CHANNEL_NAMES = {
+CHANNEL_NAMES = {  # handlers.identity.Via, as people say it
     "slack": "Slack",
     "teams": "Teams",
-    "web": "web",
-    "email": "email link",
-    "import": "import",
-    "cli": "command line",
     "console": "console",
-    "scheduler": "scheduler",
-    "system": "at start-up",
-    "test": "test",
+    "cli": "command line",
+    "web": "web",
+    "email link": "email link",
+    "email": "email",
+    "import": "import",
+    "system": "the bot itself",
 }
 
 

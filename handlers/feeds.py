@@ -18,6 +18,7 @@ from db.models import Board, CalendarFeed, EventKind, Member
 from handlers.audit import record
 from handlers.calendar_feed import meetings_calendar
 from handlers.context import Caller, Ctx
+from handlers.identity import Via
 
 TOKEN_BYTES = 32
 
@@ -79,4 +80,6 @@ def calendar_for(session: Session, token: str, now: datetime) -> bytes | None:
         return None
     board = session.get(Board, feed.board_id)
     assert board is not None
-    return meetings_calendar(Ctx(session, board, Caller(feed.member, "calendar"), now))
+    return meetings_calendar(
+        Ctx(session, board, Caller(feed.member, f"calendar:member-{feed.member_id}", Via.WEB), now)
+    )

@@ -28,9 +28,9 @@ def test_every_change_says_who_when_how_and_what(board: Runtime) -> None:
         rows, total = audit_rows(ctx, AuditFilter())
     newest = rows[:3]
     assert [(r.who, r.how, r.kind) for r in newest] == [
-        ("Rachael Thorold (RT)", "test", "member changed"),
-        ("Rachael Thorold (RT)", "test", "member changed"),
-        ("Damian Pettit (DP)", "test", "update"),
+        ("Rachael Thorold (RT)", "console", "member changed"),
+        ("Rachael Thorold (RT)", "console", "member changed"),
+        ("Damian Pettit (DP)", "console", "update"),
     ]
     assert newest[0].what == "Tracey Onslow (TO) — role: member -> chair"
     assert "chair to: TO" in newest[1].what and "Andy Champness (AC)" in newest[1].what

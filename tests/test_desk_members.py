@@ -17,8 +17,8 @@ from bot.runtime import Runtime
 from db import queries
 from db.models import Role, TeamsConversation
 from handlers import roster
-from handlers.context import Caller
 from handlers.errors import Forbidden, NotLinked, UserError
+from handlers.identity import Account
 from handlers.minutes.importer import import_minutes
 from handlers.minutes.text import parse_text
 from handlers.reach import reach_for_all
@@ -97,7 +97,7 @@ def test_a_plain_member_or_a_stranger_cannot_change_members(board: Runtime) -> N
         roster.change_role(ctx, "CR", Role.CHAIR)
     with (
         pytest.raises(NotLinked),
-        board.unit(lambda _s, _b: Caller(None, "slack:U0STRANGER"), AFTER_MEETING) as ctx,
+        board.unit(Account.slack("U0STRANGER"), AFTER_MEETING) as ctx,
     ):
         roster.deactivate(ctx, "DP")
     with board.sessions() as session:

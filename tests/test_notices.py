@@ -12,11 +12,9 @@ from pathlib import Path
 from bot.demo import sample_text
 from bot.runtime import Runtime
 from handlers import roster
-from handlers.context import Caller
-from handlers.minutes.importer import import_minutes
 from handlers.minutes.text import parse_text
 from scheduler.dispatch import tick
-from tests.conftest import AFTER_MEETING, acting, say
+from tests.conftest import AFTER_MEETING, acting, run_import, say
 from tests.doubles import RecordingChannel
 
 NOON = AFTER_MEETING + timedelta(hours=3)
@@ -91,9 +89,7 @@ def unknown_owner_minutes() -> str:
 def test_an_action_with_unknown_initials_can_be_given_an_owner(runtime: Runtime) -> None:
     """Issue 17: an action imported with unknown initials showed as 06-? and nothing could give
     it an owner."""
-    with runtime.unit(lambda _s, _b: Caller(None, "import:test"), AFTER_MEETING) as ctx:
-        report = import_minutes(ctx, parse_text(unknown_owner_minutes()))
-        ctx.session.commit()
+    report = run_import(runtime, parse_text(unknown_owner_minutes()))
     assert any("ZQ" in warning for warning in report.warnings)
     reply = say(runtime, "RT", "reassign 06-? JS", NOON)
     assert reply.changed, reply.title

@@ -86,7 +86,7 @@ def test_the_audit_page_filters_and_downloads(web_desk: WebDesk) -> None:
     download = visitor.get("/audit.csv", params={"who": "DP"})
     rows = list(csv.reader(io.StringIO(download.text)))
     assert rows[0] == ["When", "Who", "How", "Kind", "What"] and len(rows) == 2
-    assert rows[1][2] == "test"
+    assert rows[1][2] == "console"
 
 
 def test_a_plain_member_cannot_read_the_audit_trail(web_desk: WebDesk) -> None:
