@@ -15,7 +15,7 @@ from db.models import MeetingStatus, Role
 from tests.slack_fixtures import link_members
 from tests.slack_harness import SlackHarness
 from tests.slack_standin import SlackStandIn
-from tests.web_harness import WebDesk, assert_accessible, screenshot, sign_in
+from tests.web_harness import WebDesk, assert_accessible, browser_loop, screenshot, sign_in
 
 
 def role_of(desk: WebDesk, initials: str) -> Role:
@@ -131,7 +131,7 @@ def test_the_paper_is_downloaded_and_opens_in_word(
     ).is_visible()
     assert_accessible(page)
     screenshot(page, "paper")
-    with page.expect_download() as download:
+    with browser_loop(page), page.expect_download() as download:
         page.get_by_role("link", name="Word copy of the paper (.docx)").click()
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
