@@ -182,29 +182,17 @@ def loop_free_between_browser_calls() -> Iterator[None]:
     original = SyncBase._sync
 
     def _sync(self: Any, awaitable: Any) -> Any:
-        before = asyncio.events._get_running_loop()  # inside ``browser_loop``: kept
         asyncio.events._set_running_loop(self._loop)
         try:
             return original(self, awaitable)
         finally:
-            asyncio.events._set_running_loop(before)
+            asyncio.events._set_running_loop(None)
 
     SyncBase._sync = _sync  # type: ignore[method-assign]
     try:
         yield
     finally:
         SyncBase._sync = original  # type: ignore[method-assign]
-
-
-@contextmanager
-def browser_loop(page: Any) -> Iterator[None]:
-    """The browser's loop marked running for a block of Playwright calls that set up waiters
-    outside ``SyncBase._sync`` (``page.expect_download()``, ``expect_event``)."""
-    asyncio.events._set_running_loop(page._loop)
-    try:
-        yield
-    finally:
-        asyncio.events._set_running_loop(None)
 
 
 def sign_in(page: Any, desk: WebDesk, initials: str) -> None:
