@@ -384,6 +384,18 @@ def member_reactivate(initials: str) -> None:
         print_change(roster.reactivate(ctx, initials))
 
 
+@member_app.command("revoke-links")
+def member_revoke_links(initials: str) -> None:
+    """Withdraw every one-click link emailed to a member so far (a forwarded email, a lost
+    phone). Their next email carries new links."""
+    from handlers.email_links import revoke_links
+
+    with operator(wall_clock()) as ctx:
+        member = find_member(ctx, initials)
+        revoke_links(ctx, member)
+        out.print(f"Every email link sent to {member.initials} until now is withdrawn.")
+
+
 # ---------------------------------------------------------------- the board (issue 15)
 
 ShortArgument = Annotated[

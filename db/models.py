@@ -101,6 +101,7 @@ class EventKind(StrEnum):
     MEETING_ADDED = "meeting_added"
     MEETING_CHANGED = "meeting_changed"
     BOARD_CHANGED = "board_changed"
+    SNOOZED = "snoozed"  # a member put off their nudges before a meeting
     CALENDAR_FEED = "calendar_feed"  # a member's private calendar address made or revoked
 
 
@@ -158,6 +159,8 @@ class Member(Base):
     teams_id: Mapped[str | None] = mapped_column(String(64), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Email links issued to this member before this instant are refused (revoked from the desk).
+    links_revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     board: Mapped[Board] = relationship(back_populates="members")
 

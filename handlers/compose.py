@@ -20,7 +20,7 @@ from db.models import NOTICE, Meeting, Member
 from handlers.context import Caller, Ctx
 from handlers.identity import Via
 from handlers.notices import event_id_of, notice_reply
-from handlers.reminders import Nudge, digest_reply, nudge_replies, officers_emails
+from handlers.reminders import Nudge, digest_reply, nudge_replies, officers_addresses
 from handlers.reply import Reply
 from planning import plan
 from planning.calendar import meeting_start, zone
@@ -47,7 +47,7 @@ class Reminder:
 
     member: Member
     reply: Reply
-    reply_to: tuple[str, ...] = ()
+    reply_to: tuple[tuple[str, str], ...] = ()  # (name, address): the officers with email
 
     @property
     def refs(self) -> tuple[str, ...]:
@@ -76,7 +76,7 @@ def compose(
         }
         nudging = [i for i in found if wanted[i].kind == plan.NUDGE]
         nudges = [Nudge(*found[i], snoozed=wanted[i].follows_a_snooze) for i in nudging]
-        reply_to = tuple(officers_emails(ctx))
+        reply_to = tuple(officers_addresses(ctx))
         reminders: dict[int, Reminder | None] = {
             i: Reminder(found[i][0], reply, reply_to) if reply else None
             for i, reply in zip(nudging, nudge_replies(ctx, nudges), strict=True)
@@ -87,7 +87,7 @@ def compose(
                 reminders[index] = Reminder(member, told, reply_to) if told else None
             elif index not in reminders:  # a digest: the whole board, as this officer sees it
                 officer = replace(ctx, caller=Caller(member, "scheduler", Via.SYSTEM))
-                reminders[index] = Reminder(member, digest(officer, meeting, reachable))
+                reminders[index] = Reminder(member, digest(officer, meeting, reachable), reply_to)
         return [reminders.get(i) for i in range(len(wanted))]
 
 

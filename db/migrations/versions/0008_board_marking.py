@@ -12,7 +12,7 @@ start from the number of changes their audit trail records, and their latest cha
 creation).
 
 Revision ID: 0008
-Revises: 0006 (re-chained after main took 0006)
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
