@@ -34,7 +34,7 @@ from handlers.diary import add_meeting
 from handlers.errors import MinutesError
 from handlers.marking import marking_from_minutes
 from handlers.members import add_member, derive_initials, longer_initials
-from handlers.minutes.model import ActionUpdate, Minutes, Person
+from handlers.minutes.model import CERTAIN, ActionUpdate, Doubt, Fact, Minutes, Person
 from handlers.refs import format_ref
 from handlers.updates import (
     WORD_KINDS,
@@ -72,6 +72,10 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     proposals: list[ChairHandover] = field(default_factory=list)
+    # The same warnings as structured records (kind, the fact they concern, the evidence, a
+    # confidence), for a preview that offers a fix; and how each fact was read.
+    doubts: list[Doubt] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
 
     @property
     def changes_anything(self) -> bool:
@@ -83,7 +87,7 @@ def import_minutes(ctx: Ctx, minutes: Minutes) -> ImportReport:
         raise MinutesError(
             "I couldn't find the meeting's date in these minutes, so I imported nothing."
         )
-    report = ImportReport(warnings=list(minutes.warnings))
+    report = ImportReport(warnings=list(minutes.warnings), facts=list(minutes.facts))
     meeting = report.meeting = _upsert_meeting(ctx, minutes, report)
     _follow_marking(ctx, minutes, meeting, report)
     report.members = _upsert_people(ctx, minutes, report)
@@ -92,8 +96,43 @@ def import_minutes(ctx: Ctx, minutes: Minutes) -> ImportReport:
     report.actions = _upsert_actions(ctx, minutes, meeting, by_initials, report)
     _apply_previous_updates(ctx, minutes, meeting, report)
     report.next_meeting = _upsert_next_meeting(ctx, minutes, report)
+    report.warnings = _once(report.warnings)
+    report.doubts = doubts_for(report.warnings, minutes.doubts)
     ctx.session.flush()
     return report
+
+
+def _once(warnings: list[str]) -> list[str]:
+    """Each warning once: the reader and the import may both say the next meeting is missing."""
+    return list(dict.fromkeys(warnings))
+
+
+# The import's own warnings, and the house layout reader's, by the kind of fix they need.
+_IMPORT_DOUBTS = (
+    (re.compile(r"match no member"), "owner unknown"),
+    (re.compile(r"has no owner|not someone's initials|lists more owners"), "owner missing"),
+    (re.compile(r"next meeting"), "next meeting"),
+    (re.compile(r"meeting's date|item numbers carry"), "meeting date"),
+    (re.compile(r"previous meeting's action|Action Updates"), "update"),
+    (re.compile(r"two members have the initials|share the initials"), "initials"),
+    (re.compile(r"record no actions"), "no actions"),
+    (re.compile(r"matched no action|not in the database"), "update unmatched"),
+    (re.compile(r"it was left closed"), "update"),
+)
+
+
+def doubts_for(warnings: Sequence[str], read: Sequence[Doubt]) -> list[Doubt]:
+    """One structured doubt per warning, in the warnings' order: the reader's own where it has
+    one, otherwise classified from the import's wording."""
+    by_message = {doubt.message: doubt for doubt in read}
+    result = []
+    for warning in warnings:
+        doubt = by_message.get(warning)
+        if doubt is None:
+            kind = next((k for pattern, k in _IMPORT_DOUBTS if pattern.search(warning)), "other")
+            doubt = Doubt(kind, kind, warning, "", CERTAIN)
+        result.append(doubt)
+    return result
 
 
 def _note(report: ImportReport, bucket: str, text: str) -> None:
@@ -223,7 +262,7 @@ def _upsert_people(ctx: Ctx, minutes: Minutes, report: ImportReport) -> list[Mem
     for member in existing.values():
         taken[member.initials].append(member.name)
     for person, _role in newcomers:
-        taken[derive_initials(person.name)].append(person.name)
+        taken[_initials_of(person)].append(person.name)
     result = []
     for person, role in _people(minutes):
         member = existing.get(person.name.casefold())
@@ -244,7 +283,7 @@ def _upsert_people(ctx: Ctx, minutes: Minutes, report: ImportReport) -> list[Mem
 def _add_person(
     ctx: Ctx, person: Person, role: Role, taken: dict[str, list[str]], report: ImportReport
 ) -> Member:
-    initials = derive_initials(person.name)
+    initials = _initials_of(person)
     if len(taken[initials]) > 1:
         handle = longer_initials(person.name)
         others = " and ".join(n for n in taken[initials])
@@ -261,6 +300,11 @@ def _add_person(
     )
     _note(report, "created", f"member {initials} {person.name} ({member.role})")
     return member
+
+
+def _initials_of(person: Person) -> str:
+    """The initials the minutes wrote for the person (authoritative), or derived as always."""
+    return person.initials or derive_initials(person.name)
 
 
 def _initials_index(ctx: Ctx, report: ImportReport) -> dict[str, Member | None]:
@@ -321,7 +365,7 @@ def _upsert_actions(
         else:
             _note(report, "unchanged", f"action {ref}")
         result.append(action)
-    if not minutes.actions:
+    if not minutes.actions and not any(d.kind == "no actions" for d in minutes.doubts):
         report.warnings.append("These minutes record no actions.")
     return result
 
@@ -354,7 +398,7 @@ def _apply_previous_updates(
     previous = (
         queries.meeting_on(ctx.session, ctx.board, minutes.previous_meeting_date)
         if minutes.previous_meeting_date
-        else None
+        else _meeting_before(ctx, meeting)
     )
     if previous is None:
         when = (
@@ -465,6 +509,18 @@ def _owner_agreement(detail: str | None, action: Action) -> float:
             if named.upper() == derive_initials(owner.name):
                 return OWNER_AGREES
     return OWNER_DIFFERS if action.owners else 0.0
+
+
+def _meeting_before(ctx: Ctx, meeting: Meeting) -> Meeting | None:
+    """The board's last meeting before this one that has actions: where updates that don't
+    name their meeting ("RHL is to clarify ... Update 18.01.22 – Complete") look."""
+    return ctx.session.scalars(
+        select(Meeting)
+        .where(Meeting.board_id == ctx.board.id, Meeting.date < meeting.date)
+        .where(Meeting.actions.any())
+        .order_by(Meeting.date.desc())
+        .limit(1)
+    ).first()
 
 
 def _apply_update(
