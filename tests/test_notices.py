@@ -107,7 +107,7 @@ def test_crb_action_reassign(crb, tmp_path: Path) -> None:
         a["text"][:6]: a["owners"] for a in json.loads(crb("actions", "--json").stdout)["actions"]
     }
     assert owners["JS is "] == ["JS"]
-    assert "No open action matches 06-?" in crb("action", "reassign", "06-?", "JS", code=1).stderr
+    assert "No action matches 06-?" in crb("action", "reassign", "06-?", "JS", code=1).stderr
     assert "not a REF" in crb("action", "reassign", "nonsense", "JS", code=1).stderr
 
 
