@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import warnings
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime
@@ -34,11 +33,7 @@ from microsoft_agents.activity import (
     load_configuration_from_env,
 )
 from microsoft_agents.authentication.msal import MsalConnectionManager
-from microsoft_agents.hosting.aiohttp import (
-    CloudAdapter,
-    jwt_authorization_middleware,
-    start_agent_process,
-)
+from microsoft_agents.hosting.aiohttp import CloudAdapter, start_agent_process
 from microsoft_agents.hosting.core import (
     AgentApplication,
     CardFactory,
@@ -55,6 +50,14 @@ from sqlalchemy.orm import Session, object_session, sessionmaker
 from bot.config import Config
 from bot.render_teams import CARD_VERB, NOTE_FIELD, RAG_FIELD, note_form_card, reply_card
 from bot.runtime import Runtime, wall_clock
+from bot.teams_auth import (
+    BOT_FRAMEWORK_ISSUERS,
+    ServiceHosts,
+    TokenValidator,
+    default_metadata,
+    request_guard,
+    tenant_issuers,
+)
 from db import queries
 from db.models import Member, Rag, TeamsConversation
 from handlers import identity
@@ -78,6 +81,20 @@ _RAG_VALUES = {"", *(rag.value for rag in Rag)}
 def sdk_configuration(config: Config) -> dict[str, Any]:
     """The SDK's own configuration, from its own environment variables."""
     return load_configuration_from_env(config.teams_sdk_env)
+
+
+def service_hosts(config: Config) -> ServiceHosts:
+    return ServiceHosts(config.teams_allowed_service_hosts)
+
+
+def token_validator(config: Config) -> TokenValidator | None:
+    """The inbound token rules for this bot registration; None without one (anonymous tests)."""
+    if not config.teams_client_id:
+        return None
+    tenant = config.teams_tenant_id
+    issuers = BOT_FRAMEWORK_ISSUERS + (tenant_issuers(tenant) if tenant else ())
+    metadata = config.teams_openid_metadata or default_metadata(tenant)
+    return TokenValidator(config.teams_client_id, issuers, metadata)
 
 
 def connection_manager(config: Config) -> MsalConnectionManager:
@@ -204,13 +221,15 @@ class TeamsBot:
     # ------------------------------------------------------------ mounting
 
     def mount(self, app: web.Application) -> None:
-        """``POST /api/messages`` behind the SDK's JWT middleware, in a sub-application so
-        that the middleware guards Teams only (Slack verifies its own signatures)."""
-        teams = web.Application(middlewares=[jwt_authorization_middleware])
-        with warnings.catch_warnings():
-            # The SDK's middleware reads its configuration under this plain string key.
-            warnings.simplefilter("ignore", web.NotAppKeyWarning)
-            teams["agent_configuration"] = self.connections.get_default_connection_configuration()
+        """``POST /api/messages`` behind ``bot.teams_auth``'s guard, in a sub-application so
+        that the guard covers Teams only (Slack verifies its own signatures)."""
+        config = self.runtime.config
+        guard = request_guard(
+            token_validator(config),
+            service_hosts(config),
+            anonymous=config.teams_anonymous_allowed,
+        )
+        teams = web.Application(middlewares=[guard])
         teams.router.add_post("/messages", self._messages)
         app.add_subapp("/api/", teams)
 

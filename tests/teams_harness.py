@@ -36,7 +36,9 @@ CR_AAD = "6f0a5d1e-0000-4000-8000-0000000000cr"
 STRANGER_AAD = "6f0a5d1e-0000-4000-8000-00000000000x"
 
 
-ANONYMOUS = {TEAMS_SETTINGS + "ANONYMOUS_ALLOWED": "true"}
+# The stand-ins listen on loopback: the only host the tests allow the bot to answer at.
+LOOPBACK_ONLY = {"CRB_TEAMS_ALLOWED_SERVICE_HOSTS": "127.0.0.1"}
+ANONYMOUS = {TEAMS_SETTINGS + "ANONYMOUS_ALLOWED": "true", **LOOPBACK_ONLY}
 
 
 def teams_config(url: str, env: dict[str, str] = ANONYMOUS) -> Config:

@@ -7,15 +7,20 @@ It answers what the bot calls, records every request, and can be told to fail th
 - ``POST /v3/conversations``: open a 1:1 chat (answers a new conversation id);
 - ``GET /v3/conversations/{id}/members/{memberId}``: a member's profile (TeamsInfo.get_member),
   from ``profiles``; 404 for anyone else.
+
+``OpenIdStandIn`` is the loopback OpenID metadata the bot reads its signing keys from.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
+import jwt
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 
 @dataclass
@@ -131,3 +136,63 @@ class BotConnectorStandIn:
         if member not in self.profiles:
             return web.json_response({"error": {"code": "MemberNotFound"}}, status=404)
         return web.json_response(self.profiles[member])
+
+
+@dataclass
+class OpenIdStandIn:
+    """A loopback OpenID metadata endpoint publishing this test's own RSA key as a JWKS, the
+    way ``login.botframework.com`` publishes Bot Framework's; ``token`` signs with that key."""
+
+    kid: str = "standin-key"
+    endorsements: tuple[str, ...] = ("msteams",)
+    url: str = ""
+    metadata_requests: int = 0
+    _key: Any = None
+    _runner: web.AppRunner | None = None
+
+    @property
+    def metadata_url(self) -> str:
+        return f"{self.url}v1/.well-known/openidconfiguration"
+
+    async def start(self) -> str:
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        app = web.Application()
+        app.router.add_get("/v1/.well-known/openidconfiguration", self._metadata)
+        app.router.add_get("/v1/.well-known/keys", self._keys)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> OpenIdStandIn:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    def token(self, claims: dict[str, Any], *, key: Any = None, kid: str | None = None) -> str:
+        """A JWT over ``claims``, RS256-signed with the published key (or ``key``)."""
+        signer = key or self._key
+        return jwt.encode(claims, signer, algorithm="RS256", headers={"kid": kid or self.kid})
+
+    async def _metadata(self, _request: web.Request) -> web.Response:
+        self.metadata_requests += 1
+        return web.json_response(
+            {
+                "issuer": "https://api.botframework.com",
+                "jwks_uri": f"{self.url}v1/.well-known/keys",
+                "id_token_signing_alg_values_supported": ["RS256"],
+            }
+        )
+
+    async def _keys(self, _request: web.Request) -> web.Response:
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key()))
+        public.update(kid=self.kid, use="sig", endorsements=list(self.endorsements))
+        return web.json_response({"keys": [public]})
