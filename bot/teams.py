@@ -446,10 +446,14 @@ class TeamsChannel:
         self.config = config
         self.sessions = sessions  # the runtime's: one engine per process
         self.clock = clock
+        self.hosts = service_hosts(config)
         self.adapter = CloudAdapter(connection_manager=connection_manager(config))
         self.adapter.on_turn_error = _reraise  # a failed send is the dispatcher's to handle
 
     def can_reach(self, member: Member) -> bool:
+        """A stored conversation, or a linked Teams account and the tenant to open one in."""
+        if member.teams_id and self.config.teams_tenant_id:
+            return True
         session = object_session(member)
         if session is not None:
             return session.get(TeamsConversation, member.id) is not None
@@ -461,12 +465,15 @@ class TeamsChannel:
 
     async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
         """A Teams message has no key to look up a resend by: ``delivery`` is not needed."""
-        stored = await asyncio.to_thread(self._load, member.id)
-        if stored is None:
-            raise DeliveryError(
-                f"{member.initials} has no Teams conversation with the bot yet.", permanent=True
-            )
+        stored = await asyncio.to_thread(self._load, member.id) or self._first_contact(member)
         reference, claims, personal = stored
+        if not self.hosts.allows(reference.service_url):
+            # Stored before the allow-list, or by hand: the bot's token never goes there.
+            raise DeliveryError(
+                f"{member.initials}'s Teams conversation is at {reference.service_url}, "
+                "which is not on CRB_TEAMS_ALLOWED_SERVICE_HOSTS.",
+                permanent=True,
+            )
         activity = card_activity(reply_card(message), title=message.title)
         opened: list[dict[str, Any]] = []
 
@@ -474,7 +481,7 @@ class TeamsChannel:
             if personal:
                 await context.send_activity(activity)
             else:
-                opened.append(await _open_personal_chat(context, reference, activity))
+                opened.append(await _open_personal_chat(context, reference, activity, self.hosts))
 
         continuation = reference.get_continuation_activity()
         continuation.id = None  # post a new message, not a reply to an old one
@@ -490,6 +497,28 @@ class TeamsChannel:
             raise DeliveryError(f"Teams refused the message: {error}", permanent=True) from error
         if opened:
             await asyncio.to_thread(self._store_personal, member.id, opened[0], claims)
+
+    def _first_contact(self, member: Member) -> tuple[ConversationReference, dict[str, Any], bool]:
+        """A member linked by AAD object id who never wrote to the bot: their 1:1 chat is
+        created (as Microsoft's proactive-messaging sample does) from the object id and the
+        tenant, at ``CRB_TEAMS_SERVICE_URL``; Teams needs the app installed for them."""
+        tenant = self.config.teams_tenant_id
+        if not member.teams_id or not tenant:
+            missing = "no Teams account linked" if not member.teams_id else "no tenant configured"
+            raise DeliveryError(
+                f"{member.initials} has no Teams conversation with the bot yet ({missing}).",
+                permanent=True,
+            )
+        bot_id = f"28:{self.config.teams_client_id or 'crb'}"
+        reference = ConversationReference(
+            channel_id="msteams",
+            service_url=self.config.teams_service_url,
+            agent=ChannelAccount(id=bot_id),
+            user=ChannelAccount(id=member.teams_id, aad_object_id=member.teams_id),
+            # Only a placeholder to continue from: the 1:1 chat is created in ``deliver``.
+            conversation=ConversationAccount(id=f"new-chat:{member.teams_id}", tenant_id=tenant),
+        )
+        return reference, {}, False
 
     def _identity(self, claims: dict[str, Any]) -> ClaimsIdentity:
         """The stored claims; for a conversation stored while the bot ran anonymously and now
@@ -528,7 +557,10 @@ async def _reraise(_context: TurnContext, error: Exception) -> None:
 
 
 async def _open_personal_chat(
-    context: TurnContext, reference: ConversationReference, activity: Activity
+    context: TurnContext,
+    reference: ConversationReference,
+    activity: Activity,
+    hosts: ServiceHosts,
 ) -> dict[str, Any]:
     """A member known only from a channel gets their nudge in a 1:1 chat with the bot, never in
     the channel: create it (POST /v3/conversations), post there, and return its reference."""
@@ -543,8 +575,10 @@ async def _open_personal_chat(
     )
     created = await connector.conversations.create_conversation(parameters)
     chat = ConversationAccount(id=created.id, conversation_type=PERSONAL, tenant_id=tenant_id)
+    # The chat's own service URL, when Teams names one the bot may answer at.
+    service_url = created.service_url if hosts.allows(created.service_url) else None
     personal = reference.model_copy(
-        update={"conversation": chat, "service_url": created.service_url or reference.service_url}
+        update={"conversation": chat, "service_url": service_url or reference.service_url}
     )
     outgoing = activity.model_copy(deep=True)
     outgoing.apply_conversation_reference(personal)

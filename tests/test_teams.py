@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import zipfile
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -521,14 +522,62 @@ def test_a_conversation_stored_anonymously_is_continued_as_the_registered_bot(
     assert ClaimsIdentity({}).allow_anonymous
 
 
-def test_member_without_a_conversation_cannot_be_reached(teams: Runtime) -> None:
-    channel = TeamsChannel(teams.config, teams.sessions)
+def test_member_without_a_teams_account_or_tenant_cannot_be_reached(teams: Runtime) -> None:
+    channel = TeamsChannel(teams.config, teams.sessions)  # no tenant configured
     member = dp_member(teams)
     assert not channel.can_reach(member)
     assert channel_for(member, [channel]) is None
     with pytest.raises(DeliveryError) as error:
         asyncio.run(channel.send(member, nudge()))
-    assert error.value.permanent
+    assert error.value.permanent and "no tenant" in str(error.value)
+    with teams.sessions() as session:
+        cr = queries.member_by_initials(session, queries.default_board(session), "CR")
+        session.expunge(cr)
+    tenanted = TeamsChannel(replace(teams.config, teams_tenant_id=TENANT), teams.sessions)
+    assert not tenanted.can_reach(cr)  # known by email only
+    with pytest.raises(DeliveryError, match="no Teams account linked"):
+        asyncio.run(tenanted.send(cr, nudge()))
+
+
+def test_a_linked_member_who_never_wrote_is_nudged_in_a_chat_the_bot_creates(
+    teams: Runtime,
+) -> None:
+    """Defect 4: a member linked by AAD object id, never seen by the bot, was unreachable."""
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        config = replace(teams.config, teams_tenant_id=TENANT, teams_service_url=standin.url)
+        channel = TeamsChannel(config, teams.sessions, clock=lambda: NUDGED_AT)
+        member = dp_member(teams)
+        assert channel.can_reach(member)
+        await channel.send(member, nudge())
+        (created,) = standin.created
+        assert created["members"] == [{"id": DP_AAD}]
+        assert created["tenantId"] == TENANT and created["isGroup"] is False
+        assert created["channelData"] == {"tenant": {"id": TENANT}}
+        (proactive,) = standin.messages()
+        assert proactive.conversation_id == "a:standin-chat-1"
+        assert ("Mark done", "crb", "done 04-DP") in card_buttons(proactive.card)
+        await channel.send(member, nudge())  # the stored chat now: no second conversation
+        assert len(standin.created) == 1
+        assert [m.conversation_id for m in standin.messages()] == ["a:standin-chat-1"] * 2
+
+    run_teams(teams, scenario)
+    row = stored(teams, "DP")
+    assert row.personal and row.conversation_id == "a:standin-chat-1"
+
+
+def test_a_stored_conversation_off_the_allow_list_is_never_sent_to(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text="crb mine"))
+        locked = replace(teams.config, teams_allowed_service_hosts=("smba.trafficmanager.net",))
+        channel = TeamsChannel(locked, teams.sessions)
+        before = len(standin.posted)
+        with pytest.raises(DeliveryError) as refused:
+            await channel.send(dp_member(teams), nudge())
+        assert refused.value.permanent and "CRB_TEAMS_ALLOWED_SERVICE_HOSTS" in str(refused.value)
+        assert len(standin.posted) == before
+
+    run_teams(teams, scenario)
 
 
 # ---------------------------------------------------------------- configuration and security
