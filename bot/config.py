@@ -62,6 +62,8 @@ class Config:
     # Every CONNECTIONS__* / CONNECTIONSMAP__* / AGENTAPPLICATION__* variable, as the SDK reads
     # them (it holds the client secret, so the repr never shows it).
     teams_sdk_env: dict[str, str] = field(default_factory=dict, compare=False)
+    # The web desk: the base of every link the bot sends (None: the local server's address).
+    public_url: str | None = None
 
     def __repr__(self) -> str:
         # Secrets never reach a log line through a repr: they show as set or not, URLs lose
@@ -83,6 +85,11 @@ class Config:
         found += [p for v in self.__dict__.values() if isinstance(v, str) and (p := password(v))]
         found += [unquote(value) for value in found]  # a URL's password, percent-decoded
         return sorted({value for value in found if value})
+
+    @property
+    def link_base(self) -> str:
+        """The base of every link the bot sends: ``CRB_PUBLIC_URL``, else this server."""
+        return self.public_url or f"http://localhost:{self.port}"
 
     @property
     def claim_lease(self) -> timedelta:
@@ -183,6 +190,17 @@ def _flag(name: str, value: str) -> bool:
     raise UserError(f"{name}={value!r}: say true or false.")
 
 
+def _public_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError(
+            f"CRB_PUBLIC_URL={value!r} is not a web address like https://crb.example.gov.uk."
+        )
+    if parts.query or parts.fragment:
+        raise UserError(f"CRB_PUBLIC_URL={value!r}: give the base address only, no ? or #.")
+    return value.rstrip("/")
+
+
 def _list(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
@@ -247,5 +265,6 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         teams_targeted_messages=_flag(
             "CRB_TEAMS_TARGETED_MESSAGES", env.get("CRB_TEAMS_TARGETED_MESSAGES", "")
         ),
+        public_url=_public_url(url) if (url := get("CRB_PUBLIC_URL")) else None,
         teams_sdk_env={k: v for k, v in env.items() if k.startswith(TEAMS_SDK_PREFIXES)},
     )

@@ -1,27 +1,32 @@
-"""Reply -> an Adaptive Card for Microsoft Teams.
+"""Reply -> an Adaptive Card (1.5) for Microsoft Teams.
 
 Every string that comes from a ``Reply`` may hold text a user typed (an action, an update, a
-name), and a TextBlock renders a subset of Markdown, so each one goes through ``escape``: a
-"**bold**" update, a "[link](…)" or a "- list" shows as the characters that were typed.
+name). It is shown in a ``RichTextBlock`` of ``TextRun``s, which render no Markdown at all, so a
+"**bold**" update, a "[link](…)" or a "- list" shows as typed on every client, with no backslash
+escapes (which Teams mobile shows literally). Only the ``{{DATE()}}``/``{{TIME()}}`` functions are
+broken up, by a word joiner between the braces.
+
 Buttons become ``Action.Execute`` (Universal Actions) with an ``Action.Submit`` fallback for
 clients without them; both carry ``{"verb": "crb", "command": "done 04-CR"}``.
+
+A card stays under ``MAX_CARD_BYTES`` (Teams refuses a message over 100 KB, Microsoft advises
+80 KB): a long list is cut, ending with "N more — see the full list" and a link to it.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from typing import Any
 
-from handlers.reply import ActionView, Button, Reply, Tone
+from handlers.reply import ActionView, Button, Reply, Section, Tone
 
 CARD_VERB = "crb"  # the Action.Execute verb and the Action.Submit filter of every card button
-CARD_VERSION = "1.4"
+CARD_VERSION = "1.5"  # Microsoft: Universal Actions need 1.5
 NOTE_FIELD = "update"
 RAG_FIELD = "rag"
+MAX_CARD_BYTES = 80_000
 _SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-
-_MARKDOWN = re.compile(r"([\\`*_~\[\](){}<>#|!])")
-_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])(?=\s|$)", re.MULTILINE)
+_WORD_JOINER = "\u2060"
 _TONE_COLOUR = {
     Tone.SUCCESS: "Good",
     Tone.WARNING: "Warning",
@@ -30,17 +35,24 @@ _TONE_COLOUR = {
 }
 _MARK = {Tone.SUCCESS: "✓ ", Tone.WARNING: "! ", Tone.ERROR: "✗ ", Tone.INFO: ""}
 _BUTTON_STYLE = {"primary": "positive", "danger": "destructive"}
+# Side by side, buttons share the width: at 360 px more than two, or two long labels, are cut.
+_SIDE_BY_SIDE = 2
+_SIDE_BY_SIDE_CHARACTERS = 24
+_TEXT_RUN_STYLE = ("weight", "size", "color", "isSubtle")
 
 
 def escape(text: str) -> str:
-    """Neutralise Markdown and the DATE()/TIME() functions: the text shows as typed."""
-    escaped = _MARKDOWN.sub(r"\\\1", text)
-    # A line that starts like a list item ("- ", "1. ") would become one: escape its marker.
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    """Text for a TextRun: no Markdown applies there; only template functions are broken up."""
+    return text.replace("{{", "{" + _WORD_JOINER + "{").replace("}}", "}" + _WORD_JOINER + "}")
 
 
 def text_block(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": escape(text), "wrap": True, **style}
+    """Text shown exactly as given: a RichTextBlock with one TextRun."""
+    run = {"type": "TextRun", "text": escape(text)}
+    run.update({name: value for name, value in style.items() if name in _TEXT_RUN_STYLE})
+    block = {"type": "RichTextBlock", "inlines": [run]}
+    block.update({name: value for name, value in style.items() if name not in _TEXT_RUN_STYLE})
+    return block
 
 
 def card_action(label: str, command: str, style: str | None = None) -> dict[str, Any]:
@@ -62,6 +74,21 @@ def _actions(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
     return [card_action(button.label, button.command, button.style) for button in buttons]
 
 
+def _button_rows(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
+    """Buttons side by side when they fit at 360 px, else one full-width button a row."""
+    if not buttons:
+        return []
+    fits = len(buttons) <= _SIDE_BY_SIDE and (
+        sum(len(button.label) for button in buttons) <= _SIDE_BY_SIDE_CHARACTERS
+    )
+    if fits:
+        return [{"type": "ActionSet", "actions": _actions(buttons)}]
+    return [
+        {"type": "ActionSet", "actions": _actions((button,)), "spacing": "Small"}
+        for button in buttons
+    ]
+
+
 def _action_container(view: ActionView) -> dict[str, Any]:
     owners = ", ".join(view.owner_names) or "no owner"
     facts = f"{owners} · raised {view.meeting}"
@@ -76,26 +103,45 @@ def _action_container(view: ActionView) -> dict[str, Any]:
     if view.latest_update:
         rag = f"[{view.rag.upper()}] " if view.rag else ""
         items.append(text_block(f"Latest update: {rag}{view.latest_update}", spacing="Small"))
-    if view.buttons:
-        items.append({"type": "ActionSet", "actions": _actions(view.buttons)})
+    items += _button_rows(view.buttons)
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
 
 
-def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
-    card: dict[str, Any] = {
+def _card(body: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
         "type": "AdaptiveCard",
         "$schema": _SCHEMA,
         "version": CARD_VERSION,
         "body": body,
         "msteams": {"width": "Full"},
     }
-    if actions:
-        card["actions"] = actions
-    return card
 
 
-def reply_card(reply: Reply) -> dict[str, Any]:
-    """The Adaptive Card for a reply."""
+def card_bytes(card: dict[str, Any]) -> int:
+    """The card's size as sent: UTF-8 JSON."""
+    return len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def reply_card(
+    reply: Reply, *, full_list_url: str | None = None, limit: int = MAX_CARD_BYTES
+) -> dict[str, Any]:
+    """The Adaptive Card for a reply, cut to ``limit`` bytes: as many of its actions as fit,
+    then "N more — see the full list" (a link to ``full_list_url`` when there is one)."""
+    total = len(reply.actions)
+    card = _reply_card(reply, total, full_list_url)
+    if card_bytes(card) <= limit:
+        return card
+    shown_low, shown_high = 0, total - 1  # the most actions that fit: found by halving
+    while shown_low < shown_high:
+        middle = (shown_low + shown_high + 1) // 2
+        if card_bytes(_reply_card(reply, middle, full_list_url)) <= limit:
+            shown_low = middle
+        else:
+            shown_high = middle - 1
+    return _reply_card(reply, shown_low, full_list_url)
+
+
+def _reply_card(reply: Reply, shown: int, full_list_url: str | None) -> dict[str, Any]:
     body = [
         text_block(
             _MARK[reply.tone] + reply.title,
@@ -105,12 +151,36 @@ def reply_card(reply: Reply) -> dict[str, Any]:
         )
     ]
     body += [text_block(line, spacing="Small") for line in reply.lines]
+    room = shown
     for section in reply.sections:
-        if section.heading:
-            body.append(text_block(section.heading, weight="Bolder", spacing="Large"))
-        body += [text_block(line, spacing="Small") for line in section.lines]
-        body += [_action_container(view) for view in section.actions]
-    return _card(body, _actions(reply.buttons))
+        body += _section(section, room)
+        room = max(room - len(section.actions), 0)
+    hidden = len(reply.actions) - shown
+    if hidden:
+        body.append(text_block(f"{hidden} more — see the full list", weight="Bolder"))
+        if not full_list_url:
+            body.append(text_block("Type “crb outstanding” for every open action.", size="Small"))
+        else:
+            body.append(
+                {
+                    "type": "ActionSet",
+                    "actions": [
+                        {"type": "Action.OpenUrl", "title": "Full list", "url": full_list_url}
+                    ],
+                }
+            )
+    return _card(body + _button_rows(reply.buttons))
+
+
+def _section(section: Section, room: int) -> list[dict[str, Any]]:
+    if not room and section.actions:
+        return []  # every action in it is cut: its heading would head nothing
+    body: list[dict[str, Any]] = []
+    if section.heading:
+        body.append(text_block(section.heading, weight="Bolder", spacing="Large"))
+    body += [text_block(line, spacing="Small") for line in section.lines]
+    body += [_action_container(view) for view in section.actions[:room]]
+    return body
 
 
 def note_form_card(ref: str, command: str) -> dict[str, Any]:
@@ -131,13 +201,15 @@ def note_form_card(ref: str, command: str) -> dict[str, Any]:
             "id": RAG_FIELD,
             "label": "RAG rating",
             "style": "compact",
-            "value": "",
+            # No rating is no choice: every choice needs a value, and an empty one is invalid.
+            "placeholder": "No rating",
+            "isRequired": False,
             "choices": [
-                {"title": "No rating", "value": ""},
                 {"title": "Red", "value": "red"},
                 {"title": "Amber", "value": "amber"},
                 {"title": "Green", "value": "green"},
             ],
         },
     ]
-    return _card(body, [card_action("Save update", command, "primary")])
+    save = card_action("Save update", command, "primary")
+    return _card([*body, {"type": "ActionSet", "actions": [save]}])

@@ -48,7 +48,14 @@ from microsoft_agents.hosting.core.app.adaptive_card import factory as card_resp
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from bot.config import Config
-from bot.render_teams import CARD_VERB, NOTE_FIELD, RAG_FIELD, note_form_card, reply_card
+from bot.render_teams import (
+    CARD_VERB,
+    MAX_CARD_BYTES,
+    NOTE_FIELD,
+    RAG_FIELD,
+    note_form_card,
+    reply_card,
+)
 from bot.runtime import Runtime, wall_clock
 from bot.teams_auth import (
     BOT_FRAMEWORK_ISSUERS,
@@ -58,6 +65,7 @@ from bot.teams_auth import (
     request_guard,
     tenant_issuers,
 )
+from bot.teams_retry import RetryPolicy, retry_after
 from db import queries
 from db.models import Member, Rag, TeamsConversation
 from handlers import identity
@@ -76,11 +84,20 @@ PERSONAL = "personal"  # Teams' conversationType of a 1:1 chat with the bot
 # The bearer token itself is never stored: it expires within the hour.
 _KEPT_CLAIMS = ("aud", "appid", "azp", "ver", "iss", "tid", "serviceurl")
 _RAG_VALUES = {"", *(rag.value for rag in Rag)}
+TOO_LARGE = 413
+MICROSOFT_RETRIES = RetryPolicy()
+# A message Teams refuses as too large is cut shorter and sent again: 80 KB, then 40, then 20.
+CARD_LIMITS = (MAX_CARD_BYTES, MAX_CARD_BYTES // 2, MAX_CARD_BYTES // 4)
 
 
 def sdk_configuration(config: Config) -> dict[str, Any]:
     """The SDK's own configuration, from its own environment variables."""
     return load_configuration_from_env(config.teams_sdk_env)
+
+
+def full_list_url(config: Config) -> str | None:
+    """Where a card cut for size sends the reader: the web desk's list of actions."""
+    return f"{config.public_url}/actions" if config.public_url else None
 
 
 def service_hosts(config: Config) -> ServiceHosts:
@@ -198,9 +215,16 @@ def remember_conversation(
 class TeamsBot:
     """The Teams side of ``crb serve``: one AgentApplication, the CloudAdapter, the routes."""
 
-    def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = wall_clock) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        clock: Callable[[], datetime] = wall_clock,
+        retries: RetryPolicy = MICROSOFT_RETRIES,
+    ) -> None:
         self.runtime = runtime
         self.clock = clock
+        self.retries = retries
         settings = sdk_configuration(runtime.config)
         if runtime.config.teams_anonymous_allowed:
             log.warning(
@@ -266,12 +290,12 @@ class TeamsBot:
         await self.recognise(context)
         command = card_command(data)
         if command is None:
-            return card_responses.adaptive_card(reply_card(_stale_button()))
+            return card_responses.adaptive_card(self._card(_stale_button()))
         form_ref = note_without_text(command)
         if form_ref is not None:
             return card_responses.adaptive_card(note_form_card(form_ref, command))
         reply = await self.run(context, command)
-        return card_responses.adaptive_card(reply_card(reply))
+        return card_responses.adaptive_card(self._card(reply))
 
     async def on_members_added(self, context: TurnContext, _state: TurnState) -> None:
         activity = context.activity
@@ -327,7 +351,10 @@ class TeamsBot:
         )
 
     async def _send(self, context: TurnContext, reply: Reply) -> None:
-        await self._send_card(context, reply_card(reply), reply.title, reply.visibility)
+        await self._send_card(context, self._card(reply), reply.title, reply.visibility)
+
+    def _card(self, reply: Reply) -> dict[str, Any]:
+        return reply_card(reply, full_list_url=full_list_url(self.runtime.config))
 
     async def _send_card(
         self, context: TurnContext, card: dict[str, Any], title: str, visibility: Visibility
@@ -336,7 +363,7 @@ class TeamsBot:
         if visibility == Visibility.EPHEMERAL and not is_personal(context.activity.conversation):
             # In a channel or a group chat, an answer meant for one person is shown to them only.
             activity.make_targeted_activity(context.activity.from_property)
-        await context.send_activity(activity)
+        await self.retries.run(partial(context.send_activity, activity))
 
     async def recognise(self, context: TurnContext) -> int | None:
         """The member behind this activity, linked by email on first contact; their
@@ -442,10 +469,12 @@ class TeamsChannel:
         sessions: sessionmaker[Session],
         *,
         clock: Callable[[], datetime] = wall_clock,
+        retries: RetryPolicy = MICROSOFT_RETRIES,
     ) -> None:
         self.config = config
         self.sessions = sessions  # the runtime's: one engine per process
         self.clock = clock
+        self.retries = retries
         self.hosts = service_hosts(config)
         self.adapter = CloudAdapter(connection_manager=connection_manager(config))
         self.adapter.on_turn_error = _reraise  # a failed send is the dispatcher's to handle
@@ -474,7 +503,38 @@ class TeamsChannel:
                 "which is not on CRB_TEAMS_ALLOWED_SERVICE_HOSTS.",
                 permanent=True,
             )
-        activity = card_activity(reply_card(message), title=message.title)
+        opened: dict[str, Any] | None = None
+        for limit in CARD_LIMITS:
+            card = reply_card(message, full_list_url=full_list_url(self.config), limit=limit)
+            try:
+                opened = await self.retries.run(
+                    partial(self._deliver, reference, claims, personal, card, message.title)
+                )
+                break
+            except aiohttp.ClientResponseError as error:
+                if error.status == TOO_LARGE and limit != CARD_LIMITS[-1]:
+                    log.warning("Teams: a message to %s was too large", member.initials)
+                    continue  # the same message, cut shorter
+                raise _delivery_error(member, error) from error
+            except (TimeoutError, aiohttp.ClientError) as error:
+                raise DeliveryError(f"Teams could not be reached: {error}") from error
+            except (ValueError, TypeError, RuntimeError) as error:
+                raise DeliveryError(
+                    f"Teams refused the message: {error}", permanent=True
+                ) from error
+        if opened is not None:
+            await asyncio.to_thread(self._store_personal, member.id, opened, claims)
+
+    async def _deliver(
+        self,
+        reference: ConversationReference,
+        claims: dict[str, Any],
+        personal: bool,
+        card: dict[str, Any],
+        title: str,
+    ) -> dict[str, Any] | None:
+        """Post the card; the reference of a 1:1 chat it had to open, if it did."""
+        activity = card_activity(card, title=title)
         opened: list[dict[str, Any]] = []
 
         async def deliver(context: TurnContext) -> None:
@@ -485,18 +545,10 @@ class TeamsChannel:
 
         continuation = reference.get_continuation_activity()
         continuation.id = None  # post a new message, not a reply to an old one
-        try:
-            await self.adapter.continue_conversation_with_claims(
-                self._identity(claims), continuation, deliver
-            )
-        except aiohttp.ClientResponseError as error:
-            raise _delivery_error(member, error) from error
-        except (TimeoutError, aiohttp.ClientError) as error:
-            raise DeliveryError(f"Teams could not be reached: {error}") from error
-        except (ValueError, TypeError, RuntimeError) as error:
-            raise DeliveryError(f"Teams refused the message: {error}", permanent=True) from error
-        if opened:
-            await asyncio.to_thread(self._store_personal, member.id, opened[0], claims)
+        await self.adapter.continue_conversation_with_claims(
+            self._identity(claims), continuation, deliver
+        )
+        return opened[0] if opened else None
 
     def _first_contact(self, member: Member) -> tuple[ConversationReference, dict[str, Any], bool]:
         """A member linked by AAD object id who never wrote to the bot: their 1:1 chat is
@@ -587,12 +639,11 @@ async def _open_personal_chat(
 
 
 def _delivery_error(member: Member, error: aiohttp.ClientResponseError) -> DeliveryError:
-    if error.status in (408, 429) or error.status >= 500:
-        retry_after = None
-        if error.headers and (value := error.headers.get("Retry-After", "")).isdigit():
-            retry_after = float(value)
+    # 412 (a conflict Microsoft says to retry), 413 (still too large even cut short: the board
+    # may shrink, and a digest is never lost for good), 408, 429 and 5xx: a later tick retries.
+    if error.status in (408, 412, TOO_LARGE, 429) or error.status >= 500:
         return DeliveryError(
-            f"Teams is busy ({error.status}); try again later.", retry_after=retry_after
+            f"Teams is busy ({error.status}); try again later.", retry_after=retry_after(error)
         )
     # 401/403: the bot was removed or has no access; 404: the conversation is gone.
     return DeliveryError(

@@ -149,13 +149,16 @@ async def post(client: TestClient, body: dict[str, Any], status: int = 202) -> A
 
 
 def card_text(card: dict[str, Any]) -> str:
-    """Every TextBlock's text, in order, one per line."""
+    """Every TextBlock's and RichTextBlock's text, in order, one per line."""
     found: list[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             if node.get("type") == "TextBlock":
                 found.append(node["text"])
+            if node.get("type") == "RichTextBlock":
+                found.append("".join(run["text"] for run in node["inlines"]))
+                return
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -164,6 +167,29 @@ def card_text(card: dict[str, Any]) -> str:
 
     walk(card.get("body", []))
     return "\n".join(found)
+
+
+def card_nodes(card: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """Every element of one type in a card, in order."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == kind:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def text_blocks(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """The TextBlocks (which render Markdown) in a card."""
+    return card_nodes(card, "TextBlock")
 
 
 def card_buttons(card: dict[str, Any]) -> list[tuple[str, str, str]]:

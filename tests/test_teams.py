@@ -23,7 +23,7 @@ from bot import config as config_module
 from bot.cli import app as cli_app
 from bot.config import TEAMS_SETTINGS
 from bot.delivery import build_channels
-from bot.render_teams import escape, reply_card
+from bot.render_teams import escape, reply_card, text_block
 from bot.runtime import Runtime
 from bot.server import make_app
 from bot.teams import TeamsChannel
@@ -55,6 +55,7 @@ from tests.teams_harness import (
     post,
     run_teams,
     teams_config,
+    text_blocks,
 )
 from tests.teams_standin import BotConnectorStandIn
 
@@ -202,20 +203,25 @@ def test_user_text_is_escaped_in_the_card(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, activity(standin.url, DP, text=f"crb note 04-DP {hostile}"))
         await post(client, activity(standin.url, DP, text="crb mine"))
-        shown = card_text(standin.messages()[-1].card)
-        assert "\\*\\*bold\\*\\*" in shown
-        assert "\\[click\\]\\(https://evil.example\\)" in shown
-        assert "{{DATE" not in shown
-        assert "**bold**" not in shown
+        card = standin.messages()[-1].card
+        shown = card_text(card)
+        # Shown as typed, in TextRuns (no Markdown there), without backslashes that Teams
+        # mobile would show; only the date function is broken up.
+        assert "**bold** [click](https://evil.example)" in shown
+        assert "{{DATE" not in shown and "\\" not in shown
+        assert "{\u2060{DATE(2021-01-01T00:00:00Z)}\u2060}" in shown
+        assert not any(block["text"].count("**") for block in text_blocks(card))
 
     run_teams(teams, scenario)
 
 
-def test_escape_neutralises_markdown_and_list_markers() -> None:
-    assert escape("- not a list") == "\\- not a list"
-    assert escape("1. not a list") == "\\1. not a list"
-    assert escape("a_b*c`d") == "a\\_b\\*c\\`d"
-    assert escape("plain words, 04-CR") == "plain words, 04-CR"
+def test_escape_leaves_text_as_typed_for_a_text_run() -> None:
+    """Defect 6: backslash escapes of (){}<>#|! showed literally on mobile."""
+    for typed in ("- not a list", "1. not a list", "a_b*c`d", "(see) <p> #3 | ok!", "04-CR"):
+        assert escape(typed) == typed
+    block = text_block("**bold** (really)")
+    assert block["type"] == "RichTextBlock"
+    assert block["inlines"] == [{"type": "TextRun", "text": "**bold** (really)"}]
 
 
 # ---------------------------------------------------------------- cards
@@ -255,7 +261,9 @@ def test_add_update_opens_a_form_and_the_form_records_the_update(teams: Runtime)
         card = form["value"]
         inputs = {item["id"]: item for item in card["body"] if item["type"].startswith("Input.")}
         assert inputs["update"]["isRequired"] is True
-        assert [c["value"] for c in inputs["rag"]["choices"]] == ["", "red", "amber", "green"]
+        # Defect 6: {"title": "No rating", "value": ""} failed the validator; no choice is none.
+        assert [c["value"] for c in inputs["rag"]["choices"]] == ["red", "amber", "green"]
+        assert inputs["rag"]["placeholder"] == "No rating" and "value" not in inputs["rag"]
         (save,) = card_buttons(card)
         assert save[2] == "note 04-DP"
         answer = await post(
@@ -272,7 +280,7 @@ def test_add_update_opens_a_form_and_the_form_records_the_update(teams: Runtime)
             ),
             200,
         )
-        assert "Latest update: \\[GREEN\\] red tape cleared" in card_text(answer["value"])
+        assert "Latest update: [GREEN] red tape cleared" in card_text(answer["value"])
 
     run_teams(teams, scenario)
     with teams.sessions() as session:
@@ -676,7 +684,7 @@ def test_teams_package_refuses_a_bot_id_that_is_not_a_guid(tmp_path: Path) -> No
 
 def test_reply_card_renders_every_part() -> None:
     card = reply_card(nudge())
-    assert card["version"] == "1.4"
+    assert card["version"] == "1.5"  # defect 6: Action.Execute needs 1.5
     assert card_text(card).splitlines() == [
         "Reminder: 1 open action before the meeting on 24 Feb 2021",
         "04-DP  DP will circulate a previous draft paper for comment.",

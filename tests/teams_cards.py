@@ -1,0 +1,99 @@
+"""The bot's Adaptive Cards checked by Microsoft's own library (npm ``adaptivecards``, in
+tests/cards): ``card_problems`` parses and validates them as a host does, in Node;
+``render_at_360`` renders one in headless Chromium on a 360 px wide phone screen and measures it.
+
+The library is installed from tests/cards/package-lock.json the first time it is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+CARDS = Path(__file__).parent / "cards"
+LIBRARY = CARDS / "node_modules" / "adaptivecards" / "dist" / "adaptivecards.js"
+PHONE_WIDTH = 360
+# Teams' look, as far as the card's host config goes: Segoe UI, buttons that share the width.
+TEAMS_HOST_CONFIG = {
+    "fontFamily": "'Segoe UI', system-ui, sans-serif",
+    "spacing": {"small": 8, "default": 12, "medium": 16, "large": 20, "padding": 16},
+    "actions": {
+        "maxActions": 6,
+        "buttonSpacing": 8,
+        "actionsOrientation": "horizontal",
+        "actionAlignment": "stretch",
+        "showCard": {"actionMode": "inline"},
+    },
+    "fontSizes": {"small": 12, "default": 14, "medium": 14, "large": 18, "extraLarge": 24},
+}
+
+
+def _library() -> Path:
+    if not LIBRARY.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("npm is needed to install the Adaptive Cards library for tests")
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(CARDS)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return LIBRARY
+
+
+def card_problems(cards: list[dict[str, Any]]) -> list[list[dict[str, str]]]:
+    """Each card's parse and validation problems, from the official library (none: [])."""
+    _library()
+    done = subprocess.run(
+        ["node", str(CARDS / "validate.js")],
+        input=json.dumps(cards),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(done.stdout)
+
+
+_RENDER = """
+([card, hostConfig]) => {
+  const adaptive = new AdaptiveCards.AdaptiveCard();
+  adaptive.hostConfig = new AdaptiveCards.HostConfig(hostConfig);
+  adaptive.parse(card);
+  const rendered = adaptive.render();
+  const holder = document.getElementById("card");
+  holder.appendChild(rendered);
+  const cut = [...holder.querySelectorAll("button")]
+    .filter((button) => button.scrollWidth > button.clientWidth + 1)
+    .map((button) => button.textContent);
+  const buttons = [...holder.querySelectorAll("button")].map((button) => button.textContent);
+  return {
+    width: holder.scrollWidth,
+    height: holder.scrollHeight,
+    cut,
+    buttons,
+    text: holder.innerText,
+  };
+}
+"""
+
+_PAGE = f"""<!doctype html><html><head><meta charset="utf-8">
+<style>body {{ margin: 0; background: #f5f5f5; font-family: 'Segoe UI', system-ui, sans-serif; }}
+#card {{ width: {PHONE_WIDTH}px; background: #fff; box-sizing: border-box; }}</style>
+</head><body><div id="card"></div></body></html>"""
+
+
+def render_at_360(page: Any, card: dict[str, Any], screenshot: Path | None = None) -> dict:
+    """Render ``card`` at phone width in ``page`` (Playwright); what fits and what is cut."""
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 800})
+    page.set_content(_PAGE)
+    page.add_script_tag(path=str(_library()))
+    measured = page.evaluate(_RENDER, [card, TEAMS_HOST_CONFIG])
+    if screenshot is not None:
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        page.locator("#card").screenshot(path=str(screenshot))
+    return measured
