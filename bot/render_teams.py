@@ -15,6 +15,7 @@ A card stays under ``MAX_CARD_BYTES`` (Teams refuses a message over 100 KB, Micr
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -104,7 +105,40 @@ def _action_container(view: ActionView) -> dict[str, Any]:
         rag = f"[{view.rag.upper()}] " if view.rag else ""
         items.append(text_block(f"Latest update: {rag}{view.latest_update}", spacing="Small"))
     items += _button_rows(view.buttons)
-    return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
+    return {
+        "type": "Container",
+        "id": row_id(view),
+        "separator": True,
+        "spacing": "Medium",
+        "items": items,
+    }
+
+
+def row_id(view: ActionView) -> str:
+    """The id of an action's row in a card: a button pressed on it finds its row again. Not the
+    REF, which can change as other actions close: what the action is (meeting, item, owners,
+    text)."""
+    what = "\n".join((view.meeting, view.item, *view.owners, view.text))
+    return f"action-{hashlib.sha256(what.encode()).hexdigest()[:16]}"
+
+
+def card_rows(card: dict[str, Any]) -> list[str]:
+    """The ids of the action rows in a card, in order."""
+    return [
+        item["id"] for item in card.get("body", []) if str(item.get("id", "")).startswith("action-")
+    ]
+
+
+def replace_row(card: dict[str, Any], view: ActionView) -> dict[str, Any] | None:
+    """The card with ``view``'s row drawn anew (its status and buttons as they are now), every
+    other row as it was; None when the card has no row for that action."""
+    body = card.get("body", [])
+    found = [index for index, item in enumerate(body) if item.get("id") == row_id(view)]
+    if not found:
+        return None
+    new_body = list(body)
+    new_body[found[0]] = _action_container(view)
+    return {**card, "body": new_body}
 
 
 def _card(body: list[dict[str, Any]]) -> dict[str, Any]:

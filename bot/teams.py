@@ -53,7 +53,9 @@ from bot.render_teams import (
     MAX_CARD_BYTES,
     NOTE_FIELD,
     RAG_FIELD,
+    card_rows,
     note_form_card,
+    replace_row,
     reply_card,
 )
 from bot.runtime import Runtime, wall_clock
@@ -67,12 +69,12 @@ from bot.teams_auth import (
 )
 from bot.teams_retry import RetryPolicy, retry_after
 from db import queries
-from db.models import Member, Rag, TeamsConversation
+from db.models import Member, Rag, TeamsCard, TeamsConversation
 from handlers import identity
 from handlers.commands import note_without_text
 from handlers.context import Caller
 from handlers.identity import Account, Via
-from handlers.reply import Reply, Visibility
+from handlers.reply import Reply, Tone, Visibility
 from handlers.run import link_account_by_email, run_command
 from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 
@@ -189,6 +191,22 @@ def card_activity(card: dict[str, Any], *, title: str = "") -> Activity:
 # ---------------------------------------------------------------- the stored conversations
 
 
+def store_card(
+    sessions: sessionmaker[Session],
+    conversation_id: str,
+    activity_id: str,
+    card: dict[str, Any],
+    now: datetime,
+) -> None:
+    with sessions() as session, session.begin():
+        row = session.get(TeamsCard, (conversation_id, activity_id))
+        if row is None:
+            row = TeamsCard(conversation_id=conversation_id, activity_id=activity_id)
+            session.add(row)
+        row.card = card
+        row.updated_at = now
+
+
 def remember_conversation(
     session: Session,
     member_id: int,
@@ -225,6 +243,7 @@ class TeamsBot:
         self.runtime = runtime
         self.clock = clock
         self.retries = retries
+        self.hosts = service_hosts(runtime.config)
         settings = sdk_configuration(runtime.config)
         if runtime.config.teams_anonymous_allowed:
             log.warning(
@@ -286,16 +305,56 @@ class TeamsBot:
     async def on_card_execute(
         self, context: TurnContext, _state: TurnState, data: Any
     ) -> AdaptiveCardInvokeResponse:
-        """Action.Execute: the answer replaces the card for the person who pressed the button."""
+        """Action.Execute: the answer replaces the card for the person who pressed the button;
+        a failure answers with an error card (HTTP 200), never an empty 501."""
+        try:
+            return card_responses.adaptive_card(await self._execute(context, data))
+        except Exception:  # whatever failed, the person who pressed gets an answer
+            log.exception("Teams: a card button failed")
+            return card_responses.adaptive_card(self._card(_press_failed()))
+
+    async def _execute(self, context: TurnContext, data: Any) -> dict[str, Any]:
         await self.recognise(context)
         command = card_command(data)
         if command is None:
-            return card_responses.adaptive_card(self._card(_stale_button()))
+            return self._card(_stale_button())
         form_ref = note_without_text(command)
         if form_ref is not None:
-            return card_responses.adaptive_card(note_form_card(form_ref, command))
+            return note_form_card(form_ref, command)
         reply = await self.run(context, command)
-        return card_responses.adaptive_card(self._card(reply))
+        if reply.visibility == Visibility.CHANNEL and not is_personal(
+            context.activity.conversation
+        ):
+            await self._send(context, reply)  # "Post to channel": a new message, for everyone
+            return self._card(Reply("Posted to the channel.", tone=Tone.SUCCESS))
+        return await self._updated_message(context, reply)
+
+    async def _updated_message(self, context: TurnContext, reply: Reply) -> dict[str, Any]:
+        """The card the button was on, with the changed action's row drawn as it is now (its
+        other rows and buttons kept), updated in place for every viewer and device; without
+        one (an old or unknown card), the answer itself."""
+        message_id = context.activity.reply_to_id
+        conversation_id = context.activity.conversation.id
+        stored = (
+            await self.runtime.run_in_thread(self._stored_card, conversation_id, message_id)
+            if message_id
+            else None
+        )
+        answer = self._card(reply)
+        if stored is None or len(reply.actions) != 1:
+            return answer
+        updated = replace_row(stored, reply.actions[0])
+        if updated is None:
+            return answer
+        if len(card_rows(stored)) == 1:
+            updated = answer  # a card about that one action: the answer says it all
+        message = card_activity(updated)
+        message.id = message_id
+        await self.retries.run(partial(context.update_activity, message))
+        await self.runtime.run_in_thread(
+            self._store_card, conversation_id, message_id, updated, self.clock()
+        )
+        return updated
 
     async def on_members_added(self, context: TurnContext, _state: TurnState) -> None:
         activity = context.activity
@@ -360,10 +419,76 @@ class TeamsBot:
         self, context: TurnContext, card: dict[str, Any], title: str, visibility: Visibility
     ) -> None:
         activity = card_activity(card, title=title)
-        if visibility == Visibility.EPHEMERAL and not is_personal(context.activity.conversation):
-            # In a channel or a group chat, an answer meant for one person is shown to them only.
-            activity.make_targeted_activity(context.activity.from_property)
-        await self.retries.run(partial(context.send_activity, activity))
+        private = visibility == Visibility.EPHEMERAL
+        if private and not is_personal(context.activity.conversation):
+            await self._send_privately(context, activity, card)
+            return
+        sent = await self.retries.run(partial(context.send_activity, activity))
+        await self._remember_card(context.activity.conversation.id, sent.id if sent else None, card)
+
+    async def _send_privately(
+        self, context: TurnContext, activity: Activity, card: dict[str, Any]
+    ) -> None:
+        """In a channel or group chat, an answer meant for one person: as a targeted message
+        only if CRB_TEAMS_TARGETED_MESSAGES is on (a preview whose messages vanish after a
+        day); otherwise in their 1:1 chat with the bot, with a short note where they asked."""
+        asker = context.activity.from_property
+        if self.runtime.config.teams_targeted_messages:
+            activity.make_targeted_activity(asker)
+            await self.retries.run(partial(context.send_activity, activity))
+            return
+        member_id = await self.runtime.run_in_thread(
+            self._member_id, asker.aad_object_id if asker else ""
+        )
+        known = await self.runtime.run_in_thread(self._personal_chat, member_id)
+        if known is not None and self.hosts.allows(known.service_url):
+            sent_id = await self.retries.run(partial(_post_to, context, known, activity))
+            await self._remember_card(known.conversation.id, sent_id, card)
+        else:
+            reference = context.activity.get_conversation_reference()
+            personal, sent_id = await self.retries.run(
+                partial(_open_personal_chat, context, reference, activity, self.hosts)
+            )
+            await self._remember_card(personal["conversation"]["id"], sent_id, card)
+            if member_id is not None:
+                claims = kept_claims(context.identity)
+                now = self.clock()
+                await self.runtime.run_in_thread(
+                    self._remember, member_id, personal, claims, True, now
+                )
+        name = asker.name if asker and asker.name else "you"
+        note = Reply(f"I've sent {name} the answer in our 1:1 chat.")
+        await self.retries.run(
+            partial(context.send_activity, card_activity(self._card(note), title=note.title))
+        )
+
+    async def _remember_card(
+        self, conversation_id: str, activity_id: str | None, card: dict[str, Any]
+    ) -> None:
+        """Keep a card with action rows, so that a button pressed on it can update it."""
+        if activity_id and card_rows(card):
+            await self.runtime.run_in_thread(
+                self._store_card, conversation_id, activity_id, card, self.clock()
+            )
+
+    def _personal_chat(self, member_id: int | None) -> ConversationReference | None:
+        if member_id is None:
+            return None
+        with self.runtime.sessions() as session:
+            row = session.get(TeamsConversation, member_id)
+            if row is None or not row.personal:
+                return None
+            return ConversationReference.model_validate(row.reference)
+
+    def _stored_card(self, conversation_id: str, activity_id: str) -> dict[str, Any] | None:
+        with self.runtime.sessions() as session:
+            row = session.get(TeamsCard, (conversation_id, activity_id))
+            return dict(row.card) if row else None
+
+    def _store_card(
+        self, conversation_id: str, activity_id: str, card: dict[str, Any], now: datetime
+    ) -> None:
+        store_card(self.runtime.sessions, conversation_id, activity_id, card, now)
 
     async def recognise(self, context: TurnContext) -> int | None:
         """The member behind this activity, linked by email on first contact; their
@@ -441,6 +566,13 @@ class TeamsBot:
 
 def _stale_button() -> Reply:
     return Reply.error("That button is out of date. Type “crb help” to see what I can do.")
+
+
+def _press_failed() -> Reply:
+    # The command may have run before the failure (updating the message): say where to look.
+    return Reply.error(
+        "Sorry, something went wrong on my side. Type “crb mine” to see where things stand."
+    )
 
 
 def _failed() -> Reply:
@@ -536,18 +668,27 @@ class TeamsChannel:
         """Post the card; the reference of a 1:1 chat it had to open, if it did."""
         activity = card_activity(card, title=title)
         opened: list[dict[str, Any]] = []
+        posted: list[tuple[str, str | None]] = []  # (conversation id, message id)
 
         async def deliver(context: TurnContext) -> None:
             if personal:
-                await context.send_activity(activity)
+                sent = await context.send_activity(activity)
+                posted.append((reference.conversation.id, sent.id if sent else None))
             else:
-                opened.append(await _open_personal_chat(context, reference, activity, self.hosts))
+                chat, sent_id = await _open_personal_chat(context, reference, activity, self.hosts)
+                opened.append(chat)
+                posted.append((chat["conversation"]["id"], sent_id))
 
         continuation = reference.get_continuation_activity()
         continuation.id = None  # post a new message, not a reply to an old one
         await self.adapter.continue_conversation_with_claims(
             self._identity(claims), continuation, deliver
         )
+        for conversation_id, message_id in posted:
+            if message_id and card_rows(card):
+                await asyncio.to_thread(
+                    store_card, self.sessions, conversation_id, message_id, card, self.clock()
+                )
         return opened[0] if opened else None
 
     def _first_contact(self, member: Member) -> tuple[ConversationReference, dict[str, Any], bool]:
@@ -608,14 +749,27 @@ async def _reraise(_context: TurnContext, error: Exception) -> None:
     raise error
 
 
+async def _post_to(
+    context: TurnContext, reference: ConversationReference, activity: Activity
+) -> str | None:
+    """Post ``activity`` in another conversation of the same bot (a member's 1:1 chat); the
+    message's id."""
+    connector = context.services.get(ConnectorClientBase)
+    outgoing = activity.model_copy(deep=True)
+    outgoing.apply_conversation_reference(reference)
+    sent = await connector.conversations.send_to_conversation(reference.conversation.id, outgoing)
+    return sent.id
+
+
 async def _open_personal_chat(
     context: TurnContext,
     reference: ConversationReference,
     activity: Activity,
     hosts: ServiceHosts,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str | None]:
     """A member known only from a channel gets their nudge in a 1:1 chat with the bot, never in
-    the channel: create it (POST /v3/conversations), post there, and return its reference."""
+    the channel: create it (POST /v3/conversations), post there, and return its reference and
+    the message's id."""
     connector = context.services.get(ConnectorClientBase)
     tenant_id = reference.conversation.tenant_id if reference.conversation else None
     parameters = ConversationParameters(
@@ -634,8 +788,8 @@ async def _open_personal_chat(
     )
     outgoing = activity.model_copy(deep=True)
     outgoing.apply_conversation_reference(personal)
-    await connector.conversations.send_to_conversation(chat.id, outgoing)
-    return personal.model_dump(mode="json", by_alias=True, exclude_none=True)
+    sent = await connector.conversations.send_to_conversation(chat.id, outgoing)
+    return personal.model_dump(mode="json", by_alias=True, exclude_none=True), sent.id
 
 
 def _delivery_error(member: Member, error: aiohttp.ClientResponseError) -> DeliveryError:

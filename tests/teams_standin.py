@@ -4,6 +4,8 @@ It answers what the bot calls, records every request, and can be told to fail th
 (status, ``Retry-After``), for fault tests:
 
 - ``POST /v3/conversations/{id}/activities`` and ``…/activities/{replyToId}``: a message;
+- ``PUT /v3/conversations/{id}/activities/{activityId}``: update a message (recorded in
+  ``updated``);
 - ``POST /v3/conversations``: open a 1:1 chat (answers a new conversation id);
 - ``GET /v3/conversations/{id}/members/{memberId}``: a member's profile (TeamsInfo.get_member),
   from ``profiles``; 404 for anyone else.
@@ -53,6 +55,7 @@ class Fault:
 @dataclass
 class BotConnectorStandIn:
     posted: list[Posted] = field(default_factory=list)
+    updated: list[Posted] = field(default_factory=list)  # reply_to_id: the message updated
     created: list[dict[str, Any]] = field(default_factory=list)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)  # by account id (29:…)
     profile_requests: list[str] = field(default_factory=list)
@@ -66,6 +69,7 @@ class BotConnectorStandIn:
         app.router.add_post("/v3/conversations", self._create_conversation)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._post)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -121,6 +125,19 @@ class BotConnectorStandIn:
             )
         )
         return web.json_response({"id": f"activity-{next(self._ids)}"}, status=201)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        if (fault := self._fault()) is not None:
+            return fault
+        self.updated.append(
+            Posted(
+                conversation_id=request.match_info["conversation"],
+                reply_to_id=request.match_info["activity"],
+                activity=await request.json(),
+                authorization=request.headers.get("Authorization"),
+            )
+        )
+        return web.json_response({"id": request.match_info["activity"]})
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
         if (fault := self._fault()) is not None:

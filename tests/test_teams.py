@@ -155,17 +155,60 @@ def test_reopen_add_and_reassign_through_the_same_handlers(teams: Runtime) -> No
         assert "Not mine to add" not in texts
 
 
-def test_channel_mention_is_stripped_and_answer_is_targeted_at_the_asker(teams: Runtime) -> None:
+CHANNEL = "19:board-channel@thread.tacv2;messageid=1700000000000"
+
+
+def test_a_private_answer_in_a_channel_goes_to_the_askers_personal_chat(teams: Runtime) -> None:
+    """Defect 7: channel privacy rested on targeted messages (a preview; gone after 24 hours)."""
+
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, channel_mention(standin.url, DP, "crb done 04-DP"))
+        (created,) = standin.created
+        assert created["members"] == [{"id": DP["id"]}] and created["tenantId"] == TENANT
+        answer, note = standin.messages()
+        assert answer.conversation_id.startswith("a:standin-chat-")
+        assert "Done: 04-DP" in card_text(answer.card)
+        assert note.conversation_id == CHANNEL
+        assert card_text(note.card) == "I've sent Damian Pettit the answer in our 1:1 chat."
+        for message in (answer, note):
+            entities = message.activity.get("entities") or []
+            assert not any(e.get("type") == "activityTreatment" for e in entities)
+        # The next private answer goes to the chat now stored: no second conversation.
+        await post(client, channel_mention(standin.url, DP, "crb mine"))
+        assert len(standin.created) == 1
+        assert standin.messages()[2].conversation_id == answer.conversation_id
+
+    run_teams(teams, scenario)
+    assert action_status(teams, "04", "DP") == ActionStatus.DONE
+
+
+def test_a_private_answer_goes_to_a_personal_chat_already_known(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text="crb next"))
+        await post(client, channel_mention(standin.url, DP, "crb mine"))
+        assert standin.created == []
+        _first, answer, note = standin.messages()
+        assert answer.conversation_id == "a:1personal-dp"
+        assert "Your open actions" in card_text(answer.card)
+        assert note.conversation_id == CHANNEL
+
+    run_teams(teams, scenario)
+
+
+def test_targeted_messages_only_behind_their_setting(teams: Runtime) -> None:
+    targeted = Runtime(replace(teams.config, teams_targeted_messages=True))
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, channel_mention(standin.url, DP, "crb mine"))
         (reply,) = standin.messages()
-        assert reply.conversation_id.startswith("19:board-channel@thread.tacv2")
+        assert reply.conversation_id == CHANNEL
         entities = reply.activity.get("entities", [])
         assert any(e.get("type") == "activityTreatment" for e in entities)
         assert reply.activity["recipient"]["id"] == DP["id"]
 
-    run_teams(teams, scenario)
-    assert action_status(teams, "04", "DP") == ActionStatus.DONE
+    assert not teams.config.teams_targeted_messages  # off by default
+    run_teams(targeted, scenario)
+    targeted.engine.dispose()
 
 
 # ---------------------------------------------------------------- refusals
@@ -421,10 +464,22 @@ def test_install_stores_the_reference_and_welcomes(teams: Runtime) -> None:
     assert row.claims == {}
 
 
+def channel_install(service_url: str, sender: dict[str, Any]) -> dict[str, Any]:
+    """The bot added to the board's team by ``sender``: their channel, no message."""
+    return activity(
+        service_url,
+        sender,
+        kind="conversationUpdate",
+        conversation=CHANNEL,
+        conversation_type="channel",
+        membersAdded=[BOT],
+    )
+
+
 def test_channel_reference_never_replaces_the_personal_chat(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, activity(standin.url, DP, text="crb mine"))
-        await post(client, channel_mention(standin.url, DP, "crb mine"))
+        await post(client, channel_install(standin.url, DP))
 
     run_teams(teams, scenario)
     row = stored(teams, "DP")
@@ -480,7 +535,8 @@ NUDGED_AT = AFTER_MEETING + timedelta(days=13)
 
 def test_member_known_only_from_a_channel_is_nudged_in_a_new_personal_chat(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
-        await post(client, channel_mention(standin.url, DP, "crb mine"))
+        await post(client, channel_install(standin.url, DP))
+        assert not stored(teams, "DP").personal
         channel = TeamsChannel(teams.config, teams.sessions, clock=lambda: NUDGED_AT)
         await channel.send(dp_member(teams), nudge())
         (created,) = standin.created
