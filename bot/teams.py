@@ -156,14 +156,27 @@ def account_emails(account: ChannelAccount | None) -> list[str]:
     return list(dict.fromkeys(value for value in found if isinstance(value, str) and "@" in value))
 
 
-def command_text(activity: Activity) -> str:
-    """The command in a message: the SDK has removed the bot's @mention already; a stray
-    mention of someone else's tag or an HTML non-breaking space does not reach the parser."""
+def command_text(activity: Activity, accounts: dict[str, str] | None = None) -> str:
+    """The command in a message: the SDK has removed the bot's @mention already. A mention of
+    a person whose AAD object id is known (``accounts``: mention text -> id) becomes
+    ``teams:<id>``, the account form ``link`` reads; any other mention, and an HTML
+    non-breaking space, does not reach the parser."""
     text = (activity.text or "").replace("\u00a0", " ")
     for mention in activity.get_mentions():
         if mention.text:
-            text = text.replace(mention.text, " ")
+            account = (accounts or {}).get(mention.text)
+            text = text.replace(mention.text, f" teams:{account} " if account else " ")
     return " ".join(text.split())
+
+
+def mentioned_people(activity: Activity) -> list[tuple[str, ChannelAccount]]:
+    """The people @mentioned in a message (not the bot), with their mention text."""
+    bot_id = activity.recipient.id if activity.recipient else None
+    return [
+        (mention.text, mention.mentioned)
+        for mention in activity.get_mentions()
+        if mention.text and mention.mentioned and mention.mentioned.id != bot_id
+    ]
 
 
 def card_command(data: object) -> str | None:
@@ -291,8 +304,23 @@ class TeamsBot:
 
     async def on_message(self, context: TurnContext, _state: TurnState) -> None:
         await self.recognise(context)
-        text = command_text(context.activity) or "help"
+        accounts = await self._mentioned_accounts(context)
+        text = command_text(context.activity, accounts) or "help"
         await self._answer(context, text)
+
+    async def _mentioned_accounts(self, context: TurnContext) -> dict[str, str]:
+        """Mention text -> AAD object id, from the mention entity, or from the member's
+        profile in the conversation when Teams left the object id out of the entity."""
+        found: dict[str, str] = {}
+        for text, account in mentioned_people(context.activity):
+            aad = account.aad_object_id or await self._profile_object_id(context, account)
+            if aad:
+                found[text] = aad
+        return found
+
+    async def _profile_object_id(self, context: TurnContext, account: ChannelAccount) -> str | None:
+        profile = await self._profile(context, account)
+        return profile.aad_object_id if profile else None
 
     async def on_card_submit(self, context: TurnContext, _state: TurnState, data: Any) -> None:
         await self.recognise(context)
@@ -517,20 +545,24 @@ class TeamsBot:
         return member_id
 
     async def _profile_emails(self, context: TurnContext, account: ChannelAccount) -> list[str]:
-        """Teams sends no email with a message: ask the Bot Connector for the member's profile
-        (what TeamsInfo.get_member does)."""
+        """Teams sends no email with a message: ask the Bot Connector for the member's profile."""
+        return account_emails(await self._profile(context, account))
+
+    async def _profile(
+        self, context: TurnContext, account: ChannelAccount
+    ) -> ChannelAccount | None:
+        """A member's profile in this conversation (what TeamsInfo.get_member does)."""
         connector = context.services.get(ConnectorClientBase)
         conversation = context.activity.conversation
         if connector is None or conversation is None or not account.id:
-            return []
+            return None
         try:
-            profile = await connector.conversations.get_conversation_member(
+            return await connector.conversations.get_conversation_member(
                 conversation.id, account.id
             )
         except (TimeoutError, aiohttp.ClientError, ValueError) as error:
             log.warning("Teams: could not read the profile of %s: %s", account.id, error)
-            return []
-        return account_emails(profile)
+            return None
 
     def _member_id(self, aad_object_id: str) -> int | None:
         """The member holding this Teams account (active or not: a deactivated member keeps

@@ -36,7 +36,7 @@ from handlers.identity import Via
 from handlers.members import link_member
 from handlers.reply import ActionView, Button, Reply, Section
 from scheduler.channels import DeliveryError, channel_for
-from tests.conftest import AFTER_MEETING
+from tests.conftest import AFTER_MEETING, link_members
 from tests.teams_harness import (
     ANONYMOUS,
     BOT,
@@ -755,3 +755,43 @@ def test_reply_card_renders_every_part() -> None:
         "data": {"verb": "crb", "command": "done 04-DP"},
     }
     assert execute["style"] == "positive"
+
+
+# ---------------------------------------------------------------- link by @mention
+
+RT_AAD = "6f0a5d1e-0000-4000-8000-0000000000rt"
+SG_AAD = "6f0a5d1e-0000-4000-8000-0000000000sg"
+RT = person(RT_AAD, "Rachael Thorold")
+
+
+def link_by_mention(service_url: str, mentioned: dict[str, Any]) -> dict[str, Any]:
+    tag = f"<at>{mentioned['name']}</at>"
+    return activity(
+        service_url,
+        RT,
+        text=f"crb link SG {tag}",
+        entities=[{"type": "mention", "mentioned": mentioned, "text": tag}],
+    )
+
+
+def sg_teams_id(runtime: Runtime) -> str | None:
+    with runtime.sessions() as session:
+        member = queries.member_by_initials(session, queries.default_board(session), "SG")
+        return member.teams_id
+
+
+@pytest.mark.parametrize("entity_has_object_id", [True, False])
+def test_link_initials_to_an_at_mention(teams: Runtime, entity_has_object_id: bool) -> None:
+    """Defect 5: `link SG @Steven Gabriel` failed: every mention was stripped from the text."""
+    link_members(teams, {"RT": RT_AAD}, "teams_id")
+    sg = {"id": "29:sg-teams-user", "name": "Steven Gabriel"}
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        mentioned = {**sg, "aadObjectId": SG_AAD} if entity_has_object_id else sg
+        standin.profiles[sg["id"]] = {**sg, "aadObjectId": SG_AAD}  # what Teams knows of SG
+        await post(client, link_by_mention(standin.url, mentioned))
+        (reply,) = standin.messages()
+        assert card_text(reply.card).startswith("✓ Linked Steven Gabriel (SG)")
+
+    run_teams(teams, scenario)
+    assert sg_teams_id(teams) == SG_AAD
