@@ -28,6 +28,8 @@ DEFAULT_TEAMS_SERVICE_HOSTS = (
     "*.botframework.us",
 )
 DEFAULT_TEAMS_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
+# Where a file sent to the bot in Teams is downloaded from (its OneDrive / SharePoint).
+DEFAULT_TEAMS_FILE_HOSTS = ("*.sharepoint.com", "*.sharepoint.us", "*.sharepoint-mil.us")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Config:
     # The OpenID metadata whose keys sign inbound tokens (CRB_TEAMS_OPENID_METADATA); empty:
     # Bot Framework's, and the tenant's for a single-tenant bot.
     teams_openid_metadata: tuple[str, ...] = ()
+    # Where files sent to the bot may be downloaded from (CRB_TEAMS_FILE_HOSTS).
+    teams_file_hosts: tuple[str, ...] = DEFAULT_TEAMS_FILE_HOSTS
     # Where a 1:1 chat is created for a member who never wrote to the bot.
     teams_service_url: str = DEFAULT_TEAMS_SERVICE_URL
     # Answers meant for one person in a channel as targeted messages (a preview feature whose
@@ -208,14 +212,15 @@ def _list(value: str | None) -> tuple[str, ...]:
 _HOST = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 
 
-def _hosts(value: str | None) -> tuple[str, ...]:
+def _hosts(name: str, value: str | None) -> tuple[str, ...]:
+    """Host names separated by commas, ``*.`` wildcards allowed; empty when not set."""
     if value is None:
-        return DEFAULT_TEAMS_SERVICE_HOSTS
+        return ()
     hosts = tuple(host.lower() for host in _list(value))
     wrong = [host for host in hosts if not _HOST.match(host)]
     if wrong or not hosts:
         raise UserError(
-            f"CRB_TEAMS_ALLOWED_SERVICE_HOSTS={value!r}: give host names separated by commas, "
+            f"{name}={value!r}: give host names separated by commas, "
             "with an optional leading *. (e.g. smba.trafficmanager.net,*.botframework.com)."
         )
     return hosts
@@ -259,7 +264,12 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         teams_client_id=get(TEAMS_SETTINGS + "CLIENTID"),
         teams_tenant_id=get(TEAMS_SETTINGS + "TENANTID") or get("CRB_TEAMS_TENANT_ID"),
         teams_anonymous_allowed=_teams_anonymous(env),
-        teams_allowed_service_hosts=_hosts(get("CRB_TEAMS_ALLOWED_SERVICE_HOSTS")),
+        teams_allowed_service_hosts=_hosts(
+            "CRB_TEAMS_ALLOWED_SERVICE_HOSTS", get("CRB_TEAMS_ALLOWED_SERVICE_HOSTS")
+        )
+        or DEFAULT_TEAMS_SERVICE_HOSTS,
+        teams_file_hosts=_hosts("CRB_TEAMS_FILE_HOSTS", get("CRB_TEAMS_FILE_HOSTS"))
+        or DEFAULT_TEAMS_FILE_HOSTS,
         teams_openid_metadata=_list(get("CRB_TEAMS_OPENID_METADATA")),
         teams_service_url=get("CRB_TEAMS_SERVICE_URL") or DEFAULT_TEAMS_SERVICE_URL,
         teams_targeted_messages=_flag(

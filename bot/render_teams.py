@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from typing import Any
 
 from handlers.reply import ActionView, Button, Reply, Section, Tone
@@ -90,7 +91,9 @@ def _button_rows(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def _action_container(view: ActionView) -> dict[str, Any]:
+def _action_container(view: ActionView, repeat: int = 0) -> dict[str, Any]:
+    """An action's row; ``repeat``: how many times it is already in the card (a joint action
+    listed under each owner), so that every row's id stays unique."""
     owners = ", ".join(view.owner_names) or "no owner"
     facts = f"{owners} · raised {view.meeting}"
     if view.status == "done":
@@ -107,7 +110,7 @@ def _action_container(view: ActionView) -> dict[str, Any]:
     items += _button_rows(view.buttons)
     return {
         "type": "Container",
-        "id": row_id(view),
+        "id": row_id(view) + (f"-{repeat + 1}" if repeat else ""),
         "separator": True,
         "spacing": "Medium",
         "items": items,
@@ -132,13 +135,14 @@ def card_rows(card: dict[str, Any]) -> list[str]:
 def replace_row(card: dict[str, Any], view: ActionView) -> dict[str, Any] | None:
     """The card with ``view``'s row drawn anew (its status and buttons as they are now), every
     other row as it was; None when the card has no row for that action."""
-    body = card.get("body", [])
-    found = [index for index, item in enumerate(body) if item.get("id") == row_id(view)]
-    if not found:
-        return None
-    new_body = list(body)
-    new_body[found[0]] = _action_container(view)
-    return {**card, "body": new_body}
+    wanted = row_id(view)
+    new_body, repeat = [], 0
+    for item in card.get("body", []):
+        row = str(item.get("id", ""))
+        if row == wanted or row.startswith(wanted + "-"):
+            item, repeat = _action_container(view, repeat), repeat + 1
+        new_body.append(item)
+    return {**card, "body": new_body} if repeat else None
 
 
 def _card(body: list[dict[str, Any]]) -> dict[str, Any]:
@@ -185,9 +189,9 @@ def _reply_card(reply: Reply, shown: int, full_list_url: str | None) -> dict[str
         )
     ]
     body += [text_block(line, spacing="Small") for line in reply.lines]
-    room = shown
+    room, seen = shown, Counter[str]()
     for section in reply.sections:
-        body += _section(section, room)
+        body += _section(section, room, seen)
         room = max(room - len(section.actions), 0)
     hidden = len(reply.actions) - shown
     if hidden:
@@ -206,14 +210,16 @@ def _reply_card(reply: Reply, shown: int, full_list_url: str | None) -> dict[str
     return _card(body + _button_rows(reply.buttons))
 
 
-def _section(section: Section, room: int) -> list[dict[str, Any]]:
+def _section(section: Section, room: int, seen: Counter[str]) -> list[dict[str, Any]]:
     if not room and section.actions:
         return []  # every action in it is cut: its heading would head nothing
     body: list[dict[str, Any]] = []
     if section.heading:
         body.append(text_block(section.heading, weight="Bolder", spacing="Large"))
     body += [text_block(line, spacing="Small") for line in section.lines]
-    body += [_action_container(view) for view in section.actions[:room]]
+    for view in section.actions[:room]:
+        body.append(_action_container(view, seen[row_id(view)]))
+        seen[row_id(view)] += 1
     return body
 
 

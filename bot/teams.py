@@ -16,6 +16,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -70,12 +71,14 @@ from bot.teams_auth import (
 from bot.teams_retry import RetryPolicy, retry_after
 from db import queries
 from db.models import Member, Rag, TeamsCard, TeamsConversation
-from handlers import identity
+from handlers import identity, uploads
 from handlers.commands import note_without_text
 from handlers.context import Caller
+from handlers.errors import UserError
 from handlers.identity import Account, Via
+from handlers.minutes.read import MAX_BYTES
 from handlers.reply import Reply, Tone, Visibility
-from handlers.run import link_account_by_email, run_command
+from handlers.run import link_account_by_email, run_command, run_use_case
 from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 
 log = logging.getLogger("crb.teams")
@@ -169,6 +172,50 @@ def command_text(activity: Activity, accounts: dict[str, str] | None = None) -> 
     return " ".join(text.split())
 
 
+FILE_DOWNLOAD = "application/vnd.microsoft.teams.file.download.info"
+
+
+@dataclass(frozen=True)
+class SentFile:
+    name: str
+    url: str
+
+
+def file_sent(activity: Activity) -> SentFile | None:
+    """The file a message carries (Teams' download info attachment), if any."""
+    for attachment in activity.attachments or []:
+        content = attachment.content if isinstance(attachment.content, dict) else {}
+        url = content.get("downloadUrl")
+        if attachment.content_type == FILE_DOWNLOAD and isinstance(url, str):
+            return SentFile(attachment.name or "minutes", url)
+    return None
+
+
+class DownloadError(Exception):
+    """A file sent in chat could not be fetched."""
+
+
+async def download(sent: SentFile, hosts: ServiceHosts) -> bytes:
+    """The file's bytes, from its pre-authorised download URL: no token is sent, and only a
+    host on CRB_TEAMS_FILE_HOSTS (the tenant's SharePoint) is asked."""
+    if not hosts.allows(sent.url):
+        raise DownloadError("it is not stored in Microsoft 365")
+    timeout = aiohttp.ClientTimeout(total=30)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(sent.url, allow_redirects=False) as response,
+        ):
+            if response.status != 200:
+                raise DownloadError(f"Teams answered {response.status}")
+            data = await response.content.read(MAX_BYTES + 1)
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise DownloadError(f"the download failed ({type(error).__name__})") from error
+    if len(data) > MAX_BYTES:
+        raise DownloadError(f"it is over {MAX_BYTES // 2**20} MB")
+    return data
+
+
 def mentioned_people(activity: Activity) -> list[tuple[str, ChannelAccount]]:
     """The people @mentioned in a message (not the bot), with their mention text."""
     bot_id = activity.recipient.id if activity.recipient else None
@@ -257,6 +304,7 @@ class TeamsBot:
         self.clock = clock
         self.retries = retries
         self.hosts = service_hosts(runtime.config)
+        self.file_hosts = ServiceHosts(runtime.config.teams_file_hosts)
         settings = sdk_configuration(runtime.config)
         if runtime.config.teams_anonymous_allowed:
             log.warning(
@@ -304,9 +352,58 @@ class TeamsBot:
 
     async def on_message(self, context: TurnContext, _state: TurnState) -> None:
         await self.recognise(context)
+        sent_file = file_sent(context.activity)
+        if sent_file is not None and is_personal(context.activity.conversation):
+            await self._send(context, await self.stage_upload(context, sent_file))
+            return
         accounts = await self._mentioned_accounts(context)
         text = command_text(context.activity, accounts) or "help"
         await self._answer(context, text)
+
+    # ------------------------------------------------------------ minutes sent as a file
+
+    async def stage_upload(self, context: TurnContext, sent: SentFile) -> Reply:
+        """Download the file sent in the 1:1 chat, dry-run its import, keep it, and answer with
+        the preview: the same ``import N`` as on Slack (``handlers.uploads``)."""
+        account = self._account(context)
+        refusal = await self.runtime.run_in_thread(self._upload_refusal, account)
+        if refusal is not None:
+            return refusal
+        try:
+            data = await download(sent, self.file_hosts)
+        except DownloadError as error:
+            return Reply.error(
+                f"I couldn't fetch {sent.name} from Teams: {error}. Nothing changed."
+            )
+        return await self.runtime.run_in_thread(self._stage, account, sent.name, data)
+
+    def _upload_refusal(self, account: Account) -> Reply | None:
+        with self.runtime.unit(account, self.clock()) as ctx:
+            try:
+                uploads.require_importer(ctx)
+            except UserError as error:
+                return Reply.error(error.message)
+            return None
+
+    def _stage(self, account: Account, name: str, data: bytes) -> Reply:
+        now = self.clock()
+        try:
+            with self.runtime.unit(account, now) as ctx:
+                preview = uploads.dry_run(ctx, name, data)  # rolled back when the unit ends
+            return run_use_case(
+                self.runtime.sessions,
+                account,
+                now,
+                lambda ctx: uploads.stage(ctx, name, data, preview),
+            )
+        except UserError as error:
+            return Reply.error(error.message, *error.hints, "Nothing was imported.")
+
+    def _account(self, context: TurnContext) -> Account:
+        sender = context.activity.from_property
+        aad_object_id = sender.aad_object_id if sender else None
+        label = f"teams:{aad_object_id or (sender.id if sender else 'unknown')}"
+        return Account.teams(aad_object_id, label)
 
     async def _mentioned_accounts(self, context: TurnContext) -> dict[str, str]:
         """Mention text -> AAD object id, from the mention entity, or from the member's

@@ -1,8 +1,9 @@
-"""The bot's Adaptive Cards checked by Microsoft's own library (npm ``adaptivecards``, in
-tests/cards): ``card_problems`` parses and validates them as a host does, in Node;
-``render_at_360`` renders one in headless Chromium on a 360 px wide phone screen and measures it.
+"""The bot's Teams output checked by Microsoft's own packages (npm, in tests/cards):
+``card_problems`` parses and validates cards with ``adaptivecards`` as a host does, in Node;
+``render_at_360`` renders one in headless Chromium on a 360 px wide phone screen and measures it;
+``manifest_schema`` is the Teams app manifest's JSON schema from ``@microsoft/app-manifest``.
 
-The library is installed from tests/cards/package-lock.json the first time it is needed.
+They are installed from tests/cards/package-lock.json the first time they are needed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,15 @@ def _library() -> Path:
             timeout=300,
         )
     return LIBRARY
+
+
+def manifest_schema(version: str) -> dict[str, Any]:
+    """Microsoft's Teams app manifest schema for ``version``, from its npm package
+    (@microsoft/app-manifest, which ships every published version)."""
+    _library()
+    schemas = CARDS / "node_modules" / "@microsoft" / "app-manifest" / "build" / "json-schemas"
+    path = schemas / "teams" / f"v{version}" / "MicrosoftTeams.schema.json"
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def card_problems(cards: list[dict[str, Any]]) -> list[list[dict[str, str]]]:

@@ -37,7 +37,10 @@ STRANGER_AAD = "6f0a5d1e-0000-4000-8000-00000000000x"
 
 
 # The stand-ins listen on loopback: the only host the tests allow the bot to answer at.
-LOOPBACK_ONLY = {"CRB_TEAMS_ALLOWED_SERVICE_HOSTS": "127.0.0.1"}
+LOOPBACK_ONLY = {
+    "CRB_TEAMS_ALLOWED_SERVICE_HOSTS": "127.0.0.1",
+    "CRB_TEAMS_FILE_HOSTS": "127.0.0.1",
+}
 ANONYMOUS = {TEAMS_SETTINGS + "ANONYMOUS_ALLOWED": "true", **LOOPBACK_ONLY}
 
 

@@ -7,6 +7,8 @@ It answers what the bot calls, records every request, and can be told to fail th
 - ``PUT /v3/conversations/{id}/activities/{activityId}``: update a message (recorded in
   ``updated``);
 - ``POST /v3/conversations``: open a 1:1 chat (answers a new conversation id);
+- ``GET /files/{name}``: a file a user sent the bot, at its pre-authorised download URL
+  (``file_url``);
 - ``GET /v3/conversations/{id}/members/{memberId}``: a member's profile (TeamsInfo.get_member),
   from ``profiles``; 404 for anyone else.
 
@@ -59,6 +61,8 @@ class BotConnectorStandIn:
     created: list[dict[str, Any]] = field(default_factory=list)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)  # by account id (29:…)
     profile_requests: list[str] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)  # by name: a tenant's SharePoint
+    downloads: list[dict[str, str]] = field(default_factory=list)  # each file request's headers
     faults: list[Fault] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
@@ -71,6 +75,7 @@ class BotConnectorStandIn:
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._post)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        app.router.add_get("/files/{name}", self._file)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -146,6 +151,18 @@ class BotConnectorStandIn:
         self.created.append(parameters)
         conversation_id = f"a:standin-chat-{next(self._ids)}"
         return web.json_response({"id": conversation_id, "serviceUrl": self.url}, status=201)
+
+    def file_url(self, name: str, data: bytes) -> str:
+        """Keep ``data`` and answer its pre-authorised download URL, as OneDrive would."""
+        self.files[name] = data
+        return f"{self.url}files/{name}?tempauth=standin"
+
+    async def _file(self, request: web.Request) -> web.Response:
+        self.downloads.append(dict(request.headers))
+        name = request.match_info["name"]
+        if name not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[name], content_type="application/octet-stream")
 
     async def _member(self, request: web.Request) -> web.Response:
         member = request.match_info["member"]

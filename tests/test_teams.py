@@ -8,15 +8,18 @@ from __future__ import annotations
 import asyncio
 import json
 import zipfile
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from microsoft_agents.hosting.core import ClaimsIdentity
 from PIL import Image
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot import config as config_module
@@ -27,16 +30,27 @@ from bot.render_teams import escape, reply_card, text_block
 from bot.runtime import Runtime
 from bot.server import make_app
 from bot.teams import TeamsChannel
+from bot.teams_package import MANIFEST_VERSION
 from db import queries
-from db.models import ActionStatus, AuditEvent, EventKind, Member, TeamsConversation
+from db.models import (
+    Action,
+    ActionStatus,
+    AuditEvent,
+    EventKind,
+    Member,
+    PendingImport,
+    Role,
+    TeamsConversation,
+)
 from db.session import make_engine, make_session_factory
 from handlers.context import Caller
 from handlers.errors import UserError
 from handlers.identity import Via
-from handlers.members import link_member
+from handlers.members import add_member, link_member
 from handlers.reply import ActionView, Button, Reply, Section
 from scheduler.channels import DeliveryError, channel_for
 from tests.conftest import AFTER_MEETING, link_members
+from tests.teams_cards import manifest_schema
 from tests.teams_harness import (
     ANONYMOUS,
     BOT,
@@ -730,6 +744,23 @@ def test_teams_package_builds_manifest_and_icons(tmp_path: Path) -> None:
         assert outline.mode == "RGBA"
 
 
+def test_teams_package_passes_microsofts_manifest_schema(tmp_path: Path) -> None:
+    """Defect 5: help offers `import N` for minutes sent in chat; the manifest said
+    supportsFiles: false."""
+    out = tmp_path / "crb-teams.zip"
+    bot_id = "00000000-0000-4000-8000-000000000b07"
+    result = CliRunner().invoke(cli_app, ["teams", "package", "--bot-id", bot_id, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as package:
+        manifest = json.loads(package.read("manifest.json"))
+    schema = manifest_schema(MANIFEST_VERSION)
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    assert [error.message for error in validator.iter_errors(manifest)] == []
+    assert manifest["bots"][0]["supportsFiles"] is True
+    broken = {**manifest, "bots": [{**manifest["bots"][0], "scopes": ["everywhere"]}]}
+    assert list(validator.iter_errors(broken))  # the schema does catch a wrong manifest
+
+
 def test_teams_package_refuses_a_bot_id_that_is_not_a_guid(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli_app, ["teams", "package", "--bot-id", "not-a-guid", "-o", str(tmp_path / "x.zip")]
@@ -795,3 +826,84 @@ def test_link_initials_to_an_at_mention(teams: Runtime, entity_has_object_id: bo
 
     run_teams(teams, scenario)
     assert sg_teams_id(teams) == SG_AAD
+
+
+# ---------------------------------------------------------------- minutes sent as a file
+
+FILE_DOWNLOAD = "application/vnd.microsoft.teams.file.download.info"
+
+
+def file_message(service_url: str, sender: dict[str, Any], name: str, url: str) -> dict[str, Any]:
+    """A file sent to the bot in the 1:1 chat, as Teams posts it (supportsFiles: true)."""
+    return activity(
+        service_url,
+        sender,
+        text="",
+        attachments=[
+            {
+                "contentType": FILE_DOWNLOAD,
+                "contentUrl": url,
+                "name": name,
+                "content": {"downloadUrl": url, "uniqueId": "1a2b3c", "fileType": "txt"},
+            }
+        ],
+    )
+
+
+@pytest.fixture
+def empty_teams_board(database_url: str) -> Iterator[Runtime]:
+    """A board with only its secretariat (RT) and DP, linked on Teams: no minutes yet."""
+    runtime = Runtime(teams_config(database_url))
+    runtime.prepare(AFTER_MEETING)
+    with runtime.unit(Caller(None, "cli", Via.CLI), AFTER_MEETING) as ctx:
+        add_member(ctx, "RT", "Rachael Thorold", role=Role.SECRETARIAT, teams_id=RT_AAD)
+        add_member(ctx, "DP", "Damian Pettit", teams_id=DP_AAD)
+        ctx.session.commit()
+    yield runtime
+    runtime.engine.dispose()
+
+
+def test_minutes_sent_in_the_personal_chat_are_previewed_then_imported(
+    empty_teams_board: Runtime,
+) -> None:
+    """Defect 5: a file sent to the bot got the help card."""
+    from bot.demo import sample_text
+
+    name = "crb-minutes-2020-11-25.txt"
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        url = standin.file_url(name, sample_text().encode())
+        await post(client, file_message(standin.url, RT, name, url))
+        (preview,) = standin.messages()
+        text = card_text(preview.card)
+        assert f"Preview: the minutes of 25 November 2020 ({name})" in text
+        (download,) = standin.downloads
+        assert "Authorization" not in download  # a pre-authorised URL: no token sent
+        with empty_teams_board.sessions() as session:
+            assert session.scalar(select(func.count(Action.id))) == 0  # a dry run only
+            (upload,) = session.scalars(select(PendingImport)).all()
+        commands = [command for _t, _v, command in card_buttons(preview.card)]
+        assert commands == [f"import {upload.id}", f"import {upload.id} cancel"]
+        await post(client, activity(standin.url, RT, text=f"crb import {upload.id}"))
+        assert "Imported the minutes of 25 November 2020" in card_text(standin.messages()[-1].card)
+
+    run_teams(empty_teams_board, scenario)
+    with empty_teams_board.sessions() as session:
+        assert session.scalar(select(func.count(Action.id))) == 8
+
+
+def test_a_file_is_fetched_only_from_an_allowed_host_and_only_for_an_officer(
+    empty_teams_board: Runtime,
+) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        url = standin.file_url("minutes.txt", b"anything")
+        elsewhere = url.replace("127.0.0.1", "localhost")
+        await post(client, file_message(standin.url, RT, "minutes.txt", elsewhere))
+        assert "not stored in Microsoft 365" in card_text(standin.messages()[-1].card)
+        await post(client, file_message(standin.url, DP, "minutes.txt", url))
+        assert "Only the chair or the secretariat" in card_text(standin.messages()[-1].card)
+        assert standin.downloads == []
+
+    run_teams(empty_teams_board, scenario)
+    with empty_teams_board.sessions() as session:
+        assert session.scalar(select(func.count(PendingImport.id))) == 0

@@ -152,3 +152,19 @@ def test_a_failed_press_answers_200_with_an_error_card(teams: Runtime) -> None:
         assert card_nodes(answer["value"], "Action.Execute") == []
 
     run_teams(teams, scenario)
+
+
+def test_a_joint_action_listed_under_each_owner_is_updated_in_both_rows(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text="crb outstanding"))
+        message_id = f"activity-{len(standin.posted)}"
+        card = standin.messages()[-1].card
+        joint = [t for t in card_text(card).splitlines() if t.startswith("05-DP/RT")]
+        assert len(joint) == 2  # under DP and under RT
+        answer = await post(client, press(standin.url, DP, "done 05-DP/RT", message_id), 200)
+        shown = answer["value"]
+        assert rows(shown) == rows(card)
+        reopen = [b for b in card_buttons(shown) if b[2].startswith("reopen 05")]
+        assert len(reopen) == 2
+
+    run_teams(teams, scenario)
