@@ -77,8 +77,15 @@ _RENDER = """
   const rendered = adaptive.render();
   const holder = document.getElementById("card");
   holder.appendChild(rendered);
+  // A label is cut when its button is too narrow for it, or the button runs past the card's
+  // edge (a row of buttons wider than the phone is clipped, not wrapped).
+  const edge = holder.getBoundingClientRect();
   const cut = [...holder.querySelectorAll("button")]
-    .filter((button) => button.scrollWidth > button.clientWidth + 1)
+    .filter((button) => {
+      const box = button.getBoundingClientRect();
+      return button.scrollWidth > button.clientWidth + 1 || box.right > edge.right + 0.5
+        || box.left < edge.left - 0.5;
+    })
     .map((button) => button.textContent);
   const buttons = [...holder.querySelectorAll("button")].map((button) => button.textContent);
   return {
