@@ -2,7 +2,8 @@
 
 Sections: footprint (start to healthy, idle RSS), reminder planning (pure at three sizes, and one
 tick's planning from SQLite and PostgreSQL), command latency (signed /crb done and outstanding
-against `crb serve` on SQLite and PostgreSQL, beside a bare Bolt app), fan-out (nudges through a
+against `crb serve` on SQLite and PostgreSQL, beside a bare Bolt app), the web desk's board page
+(server-side, signed in, on SQLite and PostgreSQL), fan-out (nudges through a
 rate-limiting Slack stand-in) and import (a long .docx). ``--smoke`` runs every section at tiny
 sizes, to show in CI that it all still runs.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import fanout, footprint, importing, latency, planning
+from bench import fanout, footprint, importing, latency, planning, web
 from bench.data import Scale, populate
 from bench.report import Result, show, write
 from db import migrate
@@ -32,6 +33,7 @@ class Sizes:
     planned: Scale  # the database one tick plans from
     pure: list[int]  # open actions for the pure planner
     requests: int  # per latency scenario
+    renders: int  # per web desk page
     fan_outs: list[tuple[int, float]]  # (nudges, messages a second the workspace allows)
     import_items: int
     idle_seconds: float
@@ -42,6 +44,7 @@ FULL = Sizes(
     planned=Scale(boards=1, members=2000, actions=100_000, meetings_per_board=1000),
     pure=[10_000, 100_000, 1_000_000],
     requests=150,
+    renders=50,
     # 100/s: faster than one tick sends, so the limits should not bite; 20/s: they must, and
     # the 429s must cost time, never a message.
     fan_outs=[(2000, 100), (400, 20)],
@@ -53,6 +56,7 @@ SMOKE = Sizes(
     planned=Scale(boards=1, members=20, actions=200, meetings_per_board=20),
     pure=[1000],
     requests=5,
+    renders=3,
     fan_outs=[(20, 10)],
     import_items=3,
     idle_seconds=0.2,
@@ -94,6 +98,8 @@ def run(sizes: Sizes, console: Console) -> list[Result]:
                 console.print(f"Serving from {label}")
                 if kind == "SQLite":
                     results += footprint.measure(url, idle_seconds=sizes.idle_seconds)
+                # Before the latency runs: they close actions, and the board page shows the open.
+                results += web.measure(url, kind, renders=sizes.renders)
                 results += latency.measure(url, kind, requests=sizes.requests)
             with database(kind, directory, "planned", sizes.planned) as url:
                 console.print(f"Planning from {kind}, {sizes.planned.label}")

@@ -74,9 +74,11 @@ app = typer.Typer(
 member_app = typer.Typer(help="Add and link board members.", no_args_is_help=True)
 meeting_app = typer.Typer(help="Record meetings.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+web_app = typer.Typer(help="The web desk.", no_args_is_help=True)
 app.add_typer(member_app, name="member")
 app.add_typer(meeting_app, name="meeting")
 app.add_typer(db_app, name="db")
+app.add_typer(web_app, name="web")
 
 CLI = Caller(None, "cli", Via.CLI)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -446,6 +448,45 @@ def demo_command(
     from bot.demo import run_demo
 
     run_demo(database, parse_instant(at) if at else None, interactive=sys.stdin.isatty())
+
+
+# ---------------------------------------------------------------- the web desk
+
+
+@web_app.command("link")
+def web_link(
+    as_initials: Annotated[
+        str, typer.Option("--as", metavar="INITIALS", help="The member who signs in.")
+    ],
+    board: Annotated[
+        str | None,
+        typer.Option("--board", metavar="SHORT", help="The board (default: the only one)."),
+    ] = None,
+    as_json: JsonOption = False,
+    when: AtOption = None,
+) -> None:
+    """Print a one-time sign-in link to the web desk: it works once, for 15 minutes."""
+    from handlers import web_access
+
+    now = parse_instant(when)
+    config = config_module.load()
+    rt = runtime(now)
+    try:
+        keys = rt.signing_keys(now)
+        with rt.unit(CLI, now) as ctx:
+            web_access.board_named(ctx, board)
+            member = find_member(ctx, as_initials)
+            token = web_access.issue_sign_in_link(ctx, member, keys, via="cli")
+            ctx.session.commit()
+    finally:
+        rt.engine.dispose()
+    url = web_access.sign_in_url(config.link_base, token)
+    if as_json:
+        emit_json({"url": url})
+        return
+    out.print(url)
+    minutes = int(web_access.LINK_LIFETIME.total_seconds() // 60)
+    err.print(f"It works once, for {minutes} minutes. Send it only to {as_initials.upper()}.")
 
 
 # ---------------------------------------------------------------- serving and maintenance

@@ -68,6 +68,13 @@ class Config:
     teams_sdk_env: dict[str, str] = field(default_factory=dict, compare=False)
     # The web desk: the base of every link the bot sends (None: the local server's address).
     public_url: str | None = None
+    # Signs web sessions and links: one key, or several separated by commas, newest first
+    # (the older ones are still accepted: rotate a key without signing everyone out at once).
+    # None: a key generated once and kept in the database (``handlers.web_access``).
+    secret_key: str | None = None
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
 
     def __repr__(self) -> str:
         # Secrets never reach a log line through a repr: they show as set or not, URLs lose
@@ -87,13 +94,23 @@ class Config:
         found = [v for k, v in self.__dict__.items() if is_secret_field(k) and isinstance(v, str)]
         found += [v for k, v in self.teams_sdk_env.items() if is_secret_field(k)]
         found += [p for v in self.__dict__.values() if isinstance(v, str) and (p := password(v))]
+        found += list(self.secret_keys)
         found += [unquote(value) for value in found]  # a URL's password, percent-decoded
         return sorted({value for value in found if value})
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """``CRB_SECRET_KEY``'s keys, newest first; empty when it is not set."""
+        return tuple(k.strip() for k in (self.secret_key or "").split(",") if k.strip())
 
     @property
     def link_base(self) -> str:
         """The base of every link the bot sends: ``CRB_PUBLIC_URL``, else this server."""
         return self.public_url or f"http://localhost:{self.port}"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def claim_lease(self) -> timedelta:
@@ -194,17 +211,6 @@ def _flag(name: str, value: str) -> bool:
     raise UserError(f"{name}={value!r}: say true or false.")
 
 
-def _public_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UserError(
-            f"CRB_PUBLIC_URL={value!r} is not a web address like https://crb.example.gov.uk."
-        )
-    if parts.query or parts.fragment:
-        raise UserError(f"CRB_PUBLIC_URL={value!r}: give the base address only, no ? or #.")
-    return value.rstrip("/")
-
-
 def _list(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
@@ -241,6 +247,40 @@ def _teams_anonymous(env: Mapping[str, str]) -> bool:
     return anonymous
 
 
+def _public_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError(
+            f"CRB_PUBLIC_URL={value!r} is not a web address like https://crb.example.gov.uk."
+        )
+    if parts.query or parts.fragment:
+        raise UserError(f"CRB_PUBLIC_URL={value!r}: give the base address only, no ? or #.")
+    return value.rstrip("/")
+
+
+MIN_SECRET_KEY = 32
+
+
+def _secret_key(value: str) -> str:
+    keys = [k.strip() for k in value.split(",") if k.strip()]
+    if not keys or any(len(k) < MIN_SECRET_KEY for k in keys):
+        raise UserError(
+            f"CRB_SECRET_KEY: each key must be at least {MIN_SECRET_KEY} characters "
+            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+        )
+    return ",".join(keys)
+
+
+def _oidc_issuer(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError(
+            f"CRB_OIDC_ISSUER={value!r} is not an issuer URL like "
+            "https://login.microsoftonline.com/TENANT-ID/v2.0."
+        )
+    return value.rstrip("/")
+
+
 def load(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
 
@@ -275,6 +315,10 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         teams_targeted_messages=_flag(
             "CRB_TEAMS_TARGETED_MESSAGES", env.get("CRB_TEAMS_TARGETED_MESSAGES", "")
         ),
-        public_url=_public_url(url) if (url := get("CRB_PUBLIC_URL")) else None,
         teams_sdk_env={k: v for k, v in env.items() if k.startswith(TEAMS_SDK_PREFIXES)},
+        public_url=_public_url(url) if (url := get("CRB_PUBLIC_URL")) else None,
+        secret_key=_secret_key(key) if (key := get("CRB_SECRET_KEY")) else None,
+        oidc_issuer=_oidc_issuer(issuer) if (issuer := get("CRB_OIDC_ISSUER")) else None,
+        oidc_client_id=get("CRB_OIDC_CLIENT_ID"),
+        oidc_client_secret=get("CRB_OIDC_CLIENT_SECRET"),
     )

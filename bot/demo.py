@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -15,16 +16,16 @@ from bot import config as config_module
 from bot.console import Console
 from bot.runtime import Runtime
 from db import queries
-from db.models import ActionStatus, Role
+from db.models import Action, ActionStatus, Role
 from handlers.context import Caller, Ctx
 from handlers.identity import Via
 from handlers.meetings import next_meeting
 from handlers.minutes.importer import import_minutes
 from handlers.minutes.text import parse_text
+from handlers.reminders import planned_reminders
 from handlers.reports import by_owner
 from handlers.views import display_refs
 from planning.calendar import local_instant, zone
-from planning.plan import slots_for
 
 SAMPLE = "crb-minutes-2020-11-25.txt"
 
@@ -90,19 +91,16 @@ def show_board(screen: RichConsole, ctx: Ctx, imported: int) -> None:
         screen.print(reminder_table(ctx, upcoming.date, open_actions))
 
 
-def reminder_table(ctx: Ctx, meeting_day, open_actions) -> Table:
-    owners = sorted({o.initials for a in open_actions for o in a.owners})
-    officers = [m.initials for m in queries.officers(ctx.session, ctx.board)]
+def reminder_table(ctx: Ctx, meeting_day: date, open_actions: Sequence[Action]) -> Table:
+    owners = [o.initials for a in open_actions for o in a.owners]
     planned = Table(title="Reminders planned", title_justify="left")
     for column in ("When (local)", "What", "To"):
         planned.add_column(column, overflow="fold")
     tz = zone(ctx.board.timezone)
-    for slot in slots_for(ctx.board, meeting_day):
-        recipients = owners if slot.kind == "nudge" else officers
-        what = f"{slot.kind}, {slot.days_before} day{'s' if slot.days_before != 1 else ''} before"
+    for reminder in planned_reminders(ctx, meeting_day, owners):
         planned.add_row(
-            Text(f"{slot.at.astimezone(tz):%a %-d %b %Y %H:%M}"),
-            Text(what),
-            Text(", ".join(recipients)),
+            Text(f"{reminder.at.astimezone(tz):%a %-d %b %Y %H:%M}"),
+            Text(reminder.what),
+            Text(", ".join(reminder.recipients)),
         )
     return planned

@@ -7,7 +7,8 @@ thread included, since ``asyncio.to_thread`` copies the context), returns it in 
 ``X-Request-Id`` and logs one line per request.
 
 Secrets: the configuration's secrets are registered with ``configure(secrets=...)`` and any log
-line that would contain one has it replaced by ``[redacted]``, whatever logged it. That is the
+line that would contain one has it replaced by ``[redacted]``, whatever logged it; so is the value
+of any ``token=``, ``code=``, ``state=``, ``crb_session=`` (and the like) in a line. That is the
 last line of defence; the first is that nothing logs them (``Config.__repr__`` hides them).
 """
 
@@ -34,6 +35,11 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Attributes every LogRecord has: anything else on a record came from ``extra=`` and is logged.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 REDACTED = "[redacted]"
+# Sign-in and email-link tokens, session and CSRF cookies, OpenID Connect codes: whatever logged a
+# URL or a header carrying one, the value never reaches the log.
+_CREDENTIAL_IN_TEXT = re.compile(
+    r"(?i)\b(token|code|state|nonce|id_token|access_token|crb_session|crb_csrf)=[^&\s\"';,]+"
+)
 
 
 class JsonFormatter(logging.Formatter):
@@ -61,6 +67,7 @@ class JsonFormatter(logging.Formatter):
         return self.redact(json.dumps(entry, ensure_ascii=False, default=str))
 
     def redact(self, line: str) -> str:
+        line = _CREDENTIAL_IN_TEXT.sub(rf"\1={REDACTED}", line)
         for secret in self.secrets:
             line = line.replace(secret, REDACTED)
             # json.dumps may have escaped it: catch that spelling too.

@@ -22,9 +22,9 @@ from bot.config import Config
 from db import migrate, queries
 from db.models import Board, EventKind
 from db.session import make_engine, make_session_factory
-from handlers import run
+from handlers import run, web_access
 from handlers.audit import record
-from handlers.context import Caller, Ctx
+from handlers.context import LINKS, Caller, Ctx, Links
 from handlers.errors import UserError
 from handlers.identity import Via
 from handlers.reply import Reply
@@ -47,7 +47,10 @@ class Runtime:
     def __init__(self, config: Config, *, engine: Engine | None = None) -> None:
         self.config = config
         self.engine = engine or make_engine(config.database_url)
-        self.sessions = make_session_factory(self.engine)
+        # Every session carries how this process makes links (``handlers.run.unit`` puts them in
+        # each request's ``Ctx.links``), whichever adapter opened it.
+        self.sessions = make_session_factory(self.engine, info={LINKS: self.links})
+        self._signing_keys: tuple[str, ...] = ()
         self.workers = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="crb-request")
         # Awaited in order when `crb serve` shuts down (SIGTERM), after the server stops taking
         # new requests and before the process exits: the place to finish in-flight sends.
@@ -81,6 +84,19 @@ class Runtime:
                 setattr(ctx.board, name, value)
         if changed:
             record(ctx, EventKind.BOARD_CHANGED, details=changed)
+
+    def signing_keys(self, now: datetime) -> tuple[str, ...]:
+        """The keys that sign web sessions and links, newest first: ``CRB_SECRET_KEY``'s, or the
+        one kept in the database (read once per process)."""
+        if not self._signing_keys:
+            keys = web_access.signing_keys(self.sessions, self.config.secret_keys, now)
+            self._signing_keys = tuple(keys)
+        return self._signing_keys
+
+    def links(self, now: datetime) -> Links:
+        """Where links point (``CRB_PUBLIC_URL``) and what signs them; the keys are read only
+        when a link is made."""
+        return Links(self.config.link_base, partial(self.signing_keys, now))
 
     def unit(self, who: Who, now: datetime) -> AbstractContextManager[Ctx]:
         """A request's context (``handlers.run.unit``): commit in the body, or it rolls back."""

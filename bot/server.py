@@ -1,4 +1,4 @@
-"""`crb serve`: one aiohttp application for Slack, Teams and /healthz.
+"""`crb serve`: one aiohttp application for Slack, Teams, the web desk and /healthz.
 
 The process logs JSON lines with a request id (``bot.logs``). SIGTERM and SIGINT shut it down
 gracefully: it stops listening, runs ``Runtime.on_shutdown`` (where the scheduler and the adapters
@@ -22,6 +22,7 @@ from bot.config import Config
 from bot.delivery import build_channels
 from bot.logs import configure, request_id_middleware
 from bot.runtime import Runtime, wall_clock
+from bot.web import mount_web
 from handlers.errors import UserError
 from scheduler.jobs import Ticker
 from scheduler.simulated import SimulatedClock
@@ -33,6 +34,7 @@ log = logging.getLogger("crb.server")
 RUNTIME = web.AppKey("runtime", Runtime)
 TICKER = web.AppKey("ticker", Ticker)
 EVENTS = "/slack/events"
+UPLOAD_LIMIT = 20 * 1024 * 1024  # bytes in one request body
 SHUTDOWN_TIMEOUT = 30.0  # seconds for requests in progress to finish after SIGTERM
 TICK_STALE_AFTER = timedelta(minutes=3)  # the scheduler ticks each minute
 
@@ -74,7 +76,8 @@ def make_app(
     slack: SlackBot | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> web.Application:
-    app = web.Application(middlewares=[request_id_middleware])
+    # Minutes uploaded on the web desk are Word files of a few megabytes at most.
+    app = web.Application(middlewares=[request_id_middleware], client_max_size=UPLOAD_LIMIT)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     app.on_shutdown.append(run_shutdown_hooks)
@@ -93,6 +96,7 @@ def make_app(
         from bot.teams import mount_teams  # the Agents SDK is the optional [teams] extra
 
         mount_teams(app, runtime, **({"clock": clock} if clock else {}))
+    mount_web(app, runtime, clock=clock or wall_clock, channels=ticker.channels if ticker else None)
     return app
 
 

@@ -424,3 +424,62 @@ class PendingImport(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
+
+
+# ---------------------------------------------------------------- the web desk (issue 17)
+
+
+class WebKey(Base):
+    """A key that signs web sessions and links, generated when ``CRB_SECRET_KEY`` is not set.
+
+    Kept in the database so that every instance on it signs and checks with the same key. The
+    oldest row is the key; a row is never removed (that would sign everyone out).
+    """
+
+    __tablename__ = "web_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SignInLink(Base):
+    """A one-time sign-in link: only the SHA-256 of its token is kept."""
+
+    __tablename__ = "web_sign_in_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_via: Mapped[str] = mapped_column(String(20))  # "cli", "chat", "email"
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+class WebSession(Base):
+    """A signed-in browser. Only the SHA-256 of the session id is kept."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    signed_in_via: Mapped[str] = mapped_column(String(20))  # "link", "email", "microsoft"
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())  # the absolute lifetime
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+class RateEvent(Base):
+    """One attempt counted against a rate limit (``/login``): shared by every instance."""
+
+    __tablename__ = "web_rate_events"
+    __table_args__ = (Index("ix_web_rate_events_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))  # "email:<sha256>", "client:<sha256>"
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -87,6 +87,11 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Web:
+    """A one-time sign-in link to the web desk, sent to the caller alone."""
+
+
+@dataclass(frozen=True)
 class ImportUpload:
     """Apply (or cancel) minutes sent to the bot in chat, after their preview."""
 
@@ -107,6 +112,7 @@ Command = (
     | Snooze
     | Link
     | ImportUpload
+    | Web
 )
 
 USAGE = {
@@ -122,6 +128,7 @@ USAGE = {
     "snooze": "snooze 1d|3d|next — put off your latest reminder: 1 day, 3 days, or the next one",
     "link": "link INITIALS @person — link a member to their chat account (chair and secretariat)",
     "import": "import N [cancel] — import minutes you sent me, after the preview (secretariat)",
+    "web": "web — a one-time link that signs you in to the web desk (only you see it)",
 }
 ALIASES = {
     "close": "done",
@@ -306,6 +313,7 @@ _PARSERS = {
     "snooze": _parse_snooze,
     "link": _parse_link,
     "import": _parse_import,
+    "web": _parse_no_args(Web(), "web"),
 }
 
 

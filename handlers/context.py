@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,12 +26,29 @@ class Caller:
         return self.member.initials if self.member else self.label
 
 
+LINKS = "crb.links"  # Session.info key: ``now -> Links``, set by the runtime's session factory
+
+
+@dataclass(frozen=True)
+class Links:
+    """What a use-case needs to make a link a person can open (a sign-in or email link)."""
+
+    base: str  # CRB_PUBLIC_URL, or this server's own address
+    signing_keys: Callable[[], tuple[str, ...]]  # read when a link is made, not before
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The keys that sign links and sessions, newest first (``handlers.web_access``)."""
+        return self.signing_keys()
+
+
 @dataclass(frozen=True)
 class Ctx:
     session: Session
     board: Board
     caller: Caller
     now: datetime  # aware, UTC: injected so that tests and ``--at`` can travel in time
+    links: Links | None = None  # None where no link can be made (a bare test context)
 
     def require_member(self) -> Member:
         if self.caller.member is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers import actions, members, reminders, reports, uploads
+from handlers import actions, members, reminders, reports, uploads, web_access
 from handlers.commands import (
     Add,
     Command,
@@ -19,6 +19,7 @@ from handlers.commands import (
     Reassign,
     Reopen,
     Snooze,
+    Web,
     parse_command,
 )
 from handlers.context import Ctx
@@ -39,6 +40,7 @@ _HANDLERS: dict[type, Callable[[Ctx, Command], Reply]] = {
     Snooze: reminders.snooze,
     Link: members.link_command,
     ImportUpload: uploads.apply_upload,
+    Web: web_access.web_link_reply,
 }
 
 

@@ -5,9 +5,9 @@ Platform-neutral: each message is a ``Reply`` that the Slack, Teams and email ch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -268,13 +268,21 @@ def unreachable_owners(
     open_actions: Sequence[Action],
     reachable: Callable[[Member], bool],
 ) -> list[str]:
-    owners = sorted(
-        {o.id: o for a in open_actions for o in a.owners if o.active}.values(),
-        key=lambda m: m.name,
-    )
-    failed = queries.undelivered_nudges(ctx.session, meeting)
+    owners = [o for a in open_actions for o in a.owners]
+    return unreachable_lines(ctx, meeting, owners, reachable)
+
+
+def unreachable_lines(
+    ctx: Ctx,
+    meeting: Meeting | None,
+    owners: Iterable[Member],
+    reachable: Callable[[Member], bool],
+) -> list[str]:
+    """Each active owner no channel reaches, or whose nudge for ``meeting`` failed, and why."""
+    active = sorted({o.id: o for o in owners if o.active}.values(), key=lambda m: m.name)
+    failed = queries.undelivered_nudges(ctx.session, meeting) if meeting is not None else {}
     lines = []
-    for owner in owners:
+    for owner in active:
         entry = failed.get(owner.id)
         if not reachable(owner):
             lines.append(f"{owner.name} ({owner.initials}): {why_unreachable(owner)}")
@@ -292,6 +300,34 @@ def why_unreachable(member: Member) -> str:
     if member.slack_id or member.teams_id or member.email:
         return "linked, but no channel configured here reaches them (Slack, Teams or SMTP)"
     return "no Slack, Teams or email is linked"
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    """A nudge or digest the planner will send before a meeting, and to whom."""
+
+    at: datetime  # UTC
+    kind: str  # "nudge" | "digest"
+    days_before: int
+    recipients: tuple[str, ...]  # initials
+
+    @property
+    def what(self) -> str:
+        days = f"{self.days_before} day{'s' if self.days_before != 1 else ''}"
+        return f"{self.kind}, {days} before"
+
+
+def planned_reminders(ctx: Ctx, meeting_day: date, owners: Iterable[str]) -> list[PlannedReminder]:
+    """Every reminder slot before the meeting on ``meeting_day``, earliest first: nudges to
+    ``owners`` (the open actions' owners' initials), digests to the chair and secretariat."""
+    nudged = tuple(sorted(set(owners)))
+    officers = tuple(m.initials for m in queries.officers(ctx.session, ctx.board))
+    return [
+        PlannedReminder(
+            slot.at, slot.kind, slot.days_before, nudged if slot.kind == "nudge" else officers
+        )
+        for slot in plan.slots_for(ctx.board, meeting_day)
+    ]
 
 
 # ---------------------------------------------------------------- snooze

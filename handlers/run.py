@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import queries
 from db.models import ProcessedEvent
 from handlers.commands import Command
-from handlers.context import Caller, Ctx
+from handlers.context import LINKS, Caller, Ctx
 from handlers.dispatch import handle, run
 from handlers.identity import Account, identify, link_by_email
 from handlers.reply import Reply
@@ -51,8 +51,9 @@ def unit(sessions: Sessions, who: Who, now: datetime) -> Iterator[Ctx]:
         if board is None:
             raise RuntimeError("No board: the database has not been prepared.")
         caller = identify(session, board, who) if isinstance(who, Account) else who
+        links = session.info.get(LINKS)  # the runtime's: where links point, what signs them
         try:
-            yield Ctx(session, board, caller, now)
+            yield Ctx(session, board, caller, now, links(now) if links else None)
         finally:
             if session.in_transaction():
                 session.rollback()

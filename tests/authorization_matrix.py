@@ -108,6 +108,7 @@ READ_CASES = {
     "outstanding": Case("outstanding", False, linked),
     "outstanding for one": Case("outstanding DP", False, linked),
     "outstanding --post": Case("outstanding --post", False, chair_only),
+    "web": Case("web", True, linked),  # a sign-in link is recorded: only for a member
 }
 
 

@@ -24,7 +24,12 @@ from handlers.minutes.text import parse_text
 from handlers.reply import Reply
 from tests.databases import empty_tables, fresh_sqlite, postgres_database, sqlite_template
 
-pytest_plugins = ["tests.slack_fixtures", "tests.teams_harness", "tests.authorization_matrix"]
+pytest_plugins = [
+    "tests.slack_fixtures",
+    "tests.teams_harness",
+    "tests.authorization_matrix",
+    "tests.web_fixtures",
+]
 
 # The morning after the sample meeting: the board as the minutes left it.
 AFTER_MEETING = datetime(2020, 11, 26, 9, 30, tzinfo=UTC)

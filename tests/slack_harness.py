@@ -113,8 +113,9 @@ class SlackHarness:
         self.slack = slack
         self.runtime = runtime
         config = slack_config(slack, runtime.config.database_url)
-        self.bot = SlackBot(runtime, config, clock=clock or (lambda: now))
-        self.server = LoopbackServer(make_app(runtime, slack=self.bot))
+        clock = clock or (lambda: now)
+        self.bot = SlackBot(runtime, config, clock=clock)
+        self.server = LoopbackServer(make_app(runtime, slack=self.bot, clock=clock))
 
     def __enter__(self) -> SlackHarness:
         self.server.start()
