@@ -18,6 +18,9 @@ from bot import config as config_module
 from bot.config import TEAMS_SETTINGS, Config
 from bot.runtime import Runtime
 from bot.server import make_app
+from db import queries
+from db.models import ActionStatus, Member
+from handlers.reply import ActionView, Button, Reply, Section
 from tests.conftest import AFTER_MEETING, import_sample, link_members
 from tests.teams_standin import BotConnectorStandIn
 
@@ -102,12 +105,15 @@ def activity(
     return body
 
 
+CHANNEL = "19:board-channel@thread.tacv2;messageid=1700000000000"
+
+
 def channel_mention(service_url: str, sender: dict[str, Any], text: str) -> dict[str, Any]:
     return activity(
         service_url,
         sender,
         text=f"<at>crb</at> {text}",
-        conversation="19:board-channel@thread.tacv2;messageid=1700000000000",
+        conversation=CHANNEL,
         conversation_type="channel",
         entities=[{"type": "mention", "mentioned": BOT, "text": "<at>crb</at>"}],
     )
@@ -229,3 +235,35 @@ def ask_on_teams(
 
     run_teams(runtime, scenario, now)
     return shown[0]
+
+
+def action_status(runtime: Runtime, ref_item: str, owner: str) -> ActionStatus:
+    with runtime.sessions() as session:
+        board = queries.default_board(session)
+        member = queries.member_by_initials(session, board, owner)
+        found = [a for a in queries.actions(session, board, owner=member) if a.item == ref_item]
+        return found[0].status
+
+
+def nudge() -> Reply:
+    view = ActionView(
+        ref="04-DP",
+        item="04",
+        meeting="2020-11-25",
+        owners=("DP",),
+        owner_names=("Damian Pettit",),
+        text="DP will circulate a previous draft paper for comment.",
+        status="open",
+        buttons=(Button("Mark done", "done 04-DP", "primary"), Button("Add update", "note 04-DP")),
+    )
+    return Reply(
+        title="Reminder: 1 open action before the meeting on 24 Feb 2021",
+        sections=(Section(None, actions=(view,)),),
+    )
+
+
+def dp_member(runtime: Runtime) -> Member:
+    with runtime.sessions() as session:
+        member = queries.member_by_initials(session, queries.default_board(session), "DP")
+        session.expunge(member)
+        return member

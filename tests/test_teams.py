@@ -37,7 +37,6 @@ from db.models import (
     ActionStatus,
     AuditEvent,
     EventKind,
-    Member,
     PendingImport,
     Role,
     TeamsConversation,
@@ -47,24 +46,27 @@ from handlers.context import Caller
 from handlers.errors import UserError
 from handlers.identity import Via
 from handlers.members import add_member, link_member
-from handlers.reply import ActionView, Button, Reply, Section
 from scheduler.channels import DeliveryError, channel_for
 from tests.conftest import AFTER_MEETING, link_members
 from tests.teams_cards import manifest_schema
 from tests.teams_harness import (
     ANONYMOUS,
     BOT,
+    CHANNEL,
     CR_AAD,
     DP,
     DP_AAD,
     STRANGER_AAD,
     TENANT,
+    action_status,
     activity,
     card_buttons,
     card_press,
     card_submit,
     card_text,
     channel_mention,
+    dp_member,
+    nudge,
     person,
     post,
     run_teams,
@@ -75,14 +77,6 @@ from tests.teams_standin import BotConnectorStandIn
 
 CR = person(CR_AAD, "Claire Richardson")
 STRANGER = person(STRANGER_AAD, "Someone Else")
-
-
-def action_status(runtime: Runtime, ref_item: str, owner: str) -> ActionStatus:
-    with runtime.sessions() as session:
-        board = queries.default_board(session)
-        member = queries.member_by_initials(session, board, owner)
-        found = [a for a in queries.actions(session, board, owner=member) if a.item == ref_item]
-        return found[0].status
 
 
 def stored(runtime: Runtime, initials: str) -> TeamsConversation | None:
@@ -167,9 +161,6 @@ def test_reopen_add_and_reassign_through_the_same_handlers(teams: Runtime) -> No
     with teams.sessions() as session:
         texts = [a.text for a in queries.actions(session, queries.default_board(session))]
         assert "Not mine to add" not in texts
-
-
-CHANNEL = "19:board-channel@thread.tacv2;messageid=1700000000000"
 
 
 def test_a_private_answer_in_a_channel_goes_to_the_askers_personal_chat(teams: Runtime) -> None:
@@ -501,30 +492,6 @@ def test_channel_reference_never_replaces_the_personal_chat(teams: Runtime) -> N
 
 
 # ---------------------------------------------------------------- proactive delivery
-
-
-def nudge() -> Reply:
-    view = ActionView(
-        ref="04-DP",
-        item="04",
-        meeting="2020-11-25",
-        owners=("DP",),
-        owner_names=("Damian Pettit",),
-        text="DP will circulate a previous draft paper for comment.",
-        status="open",
-        buttons=(Button("Mark done", "done 04-DP", "primary"), Button("Add update", "note 04-DP")),
-    )
-    return Reply(
-        title="Reminder: 1 open action before the meeting on 24 Feb 2021",
-        sections=(Section(None, actions=(view,)),),
-    )
-
-
-def dp_member(runtime: Runtime) -> Member:
-    with runtime.sessions() as session:
-        member = queries.member_by_initials(session, queries.default_board(session), "DP")
-        session.expunge(member)
-        return member
 
 
 def test_nudge_reaches_the_stored_conversation(teams: Runtime) -> None:

@@ -12,7 +12,9 @@ from bot.runtime import Runtime
 from db.models import ActionStatus
 from tests.conftest import link_members
 from tests.teams_harness import (
+    CHANNEL,
     DP,
+    action_status,
     activity,
     card_buttons,
     card_nodes,
@@ -22,7 +24,6 @@ from tests.teams_harness import (
     run_teams,
 )
 from tests.teams_standin import BotConnectorStandIn
-from tests.test_teams import CHANNEL, action_status
 
 AC_AAD = "6f0a5d1e-0000-4000-8000-0000000000ac"
 AC = person(AC_AAD, "Alison Chair")

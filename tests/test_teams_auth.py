@@ -25,9 +25,16 @@ from bot.teams import service_hosts, token_validator
 from bot.teams_auth import ServiceHosts, request_guard, same_service_url
 from db.models import ActionStatus, AuditEvent
 from tests.conftest import AFTER_MEETING, import_sample, link_members
-from tests.teams_harness import DP, DP_AAD, LOOPBACK_ONLY, TENANT, activity, teams_config
+from tests.teams_harness import (
+    DP,
+    DP_AAD,
+    LOOPBACK_ONLY,
+    TENANT,
+    action_status,
+    activity,
+    teams_config,
+)
 from tests.teams_standin import BotConnectorStandIn, OpenIdStandIn
-from tests.test_teams import action_status
 
 APP_ID = "00000000-0000-0000-0000-0000000a11ce"
 OTHER_TENANT = "0badc0de-0000-4000-8000-000000000bad"

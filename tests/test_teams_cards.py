@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,16 @@ from handlers.reminders import SNOOZE_BUTTONS
 from handlers.reply import ActionView, Button, Reply, Section, Tone
 from scheduler.channels import DeliveryError
 from tests.teams_cards import PHONE_WIDTH, card_problems, render_at_360
-from tests.teams_harness import DP, activity, card_text, post, run_teams
+from tests.teams_harness import (
+    DP,
+    activity,
+    card_text,
+    dp_member,
+    nudge,
+    post,
+    run_teams,
+)
 from tests.teams_standin import BotConnectorStandIn
-from tests.test_teams import dp_member, nudge
 
 # Where the phone renders are saved: a temporary folder, or docs/screenshots with
 # CRB_SCREENSHOTS=docs (how the README's pictures were made).
@@ -146,16 +154,12 @@ def screenshots(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def phone_page():
-    """Headless Chromium (Debian's), closed after each test: Playwright's sync API holds an
-    event loop that the other tests' asyncio.run must not find running."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True)
-        page = browser.new_page()
-        yield page
-        browser.close()
+def phone_page(chromium: Any) -> Iterator[Any]:
+    """A page in the process's one headless Chromium (tests/web_fixtures.py), phone-sized."""
+    context = chromium.new_context(viewport={"width": PHONE_WIDTH, "height": 800})
+    page = context.new_page()
+    yield page
+    context.close()
 
 
 def test_a_nudge_with_snooze_buttons_fits_a_360_px_phone(
