@@ -74,6 +74,8 @@ app = typer.Typer(
 member_app = typer.Typer(help="Add and link board members.", no_args_is_help=True)
 meeting_app = typer.Typer(help="Record meetings.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+board_app = typer.Typer(help="The board's own settings.", no_args_is_help=True)
+app.add_typer(board_app, name="board")
 web_app = typer.Typer(help="The web desk.", no_args_is_help=True)
 app.add_typer(member_app, name="member")
 app.add_typer(meeting_app, name="meeting")
@@ -315,6 +317,84 @@ def member_link(
             if changed
             else f"{member.initials} was already linked to {what} {value}."
         )
+
+
+@member_app.command("revoke-links")
+def member_revoke_links(initials: str) -> None:
+    """Withdraw every one-click link emailed to a member so far (a forwarded email, a lost
+    phone). Their next email carries new links."""
+    from handlers.email_links import revoke_links
+
+    with operator(wall_clock()) as ctx:
+        member = find_member(ctx, initials)
+        revoke_links(ctx, member)
+        out.print(f"Every email link sent to {member.initials} until now is withdrawn.")
+
+
+# ---------------------------------------------------------------- the board (issue 15)
+
+ShortArgument = Annotated[
+    str | None,
+    typer.Argument(metavar="[SHORT]", help="The board's short name (optional: one board)."),
+]
+
+
+def the_board_named(ctx: Ctx, short: str | None) -> None:
+    """One board for now: SHORT, if given, must name it (its name or its initials)."""
+    if short is None:
+        return
+    name = ctx.board.name
+    initials = "".join(word[0] for word in name.split() if word[:1].isalpha())
+    if plain_line(short).casefold() not in (name.casefold(), initials.casefold()):
+        raise UserError(f"There is no board called “{plain_line(short)[:40]}”: this is {name}.")
+
+
+@board_app.command("set")
+def board_set(
+    short: ShortArgument = None,
+    marking: Annotated[
+        str | None,
+        typer.Option(
+            "--marking",
+            help='Protective marking on every paper, event, email and page ("" follows the '
+            "minutes again).",
+        ),
+    ] = None,
+) -> None:
+    """Change the board's settings: its protective marking."""
+    from handlers.marking import board_marking, set_board_marking
+
+    if marking is None:
+        err.print('Say what to set, e.g. crb board set --marking "OFFICIAL-SENSITIVE".')
+        raise typer.Exit(ExitCode.USAGE)
+    with operator(wall_clock()) as ctx:
+        the_board_named(ctx, short)
+        changed = set_board_marking(ctx, marking)
+        shown = board_marking(ctx.session, ctx.board) or "none"
+        source = "set by hand" if ctx.board.marking_by_hand else "from the latest minutes"
+        said = "is now" if changed else "was already"
+        out.print(f"{ctx.board.name}'s protective marking {said} {shown} ({source}).")
+
+
+@board_app.command("show")
+def board_show(short: ShortArgument = None, as_json: JsonOption = False) -> None:
+    """Show the board's settings."""
+    from handlers.marking import board_marking
+
+    with operator(wall_clock(), commit=False) as ctx:
+        the_board_named(ctx, short)
+        board = ctx.board
+        settings = {
+            "name": board.name,
+            "marking": board_marking(ctx.session, board),
+            "marking_by_hand": bool(board.marking_by_hand),
+            "timezone": board.timezone,
+        }
+        if as_json:
+            emit_json({"board": settings})
+            return
+        for key, value in settings.items():
+            out.print(f"{key.replace('_', ' ')}: {value if value is not None else 'none'}")
 
 
 # ---------------------------------------------------------------- meetings

@@ -6,16 +6,25 @@ is the fallback for members outside chat.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Config
+from handlers.context import Links
 from handlers.errors import UserError
 from scheduler.channels import Channel
 
+Sessions = sessionmaker[Session]
+log = logging.getLogger("crb.email")
 
-def build_channels(config: Config, sessions: sessionmaker[Session] | None = None) -> list[Channel]:
+
+def build_channels(config: Config, sessions: Sessions | None = None) -> list[Channel]:
     """The channels ``config`` turns on. Teams needs ``sessions``: it keeps members' conversations
-    in the database, and uses the runtime's session factory rather than an engine of its own."""
+    in the database, and uses the runtime's session factory rather than an engine of its own.
+    Email reads the links' signing key there when ``CRB_SECRET_KEY`` is not set."""
     channels: list[Channel] = []
     # Each adapter adds its channel here when it is configured: Slack, then Teams, then email.
     if config.slack_bot_token:
@@ -28,11 +37,11 @@ def build_channels(config: Config, sessions: sessionmaker[Session] | None = None
         if sessions is None:
             raise ValueError("the Teams channel needs the runtime's session factory")
         channels.append(TeamsChannel(config, sessions))
-    channels.extend(email_channels(config))
+    channels.extend(email_channels(config, sessions))
     return channels
 
 
-def email_channels(config: Config) -> list[Channel]:
+def email_channels(config: Config, sessions: Sessions | None = None) -> list[Channel]:
     """Email, last: only for members no chat channel reaches. Needs SMTP_URL and CRB_MAIL_FROM."""
     from bot.email import EmailChannel
 
@@ -40,4 +49,27 @@ def email_channels(config: Config) -> list[Channel]:
         return []
     if not config.mail_from:
         raise UserError("SMTP_URL is set but CRB_MAIL_FROM is not: say whom the email is from.")
-    return [EmailChannel(config.smtp_url, config.mail_from)]
+    return [EmailChannel(config.smtp_url, config.mail_from, email_links(config, sessions))]
+
+
+def email_links(config: Config, sessions: Sessions | None) -> Callable[[datetime], Links] | None:
+    """Where an email's one-click links point (``CRB_PUBLIC_URL``) and the keys that sign them:
+    ``CRB_SECRET_KEY``, else the key the web desk keeps in the database (read when first sent)."""
+    from handlers.web_access import signing_keys
+
+    if config.public_url is None:
+        log.warning(
+            "CRB_PUBLIC_URL is not set: the buttons in emails point at %s, which people outside "
+            "this machine cannot open",
+            config.link_base,
+        )
+    if config.secret_keys:
+        return lambda _now: Links(config.link_base, lambda: config.secret_keys)
+    if sessions is None:
+        return None
+    kept = sessions  # the key the web desk keeps in the database
+
+    def links(now: datetime) -> Links:
+        return Links(config.link_base, lambda: tuple(signing_keys(kept, (), now)))
+
+    return links

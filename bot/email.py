@@ -14,22 +14,30 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from bot.render_text import render
+from bot.render_email import render_email
+from bot.runtime import wall_clock
 from db.models import Member
+from handlers.context import Links
+from handlers.email_links import EmailLinks, LinkMaker, expiry, links_for
 from handlers.errors import UserError
 from handlers.members import check_email
+from handlers.plain import plain_line
 from handlers.reply import Reply
+from planning.calendar import zone
 from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 
 TIMEOUT = 30  # seconds: a stuck relay must not hold a ticker past its lease
-WHY_EMAIL = "You receive this by email because no Slack or Teams account is linked to you."
-HOW_TO_ANSWER = "To mark an action done or give an update, reply to this email."
 
 
 @dataclass(frozen=True)
@@ -69,35 +77,114 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     )
 
 
+def parse_sender(value: str) -> Address:
+    """``CRB_MAIL_FROM``: an address, with or without a display name
+    (``West Mercia CRB <crb@opcc.example.org>``)."""
+    try:
+        header = policy.SMTP.header_factory("From", value)
+        addresses = header.addresses
+    except (ValueError, IndexError, HeaderParseError):
+        addresses = ()
+    defects = getattr(header, "defects", ()) if addresses else ()
+    if len(addresses) != 1 or defects or not addresses[0].domain:
+        raise UserError(
+            f"CRB_MAIL_FROM={value!r} is not one email address. Give an address, or a name "
+            "and an address: 'West Mercia CRB <crb@opcc.example.org>'."
+        )
+    address = addresses[0]
+    check_email(address.addr_spec)
+    return address
+
+
 def compose_email(
-    member: Member, message: Reply, sender: str, delivery: Delivery = FIRST_SEND
+    member: Member,
+    message: Reply,
+    *,
+    sender: Address,
+    now: datetime,
+    reply_to: Sequence[tuple[str, str]] = (),
+    links: Links | None = None,
 ) -> EmailMessage:
-    """The reply as plain text: buttons cannot be pressed in an email, so they are left out."""
+    """The reply as an email: a plain text part and an HTML part, with one-click links."""
     assert member.email is not None
-    email = EmailMessage()
-    email["Subject"] = message.title
-    email["From"] = sender
-    email["To"] = f"{member.name} <{member.email}>"
-    email["Date"] = formatdate(localtime=False)
-    domain = sender.rpartition("@")[2] or "crb-bot.invalid"
-    key = delivery.message_key
-    # A stable Message-ID lets the receiving side recognise a resend after a crash as the same.
-    email["Message-ID"] = f"<{key}@{domain}>" if key else make_msgid(domain=domain)
-    reply_to = [address for address in delivery.reply_to if address]
-    footer = WHY_EMAIL
-    if reply_to:
-        email["Reply-To"] = ", ".join(reply_to)
-        footer += " " + HOW_TO_ANSWER
-    email.set_content(f"{render(replace(message, buttons=()))}\n\n-- \n{footer}\n")
+    about = message.about
+    email = EmailMessage(policy=policy.SMTP)
+    email["Subject"] = subject(message)
+    # Without a display name of its own the sender takes the board's name.
+    board_name = about.board_name if about else None
+    email["From"] = sender if sender.display_name or not board_name else named(sender, board_name)
+    # Addresses as objects, never joined strings: "Smith, Jane" stays one recipient.
+    email["To"] = Address(display_name=member.name, addr_spec=member.email)
+    officers = [Address(display_name=name, addr_spec=address) for name, address in reply_to]
+    if officers:
+        email["Reply-To"] = officers
+    timezone = about.timezone if about else "UTC"
+    email["Date"] = format_datetime(now.astimezone(zone(timezone)))
+    # Random and unique, under the installation's own mail domain: never a row number, which
+    # another installation or a restored backup would reuse.
+    email["Message-ID"] = make_msgid(idstring="crb", domain=sender.domain)
+    # No out-of-office or delivery-report replies to an automatic message (RFC 3834; Exchange).
+    email["Auto-Submitted"] = "auto-generated"
+    email["X-Auto-Response-Suppress"] = "All"
+    rendered = render_email(
+        message,
+        email_links(member, message, links, now),
+        subject=str(email["Subject"]),
+        replies_go_to=tuple(address.display_name or address.addr_spec for address in officers),
+    )
+    email.set_content(rendered.text)
+    email.add_alternative(rendered.html, subtype="html")
     return email
+
+
+def subject(message: Reply) -> str:
+    """The marking first, then the board, then what the message is."""
+    about = message.about
+    if about is None:
+        return plain_line(message.title)
+    text = f"{about.board_name}: {message.title}"
+    if about.marking:
+        text = f"[{about.marking}] {text}"
+    return plain_line(text)
+
+
+def named(address: Address, display_name: str) -> Address:
+    return Address(display_name=display_name, addr_spec=address.addr_spec)
+
+
+def email_links(member: Member, message: Reply, links: Links | None, now: datetime) -> EmailLinks:
+    about = message.about
+    if about is None or links is None:
+        return EmailLinks.none()
+    maker = LinkMaker(
+        keys=links.keys,
+        public_url=links.base,
+        member_id=member.id,
+        meeting_id=about.meeting_id,
+        now=now,
+        expires_at=expiry(about.timezone, about.meeting_date),
+        from_nudge=about.kind == "nudge",
+    )
+    return links_for(message, maker)
 
 
 class EmailChannel:
     platform = "email"
 
-    def __init__(self, smtp_url: str, sender: str) -> None:
+    def __init__(
+        self,
+        smtp_url: str,
+        sender: str,
+        links: Links | Callable[[datetime], Links] | None = None,
+    ) -> None:
+        """``links``: the settings for one-click links, or how to get them at a given time
+        (the key kept in the database is read when the first email goes)."""
         self.settings = parse_smtp_url(smtp_url)
-        self.sender = check_email(sender)
+        self.sender = parse_sender(sender)
+        self.links = links
+
+    def link_settings(self, now: datetime) -> Links | None:
+        return self.links(now) if callable(self.links) else self.links
 
     def can_reach(self, member: Member) -> bool:
         return bool(member.email)
@@ -106,8 +193,22 @@ class EmailChannel:
         return nullcontext()  # nothing held open across sends
 
     async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
-        email = compose_email(member, message, self.sender, delivery)
-        await asyncio.to_thread(self._deliver, email)
+        # A tick always says when it sends; a message sent outside one is dated by the clock.
+        now = delivery.at or wall_clock()
+        await asyncio.to_thread(self._compose_and_deliver, member, message, now, delivery)
+
+    def _compose_and_deliver(
+        self, member: Member, message: Reply, now: datetime, delivery: Delivery
+    ) -> None:
+        email = compose_email(
+            member,
+            message,
+            sender=self.sender,
+            now=now,
+            reply_to=delivery.reply_to,
+            links=self.link_settings(now),
+        )
+        self._deliver(email)
 
     def _deliver(self, email: EmailMessage) -> None:
         settings = self.settings

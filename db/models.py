@@ -25,6 +25,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -100,6 +101,7 @@ class EventKind(StrEnum):
     MEETING_ADDED = "meeting_added"
     MEETING_CHANGED = "meeting_changed"
     BOARD_CHANGED = "board_changed"
+    SNOOZED = "snoozed"  # a member put off their nudges before a meeting
 
 
 class Board(Base):
@@ -115,6 +117,11 @@ class Board(Base):
     digest_days: Mapped[str] = mapped_column(String(50), default="7,1")
     reminder_time: Mapped[time] = mapped_column(Time(), default=time(9, 0))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The protective marking every paper, event, email and page carries (handlers/marking.py).
+    # Set by hand, an import leaves it alone; otherwise each import's marking replaces it.
+    # Server defaults only: a backup from before these columns restores without naming them.
+    marking: Mapped[str | None] = mapped_column(String(100), default=None)
+    marking_by_hand: Mapped[bool] = mapped_column(server_default=false())
 
     members: Mapped[list[Member]] = relationship(back_populates="board")
     meetings: Mapped[list[Meeting]] = relationship(back_populates="board")
@@ -151,6 +158,8 @@ class Member(Base):
     teams_id: Mapped[str | None] = mapped_column(String(64), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Email links issued to this member before this instant are refused (revoked from the desk).
+    links_revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     board: Mapped[Board] = relationship(back_populates="members")
 
@@ -176,6 +185,9 @@ class Meeting(Base):
     minutes_digest: Mapped[str | None] = mapped_column(String(64), default=None)
     minutes_imported_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The calendar event's SEQUENCE and LAST-MODIFIED: every change bumps one and sets the other.
+    sequence: Mapped[int] = mapped_column(Integer, server_default="0")
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     board: Mapped[Board] = relationship(back_populates="meetings")
     actions: Mapped[list[Action]] = relationship(

@@ -19,7 +19,7 @@ from db import queries
 from db.models import Meeting, Member
 from handlers.context import Caller, Ctx
 from handlers.identity import Via
-from handlers.reminders import Nudge, digest_reply, nudge_replies, officers_emails
+from handlers.reminders import Nudge, digest_reply, nudge_replies, officers_addresses
 from handlers.reply import Reply
 from planning import plan
 from planning.calendar import meeting_start, zone
@@ -45,7 +45,7 @@ class Reminder:
 
     member: Member
     reply: Reply
-    reply_to: tuple[str, ...] = ()
+    reply_to: tuple[tuple[str, str], ...] = ()  # (name, address): the officers with email
 
     @property
     def refs(self) -> tuple[str, ...]:
@@ -74,7 +74,7 @@ def compose(
         }
         nudging = [i for i in found if wanted[i].kind == plan.NUDGE]
         nudges = [Nudge(*found[i], snoozed=wanted[i].follows_a_snooze) for i in nudging]
-        reply_to = tuple(officers_emails(ctx))
+        reply_to = tuple(officers_addresses(ctx))
         reminders: dict[int, Reminder | None] = {
             i: Reminder(found[i][0], reply, reply_to) if reply else None
             for i, reply in zip(nudging, nudge_replies(ctx, nudges), strict=True)
@@ -82,7 +82,7 @@ def compose(
         for index, (member, meeting) in found.items():
             if index not in reminders:  # a digest: the whole board, as this officer sees it
                 officer = replace(ctx, caller=Caller(member, "scheduler", Via.SYSTEM))
-                reminders[index] = Reminder(member, digest(officer, meeting, reachable))
+                reminders[index] = Reminder(member, digest(officer, meeting, reachable), reply_to)
         return [reminders.get(i) for i in range(len(wanted))]
 
 

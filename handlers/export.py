@@ -36,6 +36,7 @@ from db.models import (
 )
 from handlers.context import Ctx
 from handlers.errors import UserError
+from handlers.marking import board_marking
 from handlers.meetings import NextMeeting, next_meeting
 from handlers.minutes.importer import without_owner_opening
 from handlers.refs import format_ref
@@ -185,7 +186,7 @@ def build_paper(ctx: Ctx) -> Paper:
         board_name=ctx.board.name,
         meeting=meeting.date,
         next_meeting=next_meeting(ctx.session, ctx.board, ctx.now),
-        protective_marking=meeting.protective_marking,
+        protective_marking=board_marking(ctx.session, ctx.board),
         lines=lines,
     )
 
@@ -422,7 +423,7 @@ def _event(ctx: Ctx, meeting: Meeting, tz: object) -> icalendar.Event:
     if meeting.venue:
         event.add("location", meeting.venue)
     event.add("status", _ICS_STATUS.get(MeetingStatus(meeting.status), "CONFIRMED"))
-    if meeting.protective_marking:
+    if board_marking(ctx.session, ctx.board):
         event.add("class", "PRIVATE")
     return event
 

@@ -22,13 +22,16 @@ from db.models import (
     LedgerEntry,
     Meeting,
     Member,
+    SnoozeChoice,
 )
 from db.models import Snooze as SnoozeRecord
+from handlers.audit import record
 from handlers.commands import Snooze
 from handlers.context import Ctx
 from handlers.errors import UserError
+from handlers.marking import board_marking
 from handlers.meetings import NextMeeting, next_meeting
-from handlers.reply import ActionView, Button, Reply, Section, Tone
+from handlers.reply import About, ActionView, Button, Reply, Section, Tone
 from handlers.reports import by_owner
 from handlers.views import action_views, buttons_for, display_refs, listed_views
 from planning import plan
@@ -59,9 +62,20 @@ def _countdown(ctx: Ctx, meeting: Meeting) -> str:
     return "tomorrow" if days == 1 else f"in {_plural(days, 'day')}"
 
 
-def officers_emails(ctx: Ctx) -> list[str]:
-    """Where an emailed owner's reply should go: the secretariat and the chair."""
-    return [m.email for m in queries.officers(ctx.session, ctx.board) if m.email]
+def officers_addresses(ctx: Ctx) -> list[tuple[str, str]]:
+    """Where an emailed reply should go: the secretariat and the chair, (name, email)."""
+    return [(m.name, m.email) for m in queries.officers(ctx.session, ctx.board) if m.email]
+
+
+def about(ctx: Ctx, meeting: Meeting, kind: str) -> About:
+    return About(
+        board_name=ctx.board.name,
+        marking=board_marking(ctx.session, ctx.board),
+        timezone=ctx.board.timezone,
+        meeting_id=meeting.id,
+        meeting_date=meeting.date,
+        kind=kind,
+    )
 
 
 # ---------------------------------------------------------------- the owner's nudge
@@ -113,6 +127,7 @@ def _nudge(ctx: Ctx, nudge: Nudge, views: Sequence[ActionView]) -> Reply:
         lines=tuple(lines),
         sections=(Section("Your open actions", actions=tuple(views)),),
         buttons=SNOOZE_BUTTONS,
+        about=about(ctx, nudge.meeting, "nudge"),
     )
 
 
@@ -176,6 +191,7 @@ def digest_reply(
         sections=tuple(sections),
         buttons=(Button("Outstanding actions", "outstanding"),),
         tone=Tone.INFO,
+        about=about(ctx, meeting, "digest"),
     )
 
 
@@ -356,31 +372,63 @@ def snooze(ctx: Ctx, command: Snooze) -> Reply:
     meeting = upcoming.meeting if upcoming else None
     if meeting is None or _last_nudge(ctx, member, meeting) is None:
         raise UserError("You have no reminder to snooze: I haven't nudged you before this meeting.")
+    return snooze_nudge(ctx, member, meeting, command.choice)
+
+
+@dataclass(frozen=True)
+class SnoozePlan:
+    """What a snooze would do, worked out before anything is recorded."""
+
+    until: datetime  # when the snoozed nudge may come back
+    follow_up: datetime | None  # the snooze's own nudge, unless the cycle's comes first
+    regular: datetime | None  # the cycle's next nudge before the meeting
+
+    def line(self, ctx: Ctx) -> str:
+        if self.follow_up is not None:
+            return f"I'll remind you again on {_local(ctx, self.follow_up)}."
+        assert self.regular is not None
+        return f"Your next reminder comes as planned, on {_local(ctx, self.regular)}."
+
+
+def plan_snooze(ctx: Ctx, meeting: Meeting, choice: SnoozeChoice) -> SnoozePlan:
+    """The snooze ``choice`` before ``meeting`` at ``ctx.now``; refused when no reminder is
+    left before the meeting (nothing to snooze, so nothing is claimed)."""
     fact = plan.MeetingFact.of(meeting)
     regular = plan.next_nudge_after(ctx.board, fact, ctx.now)
     starts = plan.meeting_starts(ctx.board, fact)
-    until = plan.snooze_until(ctx.board, command.choice, ctx.now) or (
-        regular.at if regular else starts
+    if ctx.now >= starts:
+        raise UserError("The meeting has started: there is no reminder left to snooze.")
+    until = plan.snooze_until(ctx.board, choice, ctx.now) or (regular.at if regular else starts)
+    member_id = ctx.caller.member.id if ctx.caller.member else 0
+    proposed = plan.SnoozeFact(0, member_id, meeting.id, until, ctx.now)
+    follow_up = plan.snooze_slot(ctx.board, fact, proposed)
+    if follow_up is None and regular is None:
+        raise UserError(
+            "There is nothing left to snooze: that was your last reminder before the meeting on "
+            f"{meeting.date:%A %-d %B}. Nothing changed."
+        )
+    return SnoozePlan(until, follow_up.at if follow_up else None, regular.at if regular else None)
+
+
+def snooze_nudge(ctx: Ctx, member: Member, meeting: Meeting, choice: SnoozeChoice) -> Reply:
+    """Record ``member``'s snooze of their nudges before ``meeting``."""
+    planned = plan_snooze(ctx, meeting, choice)
+    ctx.session.add(
+        SnoozeRecord(
+            board_id=ctx.board.id,
+            member_id=member.id,
+            meeting_id=meeting.id,
+            choice=choice,
+            until=planned.until,
+            created_at=ctx.now,
+        )
     )
-    record = SnoozeRecord(
-        board_id=ctx.board.id,
-        member_id=member.id,
-        meeting_id=meeting.id,
-        choice=command.choice,
-        until=until,
-        created_at=ctx.now,
+    record(
+        ctx,
+        EventKind.SNOOZED,
+        member=member,
+        meeting=meeting,
+        details={"choice": str(choice), "until": planned.until.isoformat()},
     )
-    ctx.session.add(record)
     ctx.session.flush()
-    follow_up = plan.snooze_slot(
-        ctx.board,
-        fact,
-        plan.SnoozeFact(record.id, member.id, meeting.id, record.until, record.created_at),
-    )
-    if follow_up is not None:
-        line = f"I'll remind you again on {_local(ctx, follow_up.at)}."
-    elif regular is not None:
-        line = f"Your next reminder comes as planned, on {_local(ctx, regular.at)}."
-    else:
-        line = f"There are no more reminders before the meeting on {meeting.date:%A %-d %B}."
-    return Reply("Snoozed", lines=(line,), tone=Tone.SUCCESS, changed=True)
+    return Reply("Snoozed", lines=(planned.line(ctx),), tone=Tone.SUCCESS, changed=True)

@@ -6,8 +6,8 @@ escapes every string it takes from here, so text typed by a user can never becom
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
 
@@ -47,6 +47,20 @@ class ActionView:
     latest_update: str | None = None
     rag: str | None = None
     buttons: tuple[Button, ...] = ()
+    # The stable id a link or a form carries, never the REF (not part of what is shown).
+    action_id: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class About:
+    """The board and meeting a reminder is about: an email's subject, marking and links."""
+
+    board_name: str
+    marking: str | None  # the board's protective marking, e.g. "OFFICIAL-SENSITIVE"
+    timezone: str
+    meeting_id: int
+    meeting_date: date
+    kind: str  # "nudge" | "digest"
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,7 @@ class Reply:
     tone: Tone = Tone.INFO
     visibility: Visibility = Visibility.EPHEMERAL
     changed: bool = False  # the request changed the board
+    about: About | None = None  # set on a nudge or a digest
 
     @cached_property  # a renderer fitting 400 actions into 50 blocks asks a dozen times
     def actions(self) -> tuple[ActionView, ...]:

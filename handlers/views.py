@@ -81,6 +81,7 @@ def listed_views(
             latest_update=action.latest_update,
             rag=action.rag,
             buttons=buttons_for(member, action, refs[action.id]),
+            action_id=action.id,
         )
         for action in shown
     ]

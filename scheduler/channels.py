@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from db.models import Member
@@ -29,12 +30,14 @@ class DeliveryError(Exception):
 class Delivery:
     """What a channel needs to know about this send, beside the message itself."""
 
-    # Names the ledger row on the platform ("crb-41"): a stable email Message-ID, Slack
-    # metadata. From the second attempt on, a channel that can look up what it already posted
-    # checks for it before posting again (a send that went out just before its process died).
+    # Names the ledger row on the platform ("crb-41"): Slack metadata. From the second attempt
+    # on, a channel that can look up what it already posted checks for it before posting again
+    # (a send that went out just before its process died).
     message_key: str | None = None
     attempt: int = 1  # 1 for the first try; more after a failure or a crash
-    reply_to: tuple[str, ...] = ()  # where an answer by email should go: the officers
+    # Where an answer by email should go: the officers who have an address, (name, address).
+    reply_to: tuple[tuple[str, str], ...] = ()
+    at: datetime | None = None  # the tick's time: an email's Date and its links' issue time
 
 
 FIRST_SEND = Delivery()

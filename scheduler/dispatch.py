@@ -201,14 +201,16 @@ def compose(
         sessions, wanted, now, lambda member: channel_for(member, channels) is not None
     )
     return [
-        _addressed(reminder, claim, channels) if reminder is not None else None
+        _addressed(reminder, claim, channels, now) if reminder is not None else None
         for reminder, (_, claim) in zip(reminders, claimed, strict=True)
     ]
 
 
-def _addressed(reminder: Reminder, claim: ledger.Claim, channels: Sequence[Channel]) -> Composed:
+def _addressed(
+    reminder: Reminder, claim: ledger.Claim, channels: Sequence[Channel], now: datetime
+) -> Composed:
     # The key names this ledger row on the platform, so that a resend can be recognised.
-    delivery = Delivery(f"crb-{claim.entry_id}", claim.attempts, reminder.reply_to)
+    delivery = Delivery(f"crb-{claim.entry_id}", claim.attempts, reminder.reply_to, at=now)
     return Composed(reminder, delivery, channel_for(reminder.member, channels))
 
 

@@ -66,6 +66,8 @@ class MailHandler:
 
     messages: list[Message] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    envelopes: list[list[str]] = field(default_factory=list)  # each message's RCPT TO list
+    raw: list[bytes] = field(default_factory=list)  # each message as it came over the wire
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
@@ -78,6 +80,8 @@ class MailHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         assert isinstance(envelope.content, bytes)
         self.messages.append(email.message_from_bytes(envelope.content))
+        self.envelopes.append(list(envelope.rcpt_tos))
+        self.raw.append(envelope.content)
         return "250 Message accepted"
 
 

@@ -78,3 +78,20 @@ def test_the_upgraded_board_still_works(upgraded: Runtime) -> None:
     closed = say(upgraded, "CR", "done 04-CR.1 agreed with IP", LATER)
     assert closed.tone == Tone.SUCCESS and closed.changed
     assert say(upgraded, "SG", "done 06-SG.2", LATER).changed  # reassigned to SG from JS
+
+
+def test_the_upgrade_gives_the_board_its_latest_minutes_marking(upgraded: Runtime) -> None:
+    from db import queries
+    from handlers.marking import board_marking
+
+    with upgraded.sessions() as session:
+        board = queries.default_board(session)
+        latest = max(
+            (m for m in queries.meetings(session, board) if m.protective_marking),
+            key=lambda m: m.date,
+        )
+        assert board.marking == latest.protective_marking is not None
+        assert board.marking_by_hand is False
+        assert board_marking(session, board) == board.marking
+        for meeting in queries.meetings(session, board):
+            assert meeting.updated_at is not None and meeting.sequence >= 0

@@ -30,6 +30,7 @@ PAGES = [
     "bot.web.signin",
     "bot.web.microsoft",
     "bot.web.board",
+    "bot.web.email_links",
 ]
 
 

@@ -32,6 +32,7 @@ from handlers.audit import record
 from handlers.context import Ctx
 from handlers.diary import add_meeting
 from handlers.errors import MinutesError
+from handlers.marking import marking_from_minutes
 from handlers.members import add_member, derive_initials, longer_initials
 from handlers.minutes.model import ActionUpdate, Minutes, Person
 from handlers.refs import format_ref
@@ -63,6 +64,7 @@ def import_minutes(ctx: Ctx, minutes: Minutes) -> ImportReport:
         )
     report = ImportReport(warnings=list(minutes.warnings))
     meeting = report.meeting = _upsert_meeting(ctx, minutes, report)
+    _follow_marking(ctx, minutes, meeting, report)
     report.members = _upsert_people(ctx, minutes, report)
     by_initials = _initials_index(ctx, report)
     report.actions = _upsert_actions(ctx, minutes, meeting, by_initials, report)
@@ -109,6 +111,12 @@ def _upsert_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting
         record(ctx, EventKind.BOARD_CHANGED, details={"name": minutes.board_name})
     ctx.session.flush()
     return meeting
+
+
+def _follow_marking(ctx: Ctx, minutes: Minutes, meeting: Meeting, report: ImportReport) -> None:
+    was = ctx.board.marking
+    if marking_from_minutes(ctx, minutes.protective_marking, meeting):
+        _note(report, "changed", f"board marking {_shown(was)} → {ctx.board.marking}")
 
 
 def _remember_minutes(ctx: Ctx, meeting: Meeting, minutes: Minutes) -> None:
