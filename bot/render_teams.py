@@ -26,6 +26,7 @@ CARD_VERB = "crb"  # the Action.Execute verb and the Action.Submit filter of eve
 CARD_VERSION = "1.5"  # Microsoft: Universal Actions need 1.5
 NOTE_FIELD = "update"
 RAG_FIELD = "rag"
+ACTION_FIELD = "action"  # a button's action id
 MAX_CARD_BYTES = 80_000
 _SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 _WORD_JOINER = "\u2060"
@@ -57,9 +58,14 @@ def text_block(text: str, **style: Any) -> dict[str, Any]:
     return block
 
 
-def card_action(label: str, command: str, style: str | None = None) -> dict[str, Any]:
-    """A button that runs ``command`` as the person who presses it."""
-    data = {"verb": CARD_VERB, "command": command}
+def card_action(
+    label: str, command: str, style: str | None = None, action_id: int | None = None
+) -> dict[str, Any]:
+    """A button that runs ``command`` as the person who presses it; a button on one action
+    also carries the action's stable id (``ACTION_FIELD``), which the bot runs it by."""
+    data: dict[str, Any] = {"verb": CARD_VERB, "command": command}
+    if action_id is not None:
+        data[ACTION_FIELD] = action_id
     action: dict[str, Any] = {
         "type": "Action.Execute",
         "title": label,  # button titles are plain text: no Markdown to neutralise
@@ -72,11 +78,13 @@ def card_action(label: str, command: str, style: str | None = None) -> dict[str,
     return action
 
 
-def _actions(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
-    return [card_action(button.label, button.command, button.style) for button in buttons]
+def _actions(buttons: tuple[Button, ...], action_id: int | None = None) -> list[dict[str, Any]]:
+    return [
+        card_action(button.label, button.command, button.style, action_id) for button in buttons
+    ]
 
 
-def _button_rows(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
+def _button_rows(buttons: tuple[Button, ...], action_id: int | None = None) -> list[dict[str, Any]]:
     """Buttons side by side when they fit at 360 px, else one full-width button a row."""
     if not buttons:
         return []
@@ -84,9 +92,9 @@ def _button_rows(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
         sum(len(button.label) for button in buttons) <= _SIDE_BY_SIDE_CHARACTERS
     )
     if fits:
-        return [{"type": "ActionSet", "actions": _actions(buttons)}]
+        return [{"type": "ActionSet", "actions": _actions(buttons, action_id)}]
     return [
-        {"type": "ActionSet", "actions": _actions((button,)), "spacing": "Small"}
+        {"type": "ActionSet", "actions": _actions((button,), action_id), "spacing": "Small"}
         for button in buttons
     ]
 
@@ -107,7 +115,7 @@ def _action_container(view: ActionView, repeat: int = 0) -> dict[str, Any]:
     if view.latest_update:
         rag = f"[{view.rag.upper()}] " if view.rag else ""
         items.append(text_block(f"Latest update: {rag}{view.latest_update}", spacing="Small"))
-    items += _button_rows(view.buttons)
+    items += _button_rows(view.buttons, view.action_id)
     return {
         "type": "Container",
         "id": row_id(view) + (f"-{repeat + 1}" if repeat else ""),
@@ -223,7 +231,7 @@ def _section(section: Section, room: int, seen: Counter[str]) -> list[dict[str, 
     return body
 
 
-def note_form_card(ref: str, command: str) -> dict[str, Any]:
+def note_form_card(ref: str, command: str, action_id: int | None = None) -> dict[str, Any]:
     """The form behind "Add update": the update's text and an optional RAG rating."""
     body = [
         text_block(f"Add an update to {ref}", weight="Bolder", size="Medium"),
@@ -251,5 +259,5 @@ def note_form_card(ref: str, command: str) -> dict[str, Any]:
             ],
         },
     ]
-    save = card_action("Save update", command, "primary")
+    save = card_action("Save update", command, "primary", action_id)
     return _card([*body, {"type": "ActionSet", "actions": [save]}])

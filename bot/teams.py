@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from bot.config import Config
 from bot.render_teams import (
+    ACTION_FIELD,
     CARD_VERB,
     MAX_CARD_BYTES,
     NOTE_FIELD,
@@ -72,11 +73,12 @@ from bot.teams_retry import RetryPolicy, retry_after
 from db import queries
 from db.models import Member, Rag, TeamsCard, TeamsConversation
 from handlers import identity, uploads
-from handlers.commands import note_without_text
+from handlers.commands import Command, Done, Note, Reopen, note_without_text
 from handlers.context import Caller
 from handlers.errors import UserError
 from handlers.identity import Account, Via
 from handlers.minutes.read import MAX_BYTES
+from handlers.refs import ActionId
 from handlers.reply import Reply, Tone, Visibility
 from handlers.run import link_account_by_email, run_command, run_use_case
 from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
@@ -239,6 +241,36 @@ def card_command(data: object) -> str | None:
     if not isinstance(update, str) or not isinstance(rag, str) or rag.lower() not in _RAG_VALUES:
         return None
     return " ".join(part for part in (command, rag.lower(), update.strip()) if part)
+
+
+_BY_ID = {"done": Done, "reopen": Reopen}
+
+
+def card_action_id(data: object) -> int | None:
+    """The action id a button carries, if it carries a well-formed one."""
+    found = data.get(ACTION_FIELD) if isinstance(data, dict) else None
+    if not isinstance(found, int) or isinstance(found, bool) or found <= 0:
+        return None
+    return found
+
+
+def card_target(data: object, command: str) -> Command | str:
+    """What a button on one action runs: the verb on the action's stable id, which still names
+    that action when REFs have shifted as others closed (and says so when it has changed since);
+    the command as typed for any other button."""
+    action_id = card_action_id(data)
+    if action_id is None:
+        return command
+    verb = command.split()[0].lower()
+    if verb in _BY_ID:
+        return _BY_ID[verb](ActionId(action_id))
+    update = data.get(NOTE_FIELD) if isinstance(data, dict) else None
+    if verb == "note" and isinstance(update, str) and update.strip():
+        rag = str(data.get(RAG_FIELD) or "").lower()
+        if rag not in _RAG_VALUES:
+            return command  # refused by the parser with its own message
+        return Note(ActionId(action_id), update.strip(), Rag(rag) if rag else None)
+    return command
 
 
 def card_activity(card: dict[str, Any], *, title: str = "") -> Activity:
@@ -445,11 +477,10 @@ class TeamsBot:
             return self._card(_stale_button())
         form_ref = note_without_text(command)
         if form_ref is not None:
-            return note_form_card(form_ref, command)
-        reply = await self.run(context, command)
-        if reply.visibility == Visibility.CHANNEL and not is_personal(
-            context.activity.conversation
-        ):
+            return note_form_card(form_ref, command, card_action_id(data))
+        reply = await self.run(context, card_target(data, command))
+        in_channel = not is_personal(context.activity.conversation)
+        if reply.visibility == Visibility.CHANNEL and in_channel:
             await self._send(context, reply)  # "Post to channel": a new message, for everyone
             return self._card(Reply("Posted to the channel.", tone=Tone.SUCCESS))
         return await self._updated_message(context, reply)
@@ -515,7 +546,7 @@ class TeamsBot:
             return
         await self._send(context, await self.run(context, text))
 
-    async def run(self, context: TurnContext, text: str) -> Reply:
+    async def run(self, context: TurnContext, text: str | Command) -> Reply:
         """Run one chat command as the Teams user behind this activity, once per activity."""
         account = context.activity.from_property
         aad_object_id = account.aad_object_id if account else None

@@ -94,13 +94,46 @@ def test_mark_done_on_a_card_of_several_actions_updates_that_row_and_keeps_the_r
     assert action_status(teams, "04", "DP") == ActionStatus.DONE
 
 
-def test_a_second_press_changes_nothing_and_says_why(teams: Runtime) -> None:
+def button_data(card: dict[str, Any], command: str) -> dict[str, Any]:
+    (data,) = [
+        node["data"]
+        for node in card_nodes(card, "Action.Execute")
+        if node["data"]["command"] == command
+    ]
+    return data
+
+
+def press_data(service_url: str, sender: dict[str, Any], data: dict[str, Any], message_id: str):
+    body = press(service_url, sender, data["command"], message_id)
+    body["value"]["action"]["data"] = data
+    return body
+
+
+def test_buttons_carry_the_actions_id_and_run_by_it(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
-        message_id, _card = await my_actions_card(client, standin)
+        message_id, card = await my_actions_card(client, standin)
+        done_04 = button_data(card, "done 04-DP")
+        assert isinstance(done_04["action"], int)
+        assert done_04["action"] != button_data(card, "done 05-DP/RT")["action"]
+        # The id wins over the REF in the text (a REF can come to name another action).
+        swapped = {**button_data(card, "done 05-DP/RT"), "command": "done 04-DP"}
+        answer = await post(client, press_data(standin.url, DP, swapped, message_id), 200)
+        assert "05-DP/RT" in card_text(answer["value"])
+
+    run_teams(teams, scenario)
+    assert action_status(teams, "04", "DP") == ActionStatus.OPEN
+    assert action_status(teams, "05", "DP") == ActionStatus.DONE
+
+
+def test_a_press_on_an_action_changed_since_says_what_it_is_now(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        message_id, card = await my_actions_card(client, standin)
         await post(client, activity(standin.url, DP, text="crb done 04-DP"))  # typed elsewhere
-        answer = await post(client, press(standin.url, DP, "done 04-DP", message_id), 200)
-        assert "04-DP" in card_text(answer["value"])
-        assert standin.updated == []
+        data = button_data(card, "done 04-DP")
+        answer = await post(client, press_data(standin.url, DP, data, message_id), 200)
+        assert "04-DP is already done by DP on 26 Nov 2020. Nothing changed." in card_text(
+            answer["value"]
+        )
 
     run_teams(teams, scenario)
     assert action_status(teams, "04", "DP") == ActionStatus.DONE
