@@ -8,6 +8,7 @@ They are installed from tests/cards/package-lock.json the first time they are ne
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -33,16 +34,22 @@ TEAMS_HOST_CONFIG = {
 
 
 def _library() -> Path:
-    if not LIBRARY.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise RuntimeError("npm is needed to install the Adaptive Cards library for tests")
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(CARDS)],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+    """The installed packages; the first test process to need them installs them (the others
+    wait on the lock: pytest-xdist runs several)."""
+    if LIBRARY.exists():
+        return LIBRARY
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is needed to install the Adaptive Cards library for tests")
+    with (CARDS / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not LIBRARY.exists():
+            subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(CARDS)],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
     return LIBRARY
 
 
