@@ -3,9 +3,10 @@
 Sections: footprint (start to healthy, idle RSS), reminder planning (pure at three sizes, and one
 tick's planning from SQLite and PostgreSQL), command latency (signed /crb done and outstanding
 against `crb serve` on SQLite and PostgreSQL, beside a bare Bolt app), the web desk's board page
-(server-side, signed in, on SQLite and PostgreSQL), fan-out (nudges through a
-rate-limiting Slack stand-in) and import (a long .docx). ``--smoke`` runs every section at tiny
-sizes, to show in CI that it all still runs.
+(server-side, signed in, on SQLite and PostgreSQL), fan-out (nudges through a rate-limiting Slack
+stand-in), import (a long .docx, and long minutes in another layout as .txt and .pdf) and the
+minutes corpus's score. ``--smoke`` runs every section at tiny sizes, to show in CI that it all
+still runs.
 """
 
 from __future__ import annotations
@@ -120,6 +121,10 @@ def run(sizes: Sizes, console: Console) -> list[Result]:
         results += fanout.measure(members=nudges, workspace_per_second=per_second)
     console.print("Import")
     results += importing.measure(items=sizes.import_items)
+    results += importing.measure_plain(items=sizes.import_items * 5 // 4)
+    results += importing.measure_pdf(items=sizes.import_items * 5 // 4)
+    console.print("Minutes corpus")
+    results += importing.corpus_score()
     return results
 
 

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from pathlib import Path
@@ -184,7 +185,7 @@ def audit_command(
         ref = parse_ref(action) if action else None
         if action and ref is None:
             raise UserError(f"“{plain_line(action)[:40]}” is not a REF, like 04-CR.")
-        chosen = resolve(ctx, ref, None) if ref else None
+        chosen = resolve(ctx, ref) if ref else None
         events = queries.audit_events(ctx.session, ctx.board, action=chosen, last=last)
         named = [ctx.session.get(Action, e.action_id) for e in events if e.action_id]
         refs = display_refs(ctx.session, ctx.board, [a for a in named if a is not None])
@@ -437,7 +438,7 @@ def meeting_add(
 
 @app.command("import")
 def import_command(
-    file: Annotated[Path, typer.Argument(help="Minutes as .docx, .html or .txt.")],
+    file: Annotated[Path, typer.Argument(help="Minutes as .docx, .pdf, .html or .txt.")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
     ] = False,
@@ -460,6 +461,8 @@ def import_command(
                     "members": [member_record(m) for m in report.members],
                     "next_meeting": meeting_record(report.next_meeting),
                     "warnings": report.warnings,
+                    "doubts": [asdict(d) for d in report.doubts],
+                    "facts": [asdict(f) for f in report.facts],
                     "dry_run": dry_run,
                     "created": report.created,
                     "changed": report.changed,
@@ -652,7 +655,8 @@ def _simulation(
 def db_upgrade() -> None:
     """Apply the database migrations."""
     rt = Runtime(config_module.load())
-    migrate.upgrade(rt.engine)
+    for report in migrate.upgrade(rt.engine):
+        out.print(report)
     out.print("The database is up to date.")
 
 

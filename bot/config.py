@@ -117,6 +117,11 @@ class Config:
         return timedelta(seconds=self.claim_lease_seconds)
 
     @property
+    def full_list_url(self) -> str:
+        """Where a list too long for a chat message is shown whole: the web desk's actions."""
+        return f"{self.link_base}/actions"
+
+    @property
     def teams_enabled(self) -> bool:
         """Teams is on with a bot registration, or anonymously for a local test harness."""
         return bool(self.teams_client_id) or self.teams_anonymous_allowed

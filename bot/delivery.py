@@ -24,13 +24,15 @@ log = logging.getLogger("crb.email")
 def build_channels(config: Config, sessions: Sessions | None = None) -> list[Channel]:
     """The channels ``config`` turns on. Teams needs ``sessions``: it keeps members' conversations
     in the database, and uses the runtime's session factory rather than an engine of its own.
-    Email reads the links' signing key there when ``CRB_SECRET_KEY`` is not set."""
+    Email reads the links' signing key there when ``CRB_SECRET_KEY`` is not set, and the Slack
+    channel keeps each person's DM channel there."""
     channels: list[Channel] = []
     # Each adapter adds its channel here when it is configured: Slack, then Teams, then email.
     if config.slack_bot_token:
         from bot.slack import SlackChannel, make_client
 
-        channels.append(SlackChannel(make_client(config)))
+        slack = SlackChannel(make_client(config), sessions=sessions, full_list=config.full_list_url)
+        channels.append(slack)
     if config.teams_enabled:
         from bot.teams import TeamsChannel  # the Agents SDK is the optional [teams] extra
 

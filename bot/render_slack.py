@@ -16,7 +16,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.render_text import render_lines
-from handlers.reply import ActionView, Button, Reply, Section, Tone
+from handlers.commands import pinned_value
+from handlers.reply import ActionView, Button, Reply, Tone
+from handlers.resolve import shorten
 
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -24,7 +26,16 @@ TEXT_LIMIT = 3000
 HEADER_LIMIT = 150
 BUTTON_LABEL_LIMIT = 75
 BUTTON_VALUE_LIMIT = 2000
+# Slack refuses a message whose blocks hold more than about 12,000 characters of text in all
+# (msg_blocks_too_long), though each section may hold 3000: a long list stops short of it.
+MESSAGE_TEXT = 11_000
+VIEW_TEXT = 22_000
+LISTED_TEXT = 160  # an action's text in a long list, where it is one line of many
 COMMAND_ACTION_PREFIX = "crb_cmd_"  # one listener runs every button's command
+ACTION_BLOCK = "crb_action."  # block ids of an action's section (a) and buttons (b)
+OUTCOME_BLOCK = "crb_outcome"  # what a click did, shown in the message clicked
+REPLY_BUTTONS = "crb_buttons"
+NO_BUTTONS = "Too many actions for buttons here: type the command, like “done 04-CR”."
 NOTE_MODAL = "crb_note"
 RAG_CHOICES = (("red", "🔴 Red"), ("amber", "🟠 Amber"), ("green", "🟢 Green"))
 
@@ -77,11 +88,17 @@ def _text_blocks(lines: tuple[str, ...]) -> list[Block]:
 
 
 def button(button: Button, index: int) -> Block:
+    """A button. One on an action carries the action's id and the status shown, not a REF."""
+    if button.target is not None:
+        verb, pinned = button.target
+        value = pinned_value(verb, pinned, ref=button.command.partition(" ")[2])
+    else:
+        value = truncate(button.command, BUTTON_VALUE_LIMIT)
     element: Block = {
         "type": "button",
         "action_id": f"{COMMAND_ACTION_PREFIX}{index}",
         "text": plain(button.label, BUTTON_LABEL_LIMIT),
-        "value": truncate(button.command, BUTTON_VALUE_LIMIT),
+        "value": value,
     }
     if button.style in ("primary", "danger"):
         element["style"] = button.style
@@ -89,17 +106,23 @@ def button(button: Button, index: int) -> Block:
 
 
 class _Buttons:
-    """Numbers every button of one message, so each action_id is unique in it."""
+    """Numbers every button and action block of one message, so each id is unique in it."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.places = 0
 
-    def block(self, buttons: tuple[Button, ...]) -> Block:
+    def block(self, buttons: tuple[Button, ...], block_id: str = REPLY_BUTTONS) -> Block:
         elements = []
         for each in buttons[:25]:  # an actions block holds at most 25 elements
             elements.append(button(each, self.count))
             self.count += 1
-        return {"type": "actions", "elements": elements}
+        return {"type": "actions", "block_id": block_id, "elements": elements}
+
+    def place(self) -> int:
+        """A number for one appearance of an action (a joint action appears once per owner)."""
+        self.places += 1
+        return self.places
 
 
 def action_text(view: ActionView) -> str:
@@ -116,71 +139,222 @@ def action_text(view: ActionView) -> str:
     return "\n".join(lines)
 
 
-def _action_blocks(view: ActionView, buttons: _Buttons | None) -> list[Block]:
-    blocks = [_section(action_text(view))]
-    if buttons is not None and view.buttons:
-        blocks.append(buttons.block(view.buttons))
+def _action_blocks(view: ActionView, buttons: _Buttons) -> list[Block]:
+    """An action's section and its buttons, with block ids that name the action: a click on one
+    of them finds them again, to show the action as it is now (``updated_message``)."""
+    place = buttons.place()
+    blocks = [{**_section(action_text(view)), "block_id": _block_id("a", view, place)}]
+    if view.buttons:
+        blocks.append(buttons.block(view.buttons, _block_id("b", view, place)))
     return blocks
 
 
-def _section_blocks(
-    section: Section, buttons: _Buttons | None, shown: int
-) -> tuple[list[Block], int]:
-    """A section's blocks with at most ``shown`` actions; returns the blocks and actions used."""
-    blocks: list[Block] = []
-    if section.heading:
-        blocks.append({"type": "header", "text": plain(section.heading, HEADER_LIMIT)})
-    blocks += _text_blocks(section.lines)
-    views = section.actions[:shown]
-    for view in views:
-        blocks += _action_blocks(view, buttons)
-    return blocks, len(views)
+def _block_id(kind: str, view: ActionView, place: int) -> str:
+    return f"{ACTION_BLOCK}{kind}.{view.action_id or 0}.{place}"
 
 
-def _blocks(reply: Reply, *, action_buttons: bool, max_actions: int) -> list[Block]:
+def _action_of(block_id: str) -> tuple[str, int] | None:
+    """("a" or "b", action id) for an action's section or buttons block."""
+    if not block_id.startswith(ACTION_BLOCK):
+        return None
+    kind, _, rest = block_id.removeprefix(ACTION_BLOCK).partition(".")
+    action_id = rest.partition(".")[0]
+    return (kind, int(action_id)) if action_id.isdigit() and int(action_id) else None
+
+
+def _rich_blocks(reply: Reply) -> list[Block]:
+    """Every action a section of its own, under its section's header, with its buttons."""
     buttons = _Buttons()
-    blocks = [_section(_MARK[reply.tone] + reply.title)]
-    blocks += _text_blocks(reply.lines)
-    left, total = max_actions, len(reply.actions)
+    blocks = [_section(_MARK[reply.tone] + reply.title), *_text_blocks(reply.lines)]
     for section in reply.sections:
-        more, used = _section_blocks(section, buttons if action_buttons else None, left)
-        blocks += more
-        left -= used
-    notes = []
-    if not action_buttons and any(view.buttons for view in reply.actions):
-        notes.append("Too many actions for buttons here: type the command, like “done 04-CR”.")
-    if total > max_actions:
-        notes.append(f"…and {total - max_actions} more not shown. Ask for one owner's list.")
-    if notes:
-        blocks.append({"type": "context", "elements": [plain(n) for n in notes]})
+        if section.heading:
+            blocks.append({"type": "header", "text": plain(section.heading, HEADER_LIMIT)})
+        blocks += _text_blocks(section.lines)
+        for view in section.actions:
+            blocks += _action_blocks(view, buttons)
     if reply.buttons:
         blocks.append(buttons.block(reply.buttons))
     return blocks
 
 
-def blocks_for(reply: Reply, budget: int = MESSAGE_BLOCKS) -> list[Block]:
-    """The richest rendering that fits in ``budget`` blocks."""
-    total = len(reply.actions)
-    for action_buttons in (True, False):
-        if total >= budget:  # each action takes a block of its own: all of them cannot fit
-            break
-        rendered = _blocks(reply, action_buttons=action_buttons, max_actions=total)
-        if len(rendered) <= budget:
-            return rendered
-    # The most actions that fit without buttons. Blocks grow with the actions shown, so a binary
-    # search finds it in a few renderings; counting down from a long list one by one re-rendered
-    # it hundreds of times (half a second for `outstanding` on a board of 400 open actions).
-    fits, low, high = None, 0, min(total - 1, budget)  # each action takes a block of its own
-    while low <= high:
-        middle = (low + high) // 2
-        rendered = _blocks(reply, action_buttons=False, max_actions=middle)
-        if len(rendered) <= budget:
-            fits, low = rendered, middle + 1
-        else:
-            high = middle - 1
-    if fits is not None:
-        return fits
-    return _blocks(reply, action_buttons=False, max_actions=0)[:budget]
+def _distinct(views: Iterable[ActionView]) -> set[object]:
+    """Actions counted once each, however many owners' lists they appear in."""
+    return {
+        view.action_id if view.action_id is not None else (view.ref, view.text) for view in views
+    }
+
+
+def _listed_line(view: ActionView) -> str:
+    """One action in a long list: its REF, its text and its status, on a line or two."""
+    line = f"• {view.ref} — {shorten(view.text, LISTED_TEXT)}"
+    if view.rag:
+        line += f" [{view.rag.upper()}]"
+    if view.status == "done":
+        line += " (done)"
+    return line
+
+
+class _Packer:
+    """Fills sections of up to 3000 characters with actions' lines, within a message's budget of
+    blocks and of text, in the reply's order; a heading goes in only with an action under it."""
+
+    def __init__(self, blocks: int, text: int) -> None:
+        self.blocks_left, self.text_left = blocks, text
+        self.chunks: list[list[str]] = []
+        self.shown: list[ActionView] = []
+        self.full = False
+
+    def add(self, heading: str | None, lines: tuple[str, ...], view: ActionView) -> None:
+        entry = [*([heading] if heading else []), *lines, _listed_line(view)]
+        size = len(escape("\n".join(entry))) + 1
+        if self.full or size > self.text_left:
+            self.full = True
+            return
+        chunk = self.chunks[-1] if self.chunks else None
+        if chunk is None or len(escape("\n".join([*chunk, *entry]))) > TEXT_LIMIT:
+            if self.blocks_left < 1:
+                self.full = True
+                return
+            self.blocks_left -= 1
+            chunk = []
+            self.chunks.append(chunk)
+        chunk += entry
+        self.text_left -= size
+        self.shown.append(view)
+
+    def flush(self) -> list[Block]:
+        blocks = [_section("\n".join(chunk)) for chunk in self.chunks]
+        self.chunks = []
+        return blocks
+
+
+def _fixed_blocks(reply: Reply) -> list[Block]:
+    """What a long list keeps whole: the title, the lines, and the sections without actions."""
+    blocks = [_section(_MARK[reply.tone] + reply.title), *_text_blocks(reply.lines)]
+    for section in reply.sections:
+        if not section.actions:
+            if section.heading:
+                blocks.append({"type": "header", "text": plain(section.heading, HEADER_LIMIT)})
+            blocks += _text_blocks(section.lines)
+    return blocks
+
+
+def _packed_blocks(
+    reply: Reply, budget: int, text_budget: int, full_list: str | None
+) -> list[Block]:
+    """A list too long for a section per action: several actions to a section, as many as the
+    message holds, ending with an exact count of the actions left out and where to see them."""
+    reserved = _fixed_blocks(reply)
+    spare = budget - len(reserved) - 1 - bool(reply.buttons)  # the note, the reply's buttons
+    packer = _Packer(spare, text_budget - _text_size(reserved))
+    blocks = [_section(_MARK[reply.tone] + reply.title), *_text_blocks(reply.lines)]
+    for section in reply.sections:
+        if not section.actions:
+            blocks += packer.flush()
+            if section.heading:
+                blocks.append({"type": "header", "text": plain(section.heading, HEADER_LIMIT)})
+            blocks += _text_blocks(section.lines)
+            continue
+        heading, lines = section.heading, section.lines
+        for view in section.actions:
+            before = len(packer.shown)
+            packer.add(heading, lines, view)
+            if len(packer.shown) > before:
+                heading, lines = None, ()
+    blocks += packer.flush()
+    notes: list[Block] = []
+    hidden = len(_distinct(reply.actions)) - len(_distinct(packer.shown))
+    if any(view.buttons for view in packer.shown):
+        notes.append(
+            plain("Too many actions for buttons here: type the command, like “done 04-CR”.")
+        )
+    if hidden:
+        notes.append(_more_note(hidden, full_list))
+    if notes:
+        blocks.append({"type": "context", "elements": notes})
+    if reply.buttons:
+        blocks.append(_Buttons().block(reply.buttons))
+    return blocks
+
+
+def _more_note(hidden: int, full_list: str | None) -> Block:
+    more = f"{hidden} more — see the full list"
+    if full_list is None:
+        return plain(f"{more}: “outstanding INITIALS” shows one owner's.")
+    return {"type": "mrkdwn", "text": f"{hidden} more — <{escape(full_list)}|see the full list>"}
+
+
+def _text_size(blocks: Iterable[Block]) -> int:
+    """The characters of text in ``blocks``, as Slack counts them against a message's limit."""
+    size = 0
+    for block in blocks:
+        for part in (block.get("text"), *block.get("elements", ())):
+            if isinstance(part, dict):
+                text = part.get("text")
+                size += len(text["text"] if isinstance(text, dict) else text or "")
+    return size
+
+
+def blocks_for(
+    reply: Reply,
+    budget: int = MESSAGE_BLOCKS,
+    *,
+    text_budget: int = MESSAGE_TEXT,
+    full_list: str | None = None,
+) -> list[Block]:
+    """The richest rendering that fits in ``budget`` blocks and ``text_budget`` characters:
+    a section and buttons for every action, or else as many actions as fit, several to a section.
+    """
+    rich = _rich_blocks(reply)
+    if len(rich) <= budget and _text_size(rich) <= text_budget:
+        return rich
+    return _packed_blocks(reply, budget, text_budget, full_list)
+
+
+def updated_message(
+    blocks: list[Block] | None,
+    reply: Reply,
+    clicked: str | None = None,
+    *,
+    full_list: str | None = None,
+) -> dict[str, Any]:
+    """The message a person clicked, shown again after the click: each action the reply shows
+    in its state now, with the buttons for that state, and what the click did beneath it.
+
+    Slack sends a message's blocks with the click, except an ephemeral message's: that one is
+    replaced by the reply itself.
+    """
+    if not blocks:
+        return message(reply, full_list=full_list)
+    fresh = {view.action_id: view for view in reply.actions if view.action_id is not None}
+    outcome = _outcome(reply)
+    buttons, shown, placed = _Buttons(), [], False
+    buttons.count = 100  # numbered apart from the buttons left in the message
+    for block in blocks:
+        block_id = str(block.get("block_id", ""))
+        owner = _action_of(block_id)
+        if block_id == OUTCOME_BLOCK:
+            continue
+        if owner is not None and owner[1] in fresh:
+            if owner[0] == "a":
+                shown += _action_blocks(fresh[owner[1]], buttons)
+                if not placed:
+                    shown.append(outcome)
+                    placed = True
+            continue
+        if block_id == clicked and owner is None and reply.tone != Tone.ERROR:
+            shown.append(outcome)  # the reply's own buttons (snooze, import): done with
+            placed = True
+            continue
+        shown.append(block)
+    if not placed:
+        shown.append(outcome)
+    return {"text": fallback_text(reply), "blocks": shown[:MESSAGE_BLOCKS]}
+
+
+def _outcome(reply: Reply) -> Block:
+    text = " ".join([_MARK[reply.tone] + reply.title, *reply.lines[:2]])
+    return {"type": "context", "block_id": OUTCOME_BLOCK, "elements": [plain(text, 2000)]}
 
 
 def fallback_text(reply: Reply) -> str:
@@ -204,19 +378,22 @@ def _opening(lines: Iterable[str], limit: int) -> str:
     return "\n".join(kept)
 
 
-def message(reply: Reply) -> dict[str, Any]:
+def message(reply: Reply, *, full_list: str | None = None) -> dict[str, Any]:
     """Keyword arguments for chat.postMessage, ack() or respond()."""
-    return {"text": fallback_text(reply), "blocks": blocks_for(reply)}
+    return {"text": fallback_text(reply), "blocks": blocks_for(reply, full_list=full_list)}
 
 
-def home_view(reply: Reply, banner: Reply | None = None) -> dict[str, Any]:
+def home_view(
+    reply: Reply, banner: Reply | None = None, *, full_list: str | None = None
+) -> dict[str, Any]:
     """The App Home tab. ``banner`` is the answer to a button just clicked on it."""
     blocks: list[Block] = []
     if banner is not None:
         blocks.append(_section(_MARK[banner.tone] + banner.title))
         blocks += _text_blocks(banner.lines[:3])
         blocks.append({"type": "divider"})
-    blocks += blocks_for(reply, VIEW_BLOCKS - len(blocks))
+    budget, text = VIEW_BLOCKS - len(blocks), VIEW_TEXT - _text_size(blocks)
+    blocks += blocks_for(reply, budget, text_budget=text, full_list=full_list)
     return {"type": "home", "blocks": blocks}
 
 

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("crb.server")
 RUNTIME = web.AppKey("runtime", Runtime)
 TICKER = web.AppKey("ticker", Ticker)
+# Whatever reports the Slack connection: {"mode", "connected", "since"} (bot.slack.SlackBot).
+SLACK_HEALTH = web.AppKey("slack_health", Callable[[], dict[str, object]])
 EVENTS = "/slack/events"
 UPLOAD_LIMIT = 20 * 1024 * 1024  # bytes in one request body
 SHUTDOWN_TIMEOUT = 30.0  # seconds for requests in progress to finish after SIGTERM
@@ -57,6 +59,8 @@ async def healthz(request: web.Request) -> web.Response:
         "database": "ok" if database_ok else "unreachable",
         "scheduler": scheduler_health(request.app.get(TICKER), wall_clock()),
     }
+    if (slack := request.app.get(SLACK_HEALTH)) is not None:
+        body["slack"] = slack()
     return web.json_response(body, status=200 if database_ok else 503)
 
 
@@ -91,6 +95,7 @@ def make_app(
     slack = slack or slack_bot_from_config(runtime)
     if slack is not None:
         slack.attach(app)
+        app[SLACK_HEALTH] = slack.health
         log.info("Slack is on (%s)", "Socket Mode" if slack.socket_mode else f"HTTP {EVENTS}")
     if runtime.config.teams_enabled:
         from bot.teams import mount_teams  # the Agents SDK is the optional [teams] extra

@@ -22,6 +22,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
@@ -32,7 +33,6 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
@@ -43,6 +43,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+from sqlalchemy.orm import Session
 
 from bot import render_slack
 from bot.config import Config
@@ -50,13 +51,19 @@ from bot.runtime import Runtime, wall_clock
 from db import queries
 from db.models import Member, Rag
 from handlers import identity, uploads
-from handlers.commands import Command, Note, clean_text
+from handlers.commands import (
+    Command,
+    Note,
+    clean_text,
+    parse_pinned_value,
+    pinned_command,
+)
 from handlers.context import Caller
 from handlers.errors import UserError
 from handlers.home import home
 from handlers.identity import Account, Via
-from handlers.minutes.read import MAX_BYTES
-from handlers.refs import parse_ref
+from handlers.minutes.read import MAX_BYTES, wrong_kind
+from handlers.refs import ActionId
 from handlers.reply import Reply, Tone, Visibility
 from handlers.run import link_account_by_email, run_command, run_use_case
 from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
@@ -67,6 +74,7 @@ PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 QUICK_SECONDS = 2.0  # the update form waits this long to show a refusal on itself; Slack allows 3
 FINISH_SECONDS = 20.0  # at shutdown, for acknowledged requests to send their answers
+WATCH_SECONDS = 10.0  # how often the Socket Mode watchdog checks the connection
 ASK_AGAIN_AFTER = 600.0  # seconds before asking Slack again for an unknown user's email
 REPLAY_PLATFORM = "slack-signature"  # processed_events rows for signatures already seen
 EMAIL_MATCH = Caller(None, "slack:email-match", Via.SLACK)  # who links a Slack user by email
@@ -89,6 +97,10 @@ PERMANENT_ERRORS = {
     "user_not_found",
 }
 _MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
+# Slack's other markup in what people type: <#C123|general>, <!here>, <!subteam^S1|@team>,
+# <https://example.org|example.org>, <mailto:a@b.org|a@b.org>. The label, when there is one.
+_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+_SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
 
 Clock = Callable[[], datetime]
 
@@ -141,6 +153,33 @@ def mentions_to_accounts(text: str) -> str:
     return _MENTION.sub(lambda match: f"slack:{match[1]}", text)
 
 
+def typed_text(text: str) -> str:
+    """What the person typed, from Slack's escaped form: the same characters every path stores.
+
+    Slack sends ``&``, ``<`` and ``>`` as entities and wraps mentions, channels and links in
+    ``<…>``. Mentions become ``slack:U…`` (handlers name the member, or link the account);
+    channels, links and the like become the words shown for them; the entities become the
+    characters again, ``&amp;`` last so that a typed "&lt;" stays as typed.
+    """
+    return unescape(_MARKUP.sub(_markup_words, mentions_to_accounts(text)))
+
+
+def _markup_words(match: re.Match[str]) -> str:
+    target, label = match[1], match[2]
+    if target.startswith("#"):
+        return f"#{label or target[1:]}"
+    if target.startswith("!"):
+        word = target[1:].split("^", 1)[0]
+        return label or _SPECIAL.get(word, f"@{word}")
+    if label and label not in target:  # a link with words of its own: keep both
+        return f"{label} ({target.removeprefix('mailto:')})"
+    return label or target.removeprefix("mailto:")
+
+
+def unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def slack_error_text(error: SlackApiError) -> str:
     """Slack's error code ("channel_not_found"), or the HTTP status when there was no JSON."""
     data = error.response.data
@@ -159,15 +198,22 @@ class SlackBot:
         clock: Clock = wall_clock,
         quick_seconds: float = QUICK_SECONDS,
         client: AsyncWebClient | None = None,
+        watch_seconds: float = WATCH_SECONDS,
     ) -> None:
         self.runtime = runtime
         self.config = config
         self.clock = clock
         self.quick_seconds = quick_seconds
+        self.watch_seconds = watch_seconds
+        self._started = wall_clock()
+        self._connected = False  # Socket Mode: the connection's state, and since when
+        self._since: datetime | None = None
         self.client = client or make_client(config)
         self._linking = asyncio.Lock()  # one email match at a time: never two links for one id
         self._asked_slack: dict[str, float] = {}  # unknown user id -> when users.info was asked
         self._owed: set[asyncio.Task[Any]] = set()  # listeners acknowledged, still answering
+        self.dms = DmChannels(self.client, runtime.sessions, run=runtime.run_in_thread, clock=clock)
+        self.full_list = config.full_list_url
         self.app = AsyncApp(
             client=self.client,
             signing_secret=config.slack_signing_secret or "",
@@ -183,7 +229,6 @@ class SlackBot:
     # ------------------------------------------------------------------ wiring
 
     def _register(self) -> None:
-        self.app.middleware(self._dedupe_events)
         self.app.command(re.compile(r"^/crb"))(self.on_command)
         self.app.action(re.compile(f"^{render_slack.COMMAND_ACTION_PREFIX}"))(self.on_button)
         self.app.view(render_slack.NOTE_MODAL)(self.on_note_submitted)
@@ -261,16 +306,41 @@ class SlackBot:
         await handler.close_async()
 
     async def _keep_connected(self, handler: AsyncSocketModeHandler) -> None:
-        delay = 1.0
+        """Connect, then watch the connection for as long as the bot runs: a dead one (Slack
+        restarted, the network dropped, pings unanswered) is replaced with a new one."""
+        first = True
         while True:
             try:
-                await handler.connect_async()
-                log.info("Slack Socket Mode connected")
-                return
+                if not await handler.client.is_connected():
+                    self._connection_changed(False)
+                    if first:
+                        await handler.connect_async()
+                    else:
+                        log.warning("Slack Socket Mode connection lost; reconnecting")
+                        await handler.client.connect_to_new_endpoint(force=True)
+                    first = False
+                if await handler.client.is_connected():
+                    self._connection_changed(True)
             except Exception as error:  # the network or Slack: keep trying, say so in the log
-                log.error("Slack Socket Mode did not connect (%s); retry in %.0fs", error, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 60)
+                self._connection_changed(False)
+                log.error("Slack Socket Mode did not connect (%s)", error)
+            await asyncio.sleep(self.watch_seconds)
+
+    def _connection_changed(self, connected: bool) -> None:
+        if connected != self._connected:
+            self._connected, self._since = connected, wall_clock()
+            if connected:
+                log.info("Slack Socket Mode connected")
+
+    def health(self) -> dict[str, object]:
+        """For /healthz: how Slack reaches the bot, whether it can now, and since when."""
+        if not self.socket_mode:
+            return {"mode": "http", "connected": True, "since": self._started.isoformat()}
+        return {
+            "mode": "socket",
+            "connected": self._connected,
+            "since": self._since.isoformat() if self._since else None,
+        }
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("Slack request failed: %s (%s)", error, body.get("type"), exc_info=error)
@@ -280,13 +350,17 @@ class SlackBot:
     def now(self) -> datetime:
         return self.clock()
 
+    def render(self, reply: Reply) -> dict[str, Any]:
+        """A message's text and blocks; a list too long for it links to the full list."""
+        return render_slack.message(reply, full_list=self.full_list)
+
     async def run_text(self, user_id: str, text: str, *, signature: str | None = None) -> Reply:
         """Run typed text as ``user_id``; a ``signature`` seen before is refused as a replay."""
         await self.ensure_linked(user_id)
         return await self.runtime.run_in_thread(self._execute_text, user_id, text, signature)
 
     def _execute_text(self, user_id: str, text: str, signature: str | None) -> Reply:
-        return self._execute_command(user_id, mentions_to_accounts(text), signature)
+        return self._execute_command(user_id, typed_text(text), signature)
 
     async def run_command(
         self, user_id: str, command: Command, *, signature: str | None = None
@@ -330,7 +404,8 @@ class SlackBot:
         A webhook answer that fails does not raise: its status code says so, and is checked.
         """
         try:
-            answer = await respond(**response_payload(reply), replace_original=False)
+            payload = response_payload(reply, self.full_list)
+            answer = await respond(**payload, replace_original=False)
             status = getattr(answer, "status_code", 200)
             if status < 300:
                 return
@@ -345,7 +420,7 @@ class SlackBot:
         if channel:
             try:
                 await self.client.chat_postEphemeral(
-                    channel=channel, user=user_id, **render_slack.message(reply)
+                    channel=channel, user=user_id, **self.render(reply)
                 )
                 return
             except SlackApiError as error:
@@ -414,17 +489,7 @@ class SlackBot:
                 return []
             return list(identity.unlinked_with_email(session, board, identity.SLACK_ID))
 
-    # ------------------------------------------------------------------ events: dedupe
-
-    async def _dedupe_events(
-        self, body: dict[str, Any], next: Callable[[], Awaitable[Any]]
-    ) -> BoltResponse | None:
-        """An event already handled (Slack retried it, or sent it twice) is acknowledged only."""
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await self.runtime.run_in_thread(self.claim_event, event_id):
-            log.info("Slack event %s was already handled: ignored", event_id)
-            return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
-        return await next()
+    # ------------------------------------------------------------------ replays
 
     def claim_event(self, event_id: str, platform: str = PLATFORM) -> bool:
         """True the first time this event id (or request signature) is seen."""
@@ -473,29 +538,78 @@ class SlackBot:
         respond: Callable[..., Awaitable[Any]],
         signature: str | None,
     ) -> None:
+        """A button on one action names it by its id (never a REF parsed again); other buttons
+        (snooze, import, post to channel) carry their command. Either way, the message clicked
+        is then shown again as things now are."""
         user_id = body["user"]["id"]
-        command = action.get("value") or "help"
-        on_home = (body.get("view") or {}).get("type") == "home"
-        ref = _bare_note_ref(command)
-        if ref is not None:
-            await self._open_note_form(body, ref, on_home, respond)
+        click = Click.of(body, action)
+        value = action.get("value") or "help"
+        pinned = parse_pinned_value(value)
+        if pinned is not None and pinned[0] == "note":
+            await self._open_note_form(body, pinned[1], _label_ref(value), click, respond)
             return
-        reply = await self._safely(self.run_text(user_id, command, signature=signature))
-        if on_home:
-            await self.publish_home(user_id, banner=reply)
-        elif body.get("response_url"):
-            await self._respond(respond, reply, user_id, (body.get("channel") or {}).get("id"))
+        if pinned is not None:
+            work = self.run_command(user_id, pinned_command(*pinned), signature=signature)
         else:
-            await self.send_dm(user_id, reply)
+            work = self.run_text(user_id, value, signature=signature)
+        reply = await self._safely(work)
+        await self._show_click(user_id, click, reply, respond)
+
+    async def _show_click(
+        self, user_id: str, click: Click, reply: Reply, respond: Callable[..., Awaitable[Any]]
+    ) -> None:
+        """The answer to a click, in the message clicked: replaced in place, with the changed
+        action shown as it is now and no button left that would act on an old state."""
+        if click.on_home:
+            await self.publish_home(user_id, banner=reply)
+            return
+        refusal = reply.tone == Tone.ERROR and not click.blocks  # keep the list it refuses
+        if reply.visibility == Visibility.CHANNEL or not click.response_url or refusal:
+            await self._respond(respond, reply, user_id, click.channel)  # a new message
+            return
+        shown = render_slack.updated_message(
+            click.blocks, reply, click.block_id, full_list=self.full_list
+        )
+        answer = {"response_type": "ephemeral", **shown}
+        if await self._webhook(click.response_url, answer, replace_original=True):
+            return
+        if click.channel and click.ts and not click.ephemeral:
+            try:
+                await self.client.chat_update(channel=click.channel, ts=click.ts, **shown)
+                return
+            except SlackApiError as error:
+                log.error("chat.update in %s failed: %s", click.channel, slack_error_text(error))
+        await self._answer_another_way(user_id, click.channel, reply)
+
+    async def _webhook(self, url: str, payload: dict[str, Any], *, replace_original: bool) -> bool:
+        """Post to a response_url; whether Slack took it (a failure status is not raised)."""
+        try:
+            answer = await AsyncWebhookClient(url).send(
+                **payload, replace_original=replace_original
+            )
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.error("Could not answer through the response_url: %s", type(error).__name__)
+            return False
+        if answer.status_code >= 300:
+            log.error("The response_url answered HTTP %s", answer.status_code)
+            return False
+        return True
 
     async def _open_note_form(
         self,
         body: dict[str, Any],
+        pinned: ActionId,
         ref: str,
-        on_home: bool,
+        click: Click,
         respond: Callable[..., Awaitable[Any]],
     ) -> None:
-        origin = {"home": on_home, "response_url": body.get("response_url")}
+        origin = {
+            "action": pinned.id,
+            "ref": ref,
+            "home": click.on_home,
+            "response_url": click.response_url,
+            "channel": click.channel,
+        }
         try:
             await self.client.views_open(
                 trigger_id=body["trigger_id"], view=render_slack.note_modal(ref, origin)
@@ -507,10 +621,10 @@ class SlackBot:
                 f"Type the update instead: /crb note {ref} amber TEXT",
             )
             user_id = body["user"]["id"]
-            if on_home:
+            if click.on_home:
                 await self.publish_home(user_id, banner=reply)
             else:
-                await self._respond(respond, reply, user_id, (body.get("channel") or {}).get("id"))
+                await self._respond(respond, reply, user_id, click.channel)
 
     async def on_note_submitted(
         self,
@@ -519,18 +633,23 @@ class SlackBot:
         view: dict[str, Any],
         request: AsyncBoltRequest,
     ) -> None:
-        """The "Add update" form: a refusal shows on the form; success closes it and says so."""
+        """The "Add update" form: a refusal shows on the form; success closes it and says so.
+
+        The form names the action by its id. An update is recorded whatever the action's state
+        (as a typed ``note`` is), so a note written while someone else closed it is not lost.
+        """
         user_id = body["user"]["id"]
         origin = json.loads(view.get("private_metadata") or "{}")
         values = view["state"]["values"]
         text = clean_text(values["note"]["text"].get("value") or "")
         chosen = (values.get("rag", {}).get("rag") or {}).get("selected_option") or {}
-        ref = parse_ref(origin.get("ref", ""))
-        if ref is None or not text:
+        action_id = origin.get("action")
+        if not isinstance(action_id, int) or not text:
             await ack(response_action="errors", errors={"note": "Say what has happened."})
             return
         rag = Rag(chosen["value"]) if chosen.get("value") in {r.value for r in Rag} else None
-        note = self.run_command(user_id, Note(ref, text, rag), signature=signature_of(request))
+        command = Note(ActionId(action_id), text, rag)
+        note = self.run_command(user_id, command, signature=signature_of(request))
         task = asyncio.ensure_future(self._safely(note))
         try:
             reply = await asyncio.wait_for(asyncio.shield(task), self.quick_seconds)
@@ -548,20 +667,18 @@ class SlackBot:
     async def _deliver_to_origin(
         self, user_id: str, origin: dict[str, Any], work: Awaitable[Reply]
     ) -> None:
+        """The form's answer where its button was: the App Home, the conversation, or a DM."""
         reply = await work
         if origin.get("home"):
             await self.publish_home(user_id, banner=reply)
-        elif origin.get("response_url"):
-            try:
-                await AsyncWebhookClient(origin["response_url"]).send(
-                    **response_payload(reply), replace_original=False
-                )
-            except Exception:
-                log.exception("Could not answer through the response_url")
-        else:
-            await self.send_dm(user_id, reply)
+            return
+        url = origin.get("response_url")
+        payload = response_payload(reply, self.full_list)
+        if url and await self._webhook(url, payload, replace_original=False):
+            return
+        await self._answer_another_way(user_id, origin.get("channel"), reply)
 
-    async def on_message(self, event: dict[str, Any]) -> None:
+    async def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """A message in the bot's DM: the same commands as /crb, or minutes sent as a file."""
         if event.get("channel_type") != "im" or event.get("bot_id"):
             return
@@ -571,7 +688,20 @@ class SlackBot:
         user_id, channel = event.get("user"), event.get("channel")
         if not user_id or not channel:
             return
-        self._answer_later(self._answer_dm(user_id, channel, event))
+        self._answer_later(self._once(body, self._answer_dm(user_id, channel, event)))
+
+    async def _once(self, body: dict[str, Any], answer: Coroutine[Any, Any, None]) -> None:
+        """Answer an event unless it was handled before (Slack retried it, or sent it twice).
+
+        Checked after the acknowledgement, in the answer's own task: a busy database never
+        holds the ack, which Slack wants within 3 seconds.
+        """
+        event_id = body.get("event_id")
+        if event_id and not await self.runtime.run_in_thread(self.claim_event, event_id):
+            log.info("Slack event %s was already handled: ignored", event_id)
+            answer.close()
+            return
+        await answer
 
     async def _answer_dm(self, user_id: str, channel: str, event: dict[str, Any]) -> None:
         files = event.get("files") or []
@@ -579,27 +709,29 @@ class SlackBot:
             reply = await self._safely(self.stage_upload(user_id, files[0]))
         else:
             reply = await self._safely(self.run_text(user_id, event.get("text") or "help"))
-        await self.post(channel, reply)
+        await self.post(channel, reply, thread_ts=event.get("thread_ts"))
 
-    async def on_home_opened(self, event: dict[str, Any]) -> None:
+    async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
-            self._answer_later(self.publish_home(event["user"]))
+            self._answer_later(self._once(body, self.publish_home(event["user"])))
 
     # ------------------------------------------------------------------ answering
 
-    async def post(self, channel: str, reply: Reply) -> None:
+    async def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> None:
+        """Post ``reply``; in the thread ``thread_ts`` when the request came from one."""
+        thread = {"thread_ts": thread_ts} if thread_ts else {}
         try:
-            await self.client.chat_postMessage(channel=channel, **render_slack.message(reply))
+            await self.client.chat_postMessage(channel=channel, **self.render(reply), **thread)
         except SlackApiError as error:
             log.error("chat.postMessage to %s failed: %s", channel, slack_error_text(error))
 
     async def send_dm(self, user_id: str, reply: Reply) -> None:
         try:
-            opened = await self.client.conversations_open(users=user_id)
+            channel = await self.dms.channel(user_id)
         except SlackApiError as error:
             log.error("conversations.open with %s failed: %s", user_id, slack_error_text(error))
             return
-        await self.post(opened["channel"]["id"], reply)
+        await self.post(channel, reply)
 
     def _home_reply(self, user_id: str) -> Reply:
         with self.runtime.unit(Account.slack(user_id), self.now()) as ctx:
@@ -610,7 +742,8 @@ class SlackBot:
         reply = await self._safely(self.runtime.run_in_thread(self._home_reply, user_id))
         try:
             await self.client.views_publish(
-                user_id=user_id, view=render_slack.home_view(reply, banner)
+                user_id=user_id,
+                view=render_slack.home_view(reply, banner, full_list=self.full_list),
             )
         except SlackApiError as error:
             log.error("views.publish for %s failed: %s", user_id, slack_error_text(error))
@@ -655,7 +788,16 @@ class SlackBot:
             return Reply.error(error.message, *error.hints, "Nothing was imported.")
 
     async def download(self, file: dict[str, Any]) -> bytes:
+        """The file's bytes, checked to be the kind its name says before anything parses them.
+
+        A file entry without addresses (a stub: Slack sends them for large or slow files) is
+        looked up with files.info. A 200 answer that is really a web page (Slack's sign-in page,
+        when the token lacks files:read) is refused, as is a .docx that is not a Word file.
+        """
         url = file.get("url_private_download") or file.get("url_private")
+        if not url and file.get("id"):
+            file = {**file, **await self._file_info(file["id"])}
+            url = file.get("url_private_download") or file.get("url_private")
         if not url:
             raise DownloadError("Slack gave no address for it")
         if urlparse(url).hostname not in self._file_hosts():
@@ -669,12 +811,24 @@ class SlackBot:
             ):
                 if response.status != 200:
                     raise DownloadError(f"Slack answered {response.status}")
+                content_type = response.content_type
                 data = await response.content.read(MAX_BYTES + 1)
         except (aiohttp.ClientError, TimeoutError) as error:
             raise DownloadError(f"the download failed ({type(error).__name__})") from error
         if len(data) > MAX_BYTES:
             raise DownloadError(f"it is over {MAX_BYTES // 2**20} MB")
+        name = file.get("name") or file.get("title") or ""
+        if problem := wrong_kind(name, content_type, data):
+            raise DownloadError(problem)
         return data
+
+    async def _file_info(self, file_id: str) -> dict[str, Any]:
+        try:
+            info = await self.client.files_info(file=file_id)
+        except SlackApiError as error:
+            problem = slack_error_text(error)
+            raise DownloadError(f"Slack would not say where it is ({problem})") from error
+        return dict(info.get("file") or {})
 
     def _file_hosts(self) -> set[str]:
         api_host = urlparse(self.config.slack_api_url).hostname
@@ -685,13 +839,40 @@ class DownloadError(Exception):
     """A file sent in chat could not be fetched."""
 
 
-def _bare_note_ref(command: str) -> str | None:
-    """The REF of a button's `note REF` with no text: that button opens the update form."""
-    verb, _, rest = clean_text(command).partition(" ")
-    if verb.lower() != "note" or not rest:
-        return None
-    ref = parse_ref(rest)
-    return str(ref) if ref is not None else None
+def _label_ref(value: str) -> str:
+    """The REF a pinned button showed, for the form's heading only: it is never resolved."""
+    try:
+        ref = json.loads(value).get("ref")
+    except (ValueError, AttributeError):
+        ref = None
+    return ref if isinstance(ref, str) and ref else "this action"
+
+
+@dataclass(frozen=True)
+class Click:
+    """Where a button was clicked: what it takes to show the message again, changed."""
+
+    on_home: bool
+    response_url: str | None
+    channel: str | None
+    ts: str | None
+    ephemeral: bool
+    blocks: list[dict[str, Any]] | None  # the message as it was: Slack omits an ephemeral one
+    block_id: str | None
+
+    @classmethod
+    def of(cls, body: dict[str, Any], action: dict[str, Any]) -> Click:
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        return cls(
+            on_home=(body.get("view") or {}).get("type") == "home",
+            response_url=body.get("response_url"),
+            channel=(body.get("channel") or {}).get("id") or container.get("channel_id"),
+            ts=message.get("ts") or container.get("message_ts"),
+            ephemeral=bool(container.get("is_ephemeral")),
+            blocks=message.get("blocks"),
+            block_id=action.get("block_id"),
+        )
 
 
 def signature_of(request: AsyncBoltRequest) -> str | None:
@@ -699,13 +880,72 @@ def signature_of(request: AsyncBoltRequest) -> str | None:
     return (request.headers.get("x-slack-signature") or [""])[0] or None
 
 
-def response_payload(reply: Reply) -> dict[str, Any]:
+def response_payload(reply: Reply, full_list: str | None = None) -> dict[str, Any]:
     """An ack() or respond() body: ephemeral unless the reply is meant for the channel."""
     in_channel = reply.visibility == Visibility.CHANNEL
     return {
         "response_type": "in_channel" if in_channel else "ephemeral",
-        **render_slack.message(reply),
+        **render_slack.message(reply, full_list=full_list),
     }
+
+
+class DmChannels:
+    """Each person's DM channel id, opened once and kept in the database.
+
+    conversations.open is Tier 3 (about 50 a minute): asked for every message, a digest day's
+    fan-out spent the allowance on it. The database, not memory, keeps them, so that every
+    instance of the bot shares them. A cached channel Slack no longer knows is opened anew.
+    """
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        sessions: Callable[[], Session] | None,
+        *,
+        run: Callable[..., Awaitable[Any]] | None = None,
+        clock: Clock = wall_clock,
+    ) -> None:
+        self.client, self.sessions, self.clock = client, sessions, clock
+        self.run = run or asyncio.to_thread
+
+    async def channel(self, user_id: str, *, fresh: bool = False) -> str:
+        """The DM channel with ``user_id``; ``fresh``: ask Slack even if one is kept."""
+        if not fresh and (known := await self._cached(user_id)):
+            return known
+        opened = await self.client.conversations_open(users=user_id)
+        channel = str(opened["channel"]["id"])
+        await self._keep(user_id, channel)
+        return channel
+
+    async def _cached(self, user_id: str) -> str | None:
+        if self.sessions is None:
+            return None
+        try:
+            return await self.run(self._read, user_id)
+        except Exception:  # a cache: Slack can still be asked
+            log.exception("Could not read the DM channel of %s", user_id)
+            return None
+
+    async def _keep(self, user_id: str, channel: str) -> None:
+        if self.sessions is None:
+            return
+        try:
+            await self.run(self._write, user_id, channel)
+        except Exception:
+            log.exception("Could not keep the DM channel of %s", user_id)
+
+    def _read(self, user_id: str) -> str | None:
+        assert self.sessions is not None
+        with self.sessions() as session:
+            return queries.slack_dm_channel(session, user_id)
+
+    def _write(self, user_id: str, channel: str) -> None:
+        assert self.sessions is not None
+        with self.sessions() as session, session.begin():
+            queries.remember_slack_dm_channel(session, user_id, channel, self.clock())
+
+
+STALE_CHANNEL_ERRORS = {"channel_not_found", "is_archived"}
 
 
 class SlackChannel:
@@ -713,8 +953,16 @@ class SlackChannel:
 
     platform = PLATFORM
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        sessions: Callable[[], Session] | None = None,
+        full_list: str | None = None,
+    ) -> None:
         self.client = client
+        self.dms = DmChannels(client, sessions)
+        self.full_list = full_list
 
     def can_reach(self, member: Member) -> bool:
         return bool(member.slack_id)
@@ -743,17 +991,21 @@ class SlackChannel:
             raise DeliveryError(f"{member.initials} has no Slack account linked", permanent=True)
         key = delivery.message_key
         try:
-            opened = await self.client.conversations_open(users=member.slack_id)
-            channel = opened["channel"]["id"]
+            channel = await self.dms.channel(member.slack_id)
             if key and delivery.attempt > 1 and await self._posted(channel, key):
                 # An earlier attempt did go out (its process died, or its answer was lost,
                 # before the ledger heard): posting again would nudge this person twice.
                 log.info("%s already has reminder %s; not posting it again", channel, key)
                 return
             metadata = {"metadata": reminder_metadata(key)} if key else {}
-            await self.client.chat_postMessage(
-                channel=channel, **render_slack.message(message), **metadata
-            )
+            rendered = render_slack.message(message, full_list=self.full_list)
+            try:
+                await self.client.chat_postMessage(channel=channel, **rendered, **metadata)
+            except SlackApiError as error:
+                if slack_error_text(error) not in STALE_CHANNEL_ERRORS:
+                    raise
+                channel = await self.dms.channel(member.slack_id, fresh=True)
+                await self.client.chat_postMessage(channel=channel, **rendered, **metadata)
         except SlackApiError as error:
             raise delivery_error(error) from error
         except (aiohttp.ClientError, TimeoutError) as error:

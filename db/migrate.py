@@ -32,10 +32,13 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> list[str]:
+    """Apply the migrations; returns what they reported (such as how many rows one repaired)."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    config = alembic_config(engine)
+    command.upgrade(config, revision)
+    return list(config.attributes.get("reports", []))
 
 
 def upgrade_if_behind(engine: Engine) -> None:

@@ -495,3 +495,14 @@ class RateEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100))  # "email:<sha256>", "client:<sha256>"
     at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class SlackDmChannel(Base):
+    """The DM channel Slack opened with a person: asked once (conversations.open is Tier 3),
+    then read from here by every instance of the bot."""
+
+    __tablename__ = "slack_dm_channels"
+
+    slack_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -23,6 +23,7 @@ from db.models import (
     MeetingStatus,
     Member,
     Role,
+    SlackDmChannel,
 )
 
 DEFAULT_BOARD_NAME = "Crime Reduction Board"
@@ -172,6 +173,8 @@ class ActionFacts(Protocol):
     def owners(self) -> Sequence[OwnerFacts]: ...
     @property
     def owner_initials(self) -> Sequence[str]: ...
+    @property
+    def status(self) -> ActionStatus: ...
 
 
 class Owner(NamedTuple):
@@ -263,9 +266,12 @@ _OWNER_COUNT = (
     .correlate(Action)
     .scalar_subquery()
 )
-_OPEN_RIVALS = _LISTING.where(
-    Action.status == ActionStatus.OPEN,
+# The actions that could share a REF with some others: under their items, owned by one of their
+# owners (or by nobody), and either open or raised at a meeting no older than theirs. A closed
+# action from an earlier meeting never competes for a REF (see ``handlers.resolve``).
+_RIVALS = _LISTING.where(
     Action.item.in_(bindparam("items", expanding=True)),
+    or_(Action.status == ActionStatus.OPEN, Meeting.date >= bindparam("since")),
     or_(
         Action.id.in_(
             select(ActionOwner.action_id).where(
@@ -303,15 +309,17 @@ def listed_actions(
     return _listed(session, _listing(frozenset(filters)), board=board.id, **filters)
 
 
-def open_rivals(
-    session: Session, board: Board, items: Collection[str], owner_ids: Collection[int]
+def rivals(
+    session: Session,
+    board: Board,
+    items: Collection[str],
+    owner_ids: Collection[int],
+    since: date,
 ) -> list[ListedAction]:
-    """The board's open actions under ``items`` owned by any of ``owner_ids``, or by nobody.
-
-    A REF is the item and the owners' initials, so only these can share one with actions under
-    those items owned by those members: naming a few actions needs a few rows, not the board.
-    """
-    return _listed(session, _OPEN_RIVALS, board=board.id, items=list(items), owners=list(owner_ids))
+    """The board's actions that could share a REF with actions under ``items`` owned by
+    ``owner_ids`` and raised on or after ``since``: a few rows, not the board's history."""
+    parameters = {"board": board.id, "items": list(items), "owners": list(owner_ids)}
+    return _listed(session, _RIVALS, **parameters, since=since)
 
 
 def _listed(session: Session, listing: Select[Any], **parameters: object) -> list[ListedAction]:
@@ -440,3 +448,35 @@ def undelivered_nudges(session: Session, meeting: Meeting) -> dict[int, LedgerEn
     latest = {row.recipient_id: row for row in rows}
     bad = (DeliveryState.FAILED, DeliveryState.UNREACHABLE, DeliveryState.RETRY)
     return {rid: row for rid, row in latest.items() if row.state in bad}
+
+
+def latest_note(session: Session, action: Action, actor: Member | None) -> AuditEvent | None:
+    """The newest update ``actor`` recorded on ``action``: the same one again changes nothing."""
+    if actor is None:
+        return None
+    return session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.action_id == action.id,
+            AuditEvent.kind == EventKind.NOTE,
+            AuditEvent.actor_id == actor.id,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+
+
+def slack_dm_channel(session: Session, slack_id: str) -> str | None:
+    """The DM channel the bot has with this Slack user, if it has opened one before."""
+    return session.scalar(
+        select(SlackDmChannel.channel_id).where(SlackDmChannel.slack_id == slack_id)
+    )
+
+
+def remember_slack_dm_channel(session: Session, slack_id: str, channel: str, now: datetime) -> None:
+    """Keep (or replace) the DM channel of a Slack user; the caller commits."""
+    known = session.get(SlackDmChannel, slack_id)
+    if known is None:
+        session.add(SlackDmChannel(slack_id=slack_id, channel_id=channel, updated_at=now))
+    elif known.channel_id != channel:
+        known.channel_id, known.updated_at = channel, now

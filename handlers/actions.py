@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 
 from db import queries
@@ -10,7 +12,8 @@ from handlers.audit import record
 from handlers.commands import Add, Done, Note, Reassign, Reopen
 from handlers.context import Ctx
 from handlers.errors import Forbidden, NotFound, UserError
-from handlers.refs import ActionId, Ref, format_ref
+from handlers.mentions import name_mentions
+from handlers.refs import ActionId, Target
 from handlers.reply import Reply, Section, Tone
 from handlers.resolve import resolve
 from handlers.views import action_views, may_change
@@ -18,19 +21,22 @@ from planning.calendar import local_date, zone
 
 
 def _stamp(ctx: Ctx) -> str:
-    local = ctx.now.astimezone(zone(ctx.board.timezone))
+    return _local_stamp(ctx, ctx.now)
+
+
+def _local_stamp(ctx: Ctx, at: datetime) -> str:
+    local = at.astimezone(zone(ctx.board.timezone))
     return f"{local:%H:%M on %a %-d %b %Y}"
 
 
-def _changeable(ctx: Ctx, ref: Ref | ActionId, status: ActionStatus | None, verb: str) -> Action:
+def _changeable(ctx: Ctx, target: Target, verb: str) -> Action:
     member = ctx.require_member()
-    action = resolve(ctx, ref, status)
-    if isinstance(ref, ActionId):  # name it as people do, not by its id
-        ref = format_ref(action.item, action.owner_initials)
+    action = resolve(ctx, target)
     if not may_change(member, action):
         owners = ", ".join(f"{o.name} ({o.initials})" for o in action.owners) or "nobody yet"
+        named = action_views(ctx, [action])[0].ref if isinstance(target, ActionId) else target
         raise Forbidden(
-            f"You can't {verb} {ref}: it belongs to {owners}. "
+            f"You can't {verb} {named}: it belongs to {owners}. "
             "Only its owner, the chair or the secretariat can."
         )
     return action
@@ -47,32 +53,66 @@ def _changed(ctx: Ctx, title: str, action: Action, *lines: str) -> Reply:
     )
 
 
+def _unchanged(ctx: Ctx, action: Action, why: str) -> Reply:
+    """A command that finds nothing to do: it says why, shows the action as it is now, and
+    changes nothing. Typing a command again, or clicking an old button, ends here."""
+    view = action_views(ctx, [action])[0]
+    return Reply(
+        title=why.format(ref=view.ref),
+        lines=("Nothing changed.",),
+        sections=(Section(None, actions=(view,)),),
+        tone=Tone.WARNING,
+    )
+
+
+def _closed_by(action: Action) -> str:
+    who = action.done_by.initials if action.done_by else "someone"
+    when = f" on {action.done_at:%-d %b %Y}" if action.done_at else ""
+    return f"{who} closed it{when}"
+
+
+def _stale(target: Target, action: Action) -> bool:
+    """A button's action no longer in the status its message showed."""
+    return isinstance(target, ActionId) and target.shown not in (None, action.status)
+
+
 def done(ctx: Ctx, command: Done) -> Reply:
-    action = _changeable(ctx, command.ref, ActionStatus.OPEN, "close")
+    action = _changeable(ctx, command.ref, "close")
+    if action.status == ActionStatus.DONE:
+        return _unchanged(ctx, action, "{ref} is already done: " + _closed_by(action) + ".")
+    if _stale(command.ref, action):
+        return _unchanged(ctx, action, "{ref} was reopened since that message.")
     action.status = ActionStatus.DONE
     action.done_at = ctx.now
     action.done_by = ctx.caller.member
-    record(ctx, EventKind.DONE, action=action, note=command.note)
+    record(ctx, EventKind.DONE, action=action, note=name_mentions(ctx, command.note))
     ctx.session.flush()
     return _changed(ctx, "Done: {ref}", action)
 
 
 def reopen(ctx: Ctx, command: Reopen) -> Reply:
-    action = _changeable(ctx, command.ref, ActionStatus.DONE, "reopen")
+    action = _changeable(ctx, command.ref, "reopen")
+    if action.status == ActionStatus.OPEN:
+        return _unchanged(ctx, action, "{ref} is open: there is nothing to reopen.")
+    if _stale(command.ref, action):
+        return _unchanged(ctx, action, "{ref} was closed again since that message.")
     action.status = ActionStatus.OPEN
     action.done_at = None
     action.done_by = None
-    record(ctx, EventKind.REOPENED, action=action, note=command.reason)
+    record(ctx, EventKind.REOPENED, action=action, note=name_mentions(ctx, command.reason))
     ctx.session.flush()
     return _changed(ctx, "Reopened: {ref}", action)
 
 
 def note(ctx: Ctx, command: Note) -> Reply:
-    try:
-        action = _changeable(ctx, command.ref, ActionStatus.OPEN, "update")
-    except NotFound:
-        action = _changeable(ctx, command.ref, None, "update")
-    record(ctx, EventKind.NOTE, action=action, note=command.text, rag=command.rag)
+    """An update on an action, open or done. The same update twice is recorded once."""
+    action = _changeable(ctx, command.ref, "update")
+    text = name_mentions(ctx, command.text) or command.text
+    latest = queries.latest_note(ctx.session, action, ctx.caller.member)
+    if latest is not None and (latest.note, latest.rag) == (text, command.rag):
+        when = _local_stamp(ctx, latest.at)
+        return _unchanged(ctx, action, "That update on {ref} was already recorded at " + when + ".")
+    record(ctx, EventKind.NOTE, action=action, note=text, rag=command.rag)
     ctx.session.flush()
     return _changed(ctx, "Update recorded on {ref}", action)
 
@@ -111,6 +151,10 @@ def add(ctx: Ctx, command: Add) -> Reply:
             "No meeting has been held yet to raise the action at. "
             "Record one first with `crb meeting add YYYY-MM-DD`."
         )
+    text = name_mentions(ctx, command.text) or command.text
+    twin = _same_action(ctx, meeting.id, command.item, owners, text)
+    if twin is not None:
+        return _unchanged(ctx, twin, "That action is already on the board as {ref}.")
     last = ctx.session.scalar(
         select(func.max(Action.position)).where(Action.meeting_id == meeting.id)
     )
@@ -119,7 +163,7 @@ def add(ctx: Ctx, command: Add) -> Reply:
         meeting=meeting,
         item=command.item,
         position=(last or 0) + 1,
-        text=command.text,
+        text=text,
         created_at=ctx.now,
     )
     _link_owners(action, owners)
@@ -131,9 +175,26 @@ def add(ctx: Ctx, command: Add) -> Reply:
     )
 
 
+def _same_action(
+    ctx: Ctx, meeting_id: int, item: str, owners: list[Member], text: str
+) -> Action | None:
+    """An open action the same command added before: adding it again would be a duplicate."""
+    same = ctx.session.scalars(
+        select(Action).where(
+            Action.meeting_id == meeting_id,
+            Action.item == item,
+            Action.text == text,
+            Action.status == ActionStatus.OPEN,
+        )
+    )
+    return next((a for a in same if list(a.owner_initials) == [o.initials for o in owners]), None)
+
+
 def reassign(ctx: Ctx, command: Reassign) -> Reply:
     _require_officer(ctx, "reassign actions")
-    action = resolve(ctx, command.ref, ActionStatus.OPEN)
+    action = resolve(ctx, command.ref)
+    if action.status == ActionStatus.DONE:
+        return _unchanged(ctx, action, "{ref} is done: reopen it before giving it to someone else.")
     before = list(action.owner_initials)
     owners = _owners(ctx, command.owners)
     if [o.initials for o in owners] == before:

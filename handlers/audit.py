@@ -34,4 +34,15 @@ def record(
         details=details,
     )
     ctx.session.add(event)
+    if meeting is not None and kind in (EventKind.MEETING_ADDED, EventKind.MEETING_CHANGED):
+        _new_version(meeting, kind, ctx)
     return event
+
+
+def _new_version(meeting: Meeting, kind: EventKind, ctx: Ctx) -> None:
+    """A meeting's calendar event changes with every recorded change to the meeting: its
+    SEQUENCE goes up and its LAST-MODIFIED is now. Done here, where every change is recorded,
+    so no way of changing a meeting (chat, CLI, import, web, reminders) can forget it."""
+    meeting.updated_at = ctx.now
+    if kind == EventKind.MEETING_CHANGED:
+        meeting.sequence = (meeting.sequence or 0) + 1

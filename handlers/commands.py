@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from difflib import get_close_matches
@@ -9,7 +10,7 @@ from difflib import get_close_matches
 from db.models import Rag, SnoozeChoice
 from handlers.errors import UserError
 from handlers.plain import plain_line
-from handlers.refs import ActionId, Ref, normalise_item, split_ref
+from handlers.refs import ActionId, Ref, Target, normalise_item, split_ref
 
 MAX_TEXT = 2000
 _INITIALS = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}(?:[/+&][A-Za-z][A-Za-z0-9]{0,9})*$")
@@ -26,19 +27,19 @@ class Help:
 
 @dataclass(frozen=True)
 class Done:
-    ref: Ref | ActionId
+    ref: Target
     note: str | None = None
 
 
 @dataclass(frozen=True)
 class Reopen:
-    ref: Ref | ActionId
+    ref: Target
     reason: str | None = None
 
 
 @dataclass(frozen=True)
 class Note:
-    ref: Ref | ActionId
+    ref: Target
     text: str
     rag: Rag | None = None
 
@@ -331,3 +332,40 @@ def note_without_text(text: str, prefix: str = "crb") -> str | None:
     typed = " ".join(words[1:])
     ref, tail = split_ref(typed)
     return typed if ref is not None and not tail else None
+
+
+# ---------------------------------------------------------------- buttons that name an action
+
+_PINNABLE = {"done": Done, "reopen": Reopen}
+
+
+def pinned_value(verb: str, pinned: ActionId, ref: str = "") -> str:
+    """A button's value for ``verb`` on one action: its stable id and the status shown.
+
+    ``ref`` is what the message showed, for a form's heading only: it is never resolved.
+    """
+    value = {"verb": verb, "action": pinned.id, "shown": pinned.shown, "ref": ref[:40]}
+    return json.dumps(value, separators=(",", ":"))
+
+
+def parse_pinned_value(value: str) -> tuple[str, ActionId] | None:
+    """The verb and the action of a ``pinned_value``; None for a value that is not one."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("verb") not in ("done", "reopen", "note"):
+        return None
+    action, shown = data.get("action"), data.get("shown")
+    if not isinstance(action, int) or isinstance(action, bool) or action < 1:
+        return None
+    if shown not in ("open", "done", None):
+        return None
+    return data["verb"], ActionId(action, shown)
+
+
+def pinned_command(verb: str, pinned: ActionId) -> Command:
+    """The command a pinned "Mark done" or "Reopen" button runs (a note button opens a form)."""
+    if verb not in _PINNABLE:
+        raise UserError(f"A “{verb}” button needs a form, not a click.")
+    return _PINNABLE[verb](pinned)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from db.models import ActionStatus
+from db.queries import ListedAction
 from handlers import actions, members, reminders, reports, uploads, web_access
 from handlers.commands import (
     Add,
@@ -24,6 +26,7 @@ from handlers.commands import (
 )
 from handlers.context import Ctx
 from handlers.errors import UserError
+from handlers.refs import ActionId
 from handlers.reply import Button, Reply, Tone
 from handlers.resolve import AmbiguousRef, shorten
 
@@ -64,20 +67,31 @@ def handle(ctx: Ctx, text: str) -> Reply:
 
 
 def _ambiguous_reply(error: AmbiguousRef, command: Command) -> Reply:
-    lines = tuple(
-        f"{error.refs[a.id]} — {shorten(a.text)} (raised {a.meeting_date:%-d %b %Y})"
-        for a in error.candidates
-    )
-    buttons: tuple[Button, ...] = ()
-    if isinstance(command, Done | Reopen):
-        verb = type(command).__name__.lower()
-        buttons = tuple(
-            Button(f"{verb.title()} {error.refs[a.id]}", f"{verb} {error.refs[a.id]}")
-            for a in error.candidates
+    """The actions a REF could mean, each with its state, and a button for each it could do."""
+    lines = tuple(f"{error.refs[a.id]} — {shorten(a.text)} ({_state(a)})" for a in error.candidates)
+    verb = type(command).__name__.lower()
+    wanted = {"done": ActionStatus.OPEN, "reopen": ActionStatus.DONE}.get(verb)
+    buttons = tuple(
+        Button(
+            f"{verb.title()} {error.refs[a.id]}",
+            f"{verb} {error.refs[a.id]}",
+            target=(verb, ActionId(a.id, str(a.status))),
         )
+        for a in error.candidates
+        if a.status == wanted
+    )
     return Reply(
         title=error.message,
         lines=(*lines, "Nothing changed."),
         buttons=buttons,
         tone=Tone.WARNING,
     )
+
+
+def _state(action: ListedAction) -> str:
+    raised = f"raised {action.meeting_date:%-d %b %Y}"
+    if action.status != ActionStatus.DONE:
+        return f"open, {raised}"
+    by = f" by {action.done_by_initials}" if action.done_by_initials else ""
+    when = f" on {action.done_at:%-d %b %Y}" if action.done_at else ""
+    return f"done{by}{when}, {raised}"

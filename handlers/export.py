@@ -1,13 +1,15 @@
-"""The "Actions from the previous meeting" paper, and the meetings as a calendar.
+"""The "Actions from the previous meeting" paper, and the export of it or of the meetings.
 
 :func:`build_paper` is platform-neutral: it decides which actions the paper covers and how each
-line reads. The renderers turn it into Markdown, CSV, or a Word document laid out like the
-minutes; :func:`meetings_calendar` gives the meetings as an iCalendar feed.
+line reads, as things stood at ``ctx.now`` (``crb export --at`` replays the audit trail). The
+renderers turn it into Markdown, CSV, or a Word document laid out like the minutes
+(:mod:`handlers.paper_docx`); :mod:`handlers.calendar_feed` gives the meetings as iCalendar.
 
 The paper is for the next meeting. It covers the last meeting held: every action that was open
 when that meeting started (raised before it and not closed before its start), and every action
 raised at it, lettered a., b., c. in minutes order, as the board's own item 02 is:
-"a. Refresh terms of reference for the CRB – agenda item 3 – Complete".
+"a. Refresh terms of reference for the CRB – agenda item 3 – Complete". Every paper carries the
+board's protective marking (:mod:`handlers.marking`).
 """
 
 from __future__ import annotations
@@ -17,38 +19,37 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-
-import docx
-import icalendar
-from docx.shared import Pt
-from sqlalchemy import select
+from datetime import date, datetime
 
 from db import queries
-from db.models import (
-    Action,
-    ActionStatus,
-    AuditEvent,
-    Board,
-    EventKind,
-    Meeting,
-    MeetingStatus,
-)
+from db.models import Action, ActionStatus, Meeting, MeetingStatus, Role
 from handlers.context import Ctx
 from handlers.errors import UserError
 from handlers.marking import board_marking
 from handlers.meetings import NextMeeting, next_meeting
 from handlers.minutes.importer import without_owner_opening
 from handlers.refs import format_ref
-from planning.calendar import local_date, meeting_start, zone
+from handlers.updates import (
+    NO_UPDATE,
+    STATUS_KINDS,
+    WORD_KINDS,
+    Clock,
+    Latest,
+    StatusThen,
+    events_of,
+    latest_update,
+    long_day,
+    started,
+    status_then,
+    updated_suffix,
+    words_of,
+)
+from handlers.views import display_refs
+from planning.calendar import local_date
 
 COMPLETE, ONGOING = "Complete", "Ongoing"
-# An update that only restates a status adds nothing after the status itself.
-_BARE_STATUS = re.compile(
-    r"^\s*(?:complete|completed|ongoing|on-going|open|in progress)\.?\s*$", re.I
-)
-MEETING_LENGTH = timedelta(hours=2)  # the calendar's guess when the minutes give no end time
 FORMATS = ("md", "csv", "docx", "ics")
+PAPER_ITEM = "02"  # the next minutes' item that reports on the last meeting's actions
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class PaperLine:
 
     letter: str  # "a", "b", ... "z", "aa"
     ref: str  # "04-CR"
+    unique_ref: str  # "04-CR.2": names this action alone, as chat shows it
     item: str
     raised: date  # the meeting that raised it
     text: str  # restated without its owner's initials: "Co-ordinate discussion of ..."
@@ -79,14 +81,17 @@ class PaperLine:
 
     @property
     def state(self) -> str:
-        """ "Complete, 1 December 2020" or "Ongoing, amber - waiting on the data (10 Feb ...)"."""
+        """ "Complete, 1 December 2020" or "Ongoing, amber - waiting on the data (updated ...)".
+
+        The import reads this back (handlers/updates.py): "no update received" and the
+        "(updated …)" suffix are the paper's own words, never stored as an update."""
         if self.status == COMPLETE:
             said = f"{COMPLETE}, {long_day(self.completed)}" if self.completed else COMPLETE
             return f"{said} - {self.update}" if self.update else said
         said = f"{ONGOING}, {self.rag}" if self.rag else ONGOING
         if not self.update:
-            return f"{said} - no update received"
-        when = f" (updated {long_day(self.updated)})" if self.updated else ""
+            return f"{said} - {NO_UPDATE}"
+        when = updated_suffix(self.updated) if self.updated else ""
         return f"{said} - {self.update}{when}"
 
     def sentence(self) -> str:
@@ -101,6 +106,8 @@ class Paper:
     next_meeting: NextMeeting | None
     protective_marking: str | None
     lines: tuple[PaperLine, ...]
+    written_at: datetime | None = None  # the injected now: the Word file's creation time
+    author: str | None = None  # the secretariat, or the board: the Word file's author
 
     @property
     def title(self) -> str:
@@ -119,9 +126,20 @@ class Paper:
     def for_meeting(self) -> str | None:
         return f"For the meeting on {self.next_meeting.describe()}." if self.next_meeting else None
 
+    @property
+    def item_number(self) -> str:
+        """Item 02 as the next minutes number it: "02/24/02/21", or "02" with no date known."""
+        if self.next_meeting is None:
+            return PAPER_ITEM
+        return f"{PAPER_ITEM}/{self.next_meeting.date:%d/%m/%y}"
 
-def long_day(day: date | None) -> str:
-    return f"{day.day} {day:%B %Y}" if day else ""
+    @property
+    def open_lines(self) -> tuple[PaperLine, ...]:
+        return tuple(line for line in self.lines if not line.closed_session)
+
+    @property
+    def closed_lines(self) -> tuple[PaperLine, ...]:
+        return tuple(line for line in self.lines if line.closed_session)
 
 
 def letter(index: int) -> str:
@@ -140,97 +158,110 @@ def letter(index: int) -> str:
 def last_meeting(ctx: Ctx) -> Meeting:
     """The most recent meeting, not cancelled, that had started by now."""
     today = local_date(ctx.now, ctx.board.timezone)
-    started = [
+    held = [
         m
         for m in queries.meetings(ctx.session, ctx.board)
         if m.date <= today
         and m.status != MeetingStatus.CANCELLED
-        and _start(ctx.board, m) <= ctx.now
+        and started(ctx.board, m) <= ctx.now
     ]
-    if not started:
+    if not held:
         raise UserError(
             "No meeting has been held yet, so there is no paper to write. "
             "Import the minutes first: crb import minutes.docx"
         )
-    return started[-1]
+    return held[-1]
 
 
-def _start(board: Board, meeting: Meeting) -> datetime:
-    return meeting_start(meeting.date, meeting.time or board.meeting_time, board.timezone)
+def statuses_then(ctx: Ctx, actions: Sequence[Action], clock: Clock) -> dict[int, StatusThen]:
+    """Each action's status as it stood at ``ctx.now``, replayed from the audit trail when
+    something changed it since (``crb export --at`` a past time)."""
+    events = events_of(ctx.session, [a.id for a in actions], STATUS_KINDS)
+    states = {}
+    for action in actions:
+        then = status_then(events.get(action.id, []), clock, ctx.now)
+        states[action.id] = then or StatusThen(action.status == ActionStatus.DONE, action.done_at)
+    return states
 
 
-def paper_actions(ctx: Ctx, meeting: Meeting) -> list[Action]:
+def paper_actions(
+    ctx: Ctx, meeting: Meeting, clock: Clock
+) -> tuple[list[Action], dict[int, StatusThen]]:
     """Open when ``meeting`` started, or raised at it: in minutes order, oldest meeting first."""
-    start = _start(ctx.board, meeting)
-    return [
-        action
-        for action in queries.actions(ctx.session, ctx.board)
-        if action.meeting.date == meeting.date
-        or (
-            action.meeting.date < meeting.date
-            and (action.status == ActionStatus.OPEN or (action.done_at or start) >= start)
-        )
+    start = started(ctx.board, meeting)
+    candidates = [
+        a for a in queries.actions(ctx.session, ctx.board) if a.meeting.date <= meeting.date
     ]
+    states = statuses_then(ctx, candidates, clock)
+    chosen = [
+        action
+        for action in candidates
+        if action.meeting.date == meeting.date
+        or not states[action.id].done
+        or (states[action.id].done_at or start) >= start
+    ]
+    return chosen, states
 
 
 def build_paper(ctx: Ctx) -> Paper:
     meeting = last_meeting(ctx)
+    clock = Clock(ctx.session, ctx.board)
+    found, states = paper_actions(ctx, meeting, clock)
     # Closed-session actions come last, under their own heading, so that part can be kept back
     # when the paper is published; the letters run on in the order the paper shows them.
-    actions = sorted(paper_actions(ctx, meeting), key=lambda action: action.closed_session)
-    updates = latest_said(ctx, [a.id for a in actions])
-    lines = tuple(
-        _line(ctx.board, n, action, updates.get(action.id)) for n, action in enumerate(actions)
-    )
+    actions = sorted(found, key=lambda action: action.closed_session)
+    words = events_of(ctx.session, [a.id for a in actions], WORD_KINDS)
+    refs = display_refs(ctx.session, ctx.board, actions)
+
+    def line(index: int, action: Action) -> PaperLine:
+        state = states[action.id]
+        update = latest_update(words[action.id], clock, ctx.now, still_open=not state.done)
+        return _line(ctx, index, action, refs[action.id], state, update)
+
     return Paper(
         board_name=ctx.board.name,
         meeting=meeting.date,
         next_meeting=next_meeting(ctx.session, ctx.board, ctx.now),
         protective_marking=board_marking(ctx.session, ctx.board),
-        lines=lines,
+        lines=tuple(line(n, action) for n, action in enumerate(actions)),
+        written_at=ctx.now,
+        author=_author(ctx),
     )
 
 
-def latest_said(ctx: Ctx, action_ids: Sequence[int]) -> dict[int, AuditEvent]:
-    """Each action's latest update that says something: one that only restates a status, as
-    an imported "Ongoing" does, doesn't hide the owner's own words before it."""
-    if not action_ids:
-        return {}
-    events = ctx.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.action_id.in_(action_ids),
-            AuditEvent.kind.in_([EventKind.NOTE, EventKind.DONE]),
-            AuditEvent.note.is_not(None),
-        )
-        .order_by(AuditEvent.id)
-    )
-    said: dict[int, AuditEvent] = {}
-    for event in events:
-        if event.action_id is not None and not _BARE_STATUS.match(event.note or ""):
-            said[event.action_id] = event
-    return said
+def _author(ctx: Ctx) -> str:
+    """Who the Word file says wrote it: the secretariat by name, else the board."""
+    names = [m.name for m in queries.officers(ctx.session, ctx.board) if m.role == Role.SECRETARIAT]
+    return ", ".join(names) or f"{ctx.board.name} secretariat"
 
 
-def _line(board: Board, index: int, action: Action, update: AuditEvent | None) -> PaperLine:
-    done = action.status == ActionStatus.DONE
-    if done and update is not None and action.done_at and update.at < action.done_at:
+def _line(
+    ctx: Ctx,
+    index: int,
+    action: Action,
+    unique_ref: str,
+    state: StatusThen,
+    update: Latest | None,
+) -> PaperLine:
+    tz = ctx.board.timezone
+    if state.done and update is not None and state.done_at and update.at < state.done_at:
         update = None  # written while it was open: the completion has overtaken it
     # One line each: a note typed over several lines in chat is joined up.
-    said = " ".join(update.note.split()) if update and update.note else None
+    said = words_of(update.event.note) if update else None
     return PaperLine(
         letter=letter(index),
         ref=format_ref(action.item, action.owner_initials),
+        unique_ref=unique_ref,
         item=action.item,
         raised=action.meeting.date,
         text=restate(action.text, action.owner_initials),
         owner_names=tuple(o.name for o in action.owners),
         owner_initials=tuple(action.owner_initials),
-        status=COMPLETE if done else ONGOING,
-        completed=local_date(action.done_at, board.timezone) if done and action.done_at else None,
-        update=_sentence_case(said.strip().rstrip(".")) if said else None,
-        rag=str(update.rag) if update and update.rag and not done else None,
-        updated=local_date(update.at, board.timezone) if update and said else None,
+        status=COMPLETE if state.done else ONGOING,
+        completed=local_date(state.done_at, tz) if state.done and state.done_at else None,
+        update=_sentence_case(said.rstrip(".")) if said else None,
+        rag=str(update.rag) if update and update.rag and not state.done else None,
+        updated=local_date(update.at, tz) if update and said else None,
         closed_session=action.closed_session,
     )
 
@@ -283,6 +314,7 @@ def _md_escape(text: str) -> str:
 CSV_COLUMNS = (
     "letter",
     "ref",
+    "unique_ref",
     "item",
     "raised",
     "action",
@@ -298,70 +330,51 @@ CSV_COLUMNS = (
 
 
 def render_csv(paper: Paper) -> str:
+    """One row per line. It opens right in a spreadsheet by default: a byte-order mark says
+    UTF-8 (names and curly quotes), and the item is written as text, so "04" stays 04."""
     buffer = io.StringIO()
+    buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for line in paper.lines:
         writer.writerow(
-            _csv_safe(cell)
-            for cell in (
+            (
                 line.letter,
-                line.ref,
-                line.item,
-                line.raised.isoformat(),
-                line.text,
-                "; ".join(line.owner_names),
-                "/".join(line.owner_initials),
-                line.status,
-                line.completed.isoformat() if line.completed else "",
-                line.rag or "",
-                line.update or "",
-                line.updated.isoformat() if line.updated else "",
-                "yes" if line.closed_session else "no",
+                *map(_csv_safe, (line.ref, line.unique_ref)),
+                as_text(line.item),
+                *map(_csv_safe, _rest_of_row(line)),
             )
         )
     return buffer.getvalue()
 
 
+BOM = "\ufeff"
+
+
+def as_text(item: str) -> str:
+    """An item number a spreadsheet keeps as written: ="04" is the text 04, where 04 alone would
+    become the number 4. Only digits are ever written this way, so no member's text can run."""
+    return f'="{item}"' if item.isdigit() else _csv_safe(item)
+
+
+def _rest_of_row(line: PaperLine) -> tuple[str, ...]:
+    return (
+        line.raised.isoformat(),
+        line.text,
+        "; ".join(line.owner_names),
+        "/".join(line.owner_initials),
+        line.status,
+        line.completed.isoformat() if line.completed else "",
+        line.rag or "",
+        line.update or "",
+        line.updated.isoformat() if line.updated else "",
+        "yes" if line.closed_session else "no",
+    )
+
+
 def _csv_safe(cell: str) -> str:
     # A cell starting "=", "+", "-" or "@" is a formula to a spreadsheet: never run member text.
     return f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell
-
-
-def render_docx(paper: Paper) -> bytes:
-    """A Word document laid out like the minutes: marked header and footer, a No. | Item. |
-    Action table, underlined sub-heading."""
-    document = docx.Document()
-    style = document.styles["Normal"]
-    style.font.name = "Arial"
-    style.font.size = Pt(11)
-    if paper.protective_marking:
-        section = document.sections[0]
-        section.header.paragraphs[0].text = paper.protective_marking
-        section.footer.paragraphs[0].text = paper.protective_marking
-    document.add_paragraph().add_run(paper.board_name).bold = True
-    if paper.for_meeting:
-        document.add_paragraph(paper.for_meeting)
-    table = document.add_table(rows=1, cols=3)
-    table.style = "Table Grid"
-    for cell, heading in zip(table.rows[0].cells, ("No.", "Item.", "Action"), strict=True):
-        cell.paragraphs[0].add_run(heading).bold = True
-    row = table.add_row().cells
-    row[1].paragraphs[0].add_run(f"{paper.title}.").underline = True
-    if not paper.lines:
-        row[1].add_paragraph("No actions were open at that meeting or raised at it.")
-    for line in paper.lines:
-        if _starts_closed_session(paper.lines, line):
-            table.add_row().cells[1].paragraphs[0].add_run(f"{CLOSED_SESSION}.").underline = True
-        cells = table.add_row().cells
-        cells[0].text = f"{line.letter}."
-        cells[1].text = line.sentence()
-        cells[2].text = "/".join(line.owner_initials)
-    if paper.lines:
-        document.add_paragraph(paper.summary)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
 
 
 def render_paper(paper: Paper, fmt: str) -> str | bytes:
@@ -370,62 +383,10 @@ def render_paper(paper: Paper, fmt: str) -> str | bytes:
     if fmt == "csv":
         return render_csv(paper)
     if fmt == "docx":
+        from handlers.paper_docx import render_docx  # python-docx loads only when asked for
+
         return render_docx(paper)
     raise UserError(f"I can't write the paper as {fmt}: choose md, csv or docx.")
-
-
-# --- the meetings as a calendar -----------------------------------------------------------------
-
-_ICS_STATUS = {
-    MeetingStatus.CANCELLED: "CANCELLED",
-    MeetingStatus.TENTATIVE: "TENTATIVE",
-    MeetingStatus.SCHEDULED: "CONFIRMED",
-    MeetingStatus.HELD: "CONFIRMED",
-}
-
-
-def meetings_calendar(ctx: Ctx) -> bytes:
-    """Every recorded meeting as an iCalendar feed, in the board's time zone.
-
-    Each meeting keeps the same UID across exports (its board and date), so a calendar that
-    subscribes updates the event instead of adding another. A meeting with no known start time is
-    an all-day event. No action text goes in: the feed may be shared more widely than the board.
-    """
-    tz = zone(ctx.board.timezone)
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//crb-bot//Board meetings//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", f"{ctx.board.name} meetings")
-    calendar.add("x-wr-timezone", ctx.board.timezone)
-    for meeting in queries.meetings(ctx.session, ctx.board):
-        calendar.add_component(_event(ctx, meeting, tz))
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
-
-
-def _event(ctx: Ctx, meeting: Meeting, tz: object) -> icalendar.Event:
-    event = icalendar.Event()
-    event.add("uid", f"meeting-{meeting.date.isoformat()}-board-{ctx.board.id}@crb-bot")
-    event.add("dtstamp", ctx.now.astimezone(UTC))
-    summary = f"{ctx.board.name} meeting"
-    if meeting.status == MeetingStatus.TENTATIVE:
-        summary += " (to be confirmed)"
-    event.add("summary", summary)
-    start_time: time | None = meeting.time or ctx.board.meeting_time
-    if start_time is None:
-        event.add("dtstart", meeting.date)
-        event.add("dtend", meeting.date + timedelta(days=1))
-    else:
-        start = datetime.combine(meeting.date, start_time, tzinfo=tz)  # type: ignore[arg-type]
-        event.add("dtstart", start)
-        event.add("dtend", start + MEETING_LENGTH)
-    if meeting.venue:
-        event.add("location", meeting.venue)
-    event.add("status", _ICS_STATUS.get(MeetingStatus(meeting.status), "CONFIRMED"))
-    if board_marking(ctx.session, ctx.board):
-        event.add("class", "PRIVATE")
-    return event
 
 
 def render(ctx: Ctx, fmt: str) -> str | bytes:
@@ -433,5 +394,7 @@ def render(ctx: Ctx, fmt: str) -> str | bytes:
     if fmt not in FORMATS:
         raise UserError(f"I can't export {fmt}: choose one of {', '.join(FORMATS)}.")
     if fmt == "ics":
+        from handlers.calendar_feed import meetings_calendar
+
         return meetings_calendar(ctx)
     return render_paper(build_paper(ctx), fmt)

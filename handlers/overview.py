@@ -45,7 +45,7 @@ def board_overview(ctx: Ctx, reachable: Callable[[Member], bool]) -> BoardOvervi
     ctx.require_member()
     upcoming = next_meeting(ctx.session, ctx.board, ctx.now)
     open_actions = queries.listed_actions(ctx.session, ctx.board, status=ActionStatus.OPEN)
-    views = listed_views(ctx, open_actions, with_buttons=False, board_open=open_actions)
+    views = listed_views(ctx, open_actions, with_buttons=False)
     view_of = {action.id: view for action, view in zip(open_actions, views, strict=True)}
     groups = tuple(
         OwnerGroup(

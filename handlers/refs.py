@@ -26,17 +26,6 @@ _OWNER_SPLIT = re.compile(r"\s*[/+&]\s*")
 
 
 @dataclass(frozen=True)
-class ActionId:
-    """An action named by its stable id: what buttons, forms and email links carry, so that
-    nothing needs to be parsed again (a REF can come to name another action as others close)."""
-
-    id: int
-
-    def __str__(self) -> str:
-        return f"action #{self.id}"
-
-
-@dataclass(frozen=True)
 class Ref:
     item: str  # two digits at least: "04"
     owners: tuple[str, ...]  # upper case, in the order typed
@@ -45,6 +34,25 @@ class Ref:
 
     def __str__(self) -> str:
         return format_ref(self.item, self.owners, self.ordinal, self.meeting)
+
+
+@dataclass(frozen=True)
+class ActionId:
+    """An action named by its stable id: what buttons, forms and email links carry, so that
+    nothing needs to be parsed again (a REF can come to name another action as others close).
+
+    ``shown`` is the status the message showed it in ("open" or "done"): a click on an action
+    that has changed since finds it in another status, shows that, and changes nothing.
+    """
+
+    id: int
+    shown: str | None = None
+
+    def __str__(self) -> str:
+        return f"action #{self.id}"
+
+
+Target = Ref | ActionId  # what a command names: a REF typed by a person, or a button's stable id
 
 
 def normalise_item(item: str) -> str:

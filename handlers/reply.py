@@ -11,6 +11,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
 
+from handlers.refs import ActionId
+
 
 class Tone(StrEnum):
     INFO = "info"
@@ -26,16 +28,22 @@ class Visibility(StrEnum):
 
 @dataclass(frozen=True)
 class Button:
-    """A one-click command, such as "Mark done" running ``done 04-CR.2``."""
+    """A one-click command, such as "Mark done" running ``done 04-CR.2``.
+
+    ``target``: a button on one action names it by its stable id and the status it was shown
+    in, with the verb to run (``("done", ActionId(12, "open"))``). Platforms whose buttons can
+    carry it send that back, never the text; ``command`` is the same request as typed.
+    """
 
     label: str
     command: str
     style: str | None = None  # "primary" | "danger" | None
+    target: tuple[str, ActionId] | None = None
 
 
 @dataclass(frozen=True)
 class ActionView:
-    ref: str  # the shortest REF that names this action among the board's open actions
+    ref: str  # the shortest REF that names this action alone (handlers.resolve)
     item: str
     meeting: str  # ISO date of the meeting that raised it
     owners: tuple[str, ...]

@@ -75,13 +75,12 @@ def outstanding(ctx: Ctx, command: Outstanding) -> Reply:
     open_actions = queries.listed_actions(
         ctx.session, ctx.board, status=ActionStatus.OPEN, owner=owner
     )
-    board_open = open_actions if owner is None else None  # all of them: REFs need no second load
     if command.post:
         open_actions = [a for a in open_actions if not a.closed_session]
     if not open_actions:
         who = f" for {owner.name}" if owner else ""
         return Reply(f"Nothing is outstanding{who}.", lines=(_next_line(ctx),), tone=Tone.SUCCESS)
-    shown = listed_views(ctx, open_actions, with_buttons=not command.post, board_open=board_open)
+    shown = listed_views(ctx, open_actions, with_buttons=not command.post)
     view_of = {a.id: view for a, view in zip(open_actions, shown, strict=True)}
     sections = []
     for person, owned in by_owner(open_actions).items():

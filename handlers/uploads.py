@@ -22,6 +22,7 @@ from handlers.reply import Button, Reply, Section, Tone
 
 if TYPE_CHECKING:
     from handlers.minutes.importer import ImportReport
+    from handlers.minutes.model import Doubt
 
 UPLOAD_LIFETIME = timedelta(hours=24)
 _HOURS = int(UPLOAD_LIFETIME.total_seconds() // 3600)
@@ -38,6 +39,9 @@ class Preview:
     changed: tuple[str, ...]
     unchanged: int
     warnings: tuple[str, ...]
+    # One structured record per warning, in the same order (kind, the fact it is about, the
+    # evidence, a confidence): what a preview needs to offer a fix.
+    doubts: tuple[Doubt, ...] = ()
 
     @property
     def changes_anything(self) -> bool:
@@ -66,6 +70,7 @@ def dry_run(ctx: Ctx, filename: str, data: bytes) -> Preview:
         changed=tuple(report.changed),
         unchanged=len(report.unchanged),
         warnings=tuple(report.warnings),
+        doubts=tuple(report.doubts),
     )
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.orm import Session
-
 from db import queries
-from db.models import Action, ActionStatus, Board, Member
+from db.models import Action, ActionStatus, Member
 from db.queries import ActionFacts, ListedAction
 from handlers.context import Ctx
+from handlers.refs import ActionId
 from handlers.reply import ActionView, Button
-from handlers.resolve import unique_refs
+from handlers.resolve import display_refs
+
+__all__ = ["action_views", "buttons_for", "display_refs", "listed_views", "may_change"]
 
 
 def may_change(member: Member | None, action: ActionFacts) -> bool:
@@ -22,32 +23,17 @@ def may_change(member: Member | None, action: ActionFacts) -> bool:
 
 
 def buttons_for(member: Member | None, action: ListedAction, ref: str) -> tuple[Button, ...]:
+    """What ``member`` may do to ``action`` from here. Each button names the action by its id
+    and the status shown, so a click never acts on another action, nor on a changed one."""
     if not may_change(member, action):
         return ()
+    shown = ActionId(action.id, str(action.status))
     if action.status == ActionStatus.DONE:
-        return (Button("Reopen", f"reopen {ref}"),)
-    return (Button("Mark done", f"done {ref}", "primary"), Button("Add update", f"note {ref}"))
-
-
-def display_refs(
-    session: Session,
-    board: Board,
-    shown: Sequence[ActionFacts],
-    *,
-    board_open: Sequence[ActionFacts] | None = None,
-) -> dict[int, str]:
-    """REFs to show: each names its action alone among the board's open actions and ``shown``.
-
-    Only open actions under the same items with the same owners can share a REF: those are
-    all that is loaded, not the whole board's (a tick's nudges would otherwise each read every
-    open action). ``board_open``: every open action of the board, when the caller has already
-    loaded them.
-    """
-    if board_open is None:
-        items = {action.item for action in shown}
-        owner_ids = {owner.id for action in shown for owner in action.owners}
-        board_open = queries.open_rivals(session, board, items, owner_ids) if items else []
-    return unique_refs(session, shown, [*board_open, *shown])
+        return (Button("Reopen", f"reopen {ref}", target=("reopen", shown)),)
+    return (
+        Button("Mark done", f"done {ref}", "primary", target=("done", shown)),
+        Button("Add update", f"note {ref}", target=("note", shown)),
+    )
 
 
 def action_views(ctx: Ctx, shown: Sequence[Action]) -> list[ActionView]:
@@ -62,10 +48,9 @@ def listed_views(
     shown: Sequence[ListedAction],
     *,
     with_buttons: bool = True,
-    board_open: Sequence[ListedAction] | None = None,
 ) -> list[ActionView]:
-    """Views of ``shown``, each with the REF that names it alone among the board's open actions."""
-    refs = display_refs(ctx.session, ctx.board, shown, board_open=board_open)
+    """Views of ``shown``, each with the REF that names it alone among the board's actions."""
+    refs = display_refs(ctx.session, ctx.board, shown)
     member = ctx.caller.member if with_buttons else None
     return [
         ActionView(

@@ -15,13 +15,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.runtime import Runtime
 from db import queries
-from db.models import Action, ActionOwner, Member
+from db.models import Action, ActionOwner, Meeting, Member, Role
 from tests.conftest import AFTER_MEETING, import_sample, link_members
 from tests.slack_standin import SlackStandIn
 
@@ -166,3 +166,41 @@ def crowd_board(runtime: Runtime, owners: int) -> dict[str, str]:
 def dm_of(slack_id: str) -> str:
     """The DM channel the stand-in opens with a user (conversations.open)."""
     return "D" + slack_id.lstrip("UW")
+
+
+def long_board(runtime: Runtime, *, actions: int, owners: int, chair: str) -> None:
+    """A board of ``owners`` members with ``actions`` open actions among them, every tenth held
+    jointly with the next owner, raised at one meeting. Member 1 is the chair, linked on Slack
+    as ``chair``. Each action's text is as long as a real one."""
+    with runtime.sessions() as session, session.begin():
+        board = queries.default_board(session)
+        assert board is not None
+        meeting = Meeting(board=board, date=date(2020, 11, 25), created_at=AFTER_MEETING)
+        people = [
+            Member(
+                board=board,
+                initials=f"L{n:02d}",
+                name=f"Long-list Owner {n:02d}",
+                role=Role.CHAIR if n == 1 else Role.MEMBER,
+                slack_id=chair if n == 1 else None,
+                created_at=AFTER_MEETING,
+            )
+            for n in range(1, owners + 1)
+        ]
+        session.add_all([meeting, *people])
+        for n in range(actions):
+            action = Action(
+                board_id=board.id,
+                meeting=meeting,
+                item=f"{n % 12 + 1:02d}",
+                position=n + 1,
+                text=f"Action {n + 1}: circulate the workstream's report on partnership "
+                "performance, with the data behind it, before the next meeting",
+                created_at=AFTER_MEETING,
+            )
+            holders = [people[n % owners]]
+            if n % 10 == 0:
+                holders.append(people[(n + 1) % owners])
+            for place, holder in enumerate(holders):
+                action.owner_links.append(ActionOwner(member=holder, position=place))
+            session.add(action)

@@ -68,6 +68,6 @@ def block_text(blocks: list[dict[str, Any]]) -> str:
         for element in block.get("elements", []):
             if isinstance(element.get("text"), dict):
                 parts.append(element["text"]["text"])
-            elif element.get("type") == "plain_text":
+            elif element.get("type") in ("plain_text", "mrkdwn"):
                 parts.append(element["text"])
     return "\n".join(parts)

@@ -25,6 +25,7 @@ from bot.config import Config
 from bot.runtime import Runtime
 from bot.server import make_app
 from bot.slack import SlackBot
+from handlers.commands import parse_pinned_value
 from tests.loopback import LoopbackServer
 from tests.slack_standin import TEAM_ID, SlackStandIn
 
@@ -89,6 +90,25 @@ def command_fields(slack: SlackStandIn, user_id: str, text: str) -> dict[str, st
         "response_url": slack.response_url(),
         "trigger_id": f"trigger.{next(_ids)}",
     }
+
+
+def readable(value: str) -> str:
+    """A button's value as the command it stands for: ``done 04-DP``, whether it carries the
+    action's id (with the REF it showed) or the command itself."""
+    pinned = parse_pinned_value(value)
+    if pinned is None:
+        return value
+    return f"{pinned[0]} {json.loads(value)['ref']}"
+
+
+def button_commands(blocks: list[dict[str, Any]]) -> list[str]:
+    """Every button in ``blocks``, as ``readable`` commands."""
+    return [
+        readable(element["value"])
+        for block in blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
 
 
 def slack_config(slack: SlackStandIn, database_url: str, **overrides: Any) -> Config:
@@ -161,8 +181,20 @@ class SlackHarness:
         (answer,) = self.slack.answers_at(fields["response_url"])
         return Answered(ack, answer.params, answer.at - started)
 
-    def click(self, user_id: str, command: str, *, on_home: bool = False) -> HttpAnswer:
-        """A click on a button whose value is ``command``, in a message or on the App Home."""
+    def click(
+        self,
+        user_id: str,
+        command: str,
+        *,
+        on_home: bool = False,
+        block_id: str = "b1",
+        message: list[dict[str, Any]] | None = None,
+    ) -> HttpAnswer:
+        """A click on a button whose value is ``command``, in a message or on the App Home.
+
+        ``message``: the blocks of the (non-ephemeral) message clicked, which Slack sends with
+        the click; without them the message is an ephemeral one, which Slack does not send.
+        """
         payload: dict[str, Any] = {
             "type": "block_actions",
             "team": {"id": TEAM_ID},
@@ -173,7 +205,7 @@ class SlackHarness:
                 {
                     "type": "button",
                     "action_id": "crb_cmd_0",
-                    "block_id": "b1",
+                    "block_id": block_id,
                     "value": command,
                     "action_ts": f"{time.time():.6f}",
                 }
@@ -183,10 +215,43 @@ class SlackHarness:
             payload["container"] = {"type": "view", "view_id": "VHOME"}
             payload["view"] = {"id": "VHOME", "type": "home", "blocks": []}
         else:
-            payload["container"] = {"type": "message", "channel_id": "D0DM", "is_ephemeral": True}
+            ephemeral = message is None
+            payload["container"] = {
+                "type": "message",
+                "channel_id": "D0DM",
+                "message_ts": "1606383000.000100",
+                "is_ephemeral": ephemeral,
+            }
             payload["channel"] = {"id": "D0DM"}
             payload["response_url"] = self.slack.response_url()
+            if message is not None:
+                payload["message"] = {"type": "message", "ts": "1606383000.000100"}
+                payload["message"]["blocks"] = message
         return self.send_form({"payload": json.dumps(payload)})
+
+    def press(
+        self,
+        user_id: str,
+        blocks: list[dict[str, Any]],
+        command: str,
+        *,
+        on_home: bool = False,
+        ephemeral: bool = False,
+    ) -> HttpAnswer:
+        """Click the button in ``blocks`` whose command reads ``command`` ("done 04-DP"), as
+        Slack sends it: its own value and block, and the message's blocks unless ephemeral."""
+        for block in blocks:
+            for element in block.get("elements", []) if block["type"] == "actions" else []:
+                if readable(element["value"]) == command:
+                    shown = None if ephemeral or on_home else blocks
+                    return self.click(
+                        user_id,
+                        element["value"],
+                        on_home=on_home,
+                        block_id=block.get("block_id", "b1"),
+                        message=shown,
+                    )
+        raise AssertionError(f"no button {command!r} in {button_commands(blocks)}")
 
     def submit_note(
         self, user_id: str, view: dict[str, Any], text: str, rag: str | None = None

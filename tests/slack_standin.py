@@ -79,6 +79,8 @@ class SlackStandIn:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
+        self.file_types: dict[str, str] = {}  # the Content-Type each file is served with
+        self.file_ids: dict[str, str] = {}  # file id -> name, for files.info
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._changed = threading.Condition()
         self._ids = itertools.count(1)
@@ -119,10 +121,17 @@ class SlackStandIn:
             profile["email"] = email
         self.users[user_id] = {"id": user_id, "name": name or user_id, "profile": profile}
 
-    def add_file(self, name: str, data: bytes) -> dict[str, Any]:
-        """Store a file; returns the ``files`` entry Slack puts in a file_share message."""
+    def add_file(
+        self, name: str, data: bytes, *, content_type: str = "text/plain"
+    ) -> dict[str, Any]:
+        """Store a file; returns the ``files`` entry Slack puts in a file_share message.
+
+        ``content_type``: what the download answers with (Slack's sign-in page is text/html).
+        """
         file_id = f"F{next(self._ids):08d}"
         self.files[name] = data
+        self.file_types[name] = content_type
+        self.file_ids[file_id] = name
         url = f"{self.base_url}/files/{name}"
         return {
             "id": file_id,
@@ -180,6 +189,15 @@ class SlackStandIn:
 
         self.server.run(push())
         return envelope_id
+
+    def drop_sockets(self) -> None:
+        """Close every Socket Mode connection from Slack's side, as a restart of Slack does."""
+
+        async def close() -> None:
+            for socket in list(self._sockets):
+                await socket.close()
+
+        self.server.run(close())
 
     # ------------------------------------------------------------------ looking at what happened
 
@@ -301,7 +319,7 @@ class SlackStandIn:
             return web.Response(status=403, text="not authorised")
         if name not in self.files:
             return web.Response(status=404)
-        return web.Response(body=self.files[name], content_type="text/plain")
+        return web.Response(body=self.files[name], content_type=self.file_types[name])
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then record every acknowledgement the client sends."""
@@ -389,10 +407,12 @@ class SlackStandIn:
         raise _SlackError("users_not_found")
 
     def _files_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        name = next((n for n in self.files if n == params.get("file")), None)
+        name = self.file_ids.get(str(params.get("file")))
         if name is None:
             raise _SlackError("file_not_found")
-        return {"file": {"name": name, "url_private": f"{self.base_url}/files/{name}"}}
+        url = f"{self.base_url}/files/{name}"
+        file = {"id": params["file"], "name": name, "size": len(self.files[name])}
+        return {"file": {**file, "url_private": url, "url_private_download": url}}
 
 
 class _SlackError(Exception):

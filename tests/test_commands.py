@@ -65,8 +65,14 @@ def test_disambiguated_ref_closes_exactly_that_action(board: Runtime) -> None:
     assert reply.changed
     assert action_with(board, "Covid 19 DA funding").status == ActionStatus.DONE
     assert action_with(board, "CLIMB").status == ActionStatus.OPEN
-    # With one left open, the plain REF is no longer ambiguous.
-    assert say(board, "CR", "done 4 cr").title == "Done: 04-CR"
+    # The plain REF still names both, the closed one too: it does not slide onto 04-CR.1.
+    before, events = statuses(board), event_count(board)
+    again = say(board, "CR", "done 4 cr")
+    assert again.title == "2 actions match 04-CR. Say which one you mean:" and not again.changed
+    assert again.lines[0].startswith("04-CR.1 — CR to co-ordinate") and "(open," in again.lines[0]
+    assert "(done by CR on 26 Nov 2020" in again.lines[1]
+    assert [b.command for b in again.buttons] == ["done 04-CR.1"]  # only the open one
+    assert statuses(board) == before and event_count(board) == events
 
 
 def test_member_cannot_close_someone_elses_action(board: Runtime) -> None:
@@ -100,7 +106,7 @@ def test_unlinked_person_gets_help_and_nothing_else(board: Runtime) -> None:
 def test_unknown_ref_suggests_the_closest(board: Runtime) -> None:
     reply = say(board, "DP", "done 04-DQ")
     assert reply.tone == Tone.ERROR
-    assert reply.title == "No open action matches 04-DQ."
+    assert reply.title == "No action matches 04-DQ."
     assert any(line.startswith("Did you mean 04-DP:") for line in reply.lines)
 
 
@@ -108,13 +114,15 @@ def test_closing_twice_says_it_is_already_done(board: Runtime) -> None:
     say(board, "DP", "done 04-DP")
     events = event_count(board)
     reply = say(board, "DP", "done 04-DP", AFTER_MEETING + timedelta(minutes=5))
-    assert reply.tone == Tone.ERROR and not reply.changed
-    assert reply.title == "04-DP is already done by DP on 26 Nov 2020. Nothing changed."
+    assert reply.tone == Tone.WARNING and not reply.changed
+    assert reply.title == "04-DP is already done: DP closed it on 26 Nov 2020."
+    assert reply.lines == ("Nothing changed.",)
+    assert [v.status for v in reply.actions] == ["done"]  # it shows the action as it is now
     assert event_count(board) == events
 
 
 def test_reopen(board: Runtime) -> None:
-    assert say(board, "DP", "reopen 04-DP").title == "04-DP is still open. Nothing changed."
+    assert say(board, "DP", "reopen 04-DP").title == "04-DP is open: there is nothing to reopen."
     say(board, "DP", "done 04-DP")
     reply = say(board, "DP", "reopen 04-DP closed too early")
     assert reply.changed and reply.title == "Reopened: 04-DP"
@@ -221,4 +229,5 @@ def test_listed_refs_still_resolve_after_a_sibling_is_closed(board: Runtime) -> 
     shown = [v.ref for v in say(board, "CR", "mine").actions if v.item == "04"]
     assert shown == ["04-CR.1", "04-CR.3"]
     assert say(board, "CR", "done 04-CR.3").title == "Done: 04-CR.3"
-    assert [v.ref for v in say(board, "CR", "mine").actions if v.item == "04"] == ["04-CR"]
+    # Its REF does not change as its siblings close: the closed ones still share 04-CR.
+    assert [v.ref for v in say(board, "CR", "mine").actions if v.item == "04"] == ["04-CR.1"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.demo import sample_text
@@ -14,7 +15,8 @@ from db.models import ActionStatus, AuditEvent, EventKind, MeetingStatus, Role
 from handlers.minutes.model import ActionUpdate, MinutedAction, Minutes, NextMeeting, Person
 from handlers.minutes.read import parse_minutes
 from handlers.minutes.text import parse_text
-from tests.conftest import AFTER_MEETING, run_import
+from handlers.updates import words_of
+from tests.conftest import AFTER_MEETING, run_import, say
 from tests.docx_fixtures import sample_as_docx
 
 EIGHT = [
@@ -173,3 +175,103 @@ def test_a_later_meetings_minutes_apply_its_action_updates(runtime: Runtime) -> 
         (listed,) = queries.listed_actions(session, board, ids=[paper.id])
         assert listed.latest_update == "Ongoing"
     assert len(report.actions) == 1
+
+
+# --- issue 15: the paper read back from the next minutes -----------------------------------------
+
+
+def updates_minutes(day: date, previous: date, *updates: ActionUpdate) -> Minutes:
+    return Minutes(
+        meeting_date=day,
+        people=(Person("Damian Pettit", "DS C&V & Safeguarding, West Mercia Police"),),
+        previous_meeting_date=previous,
+        previous_updates=updates,
+        next_meeting=NextMeeting(day + 13 * WEEK),
+    )
+
+
+def notes_on(runtime: Runtime, initials_text: str) -> list[tuple[str | None, object]]:
+    with runtime.sessions() as session:
+        board = queries.default_board(session)
+        (action,) = [a for a in queries.actions(session, board) if a.text.startswith(initials_text)]
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action_id == action.id, AuditEvent.kind == EventKind.NOTE)
+            .order_by(AuditEvent.id)
+        )
+        return [(e.note, e.rag) for e in events]
+
+
+def test_fillers_and_the_papers_suffix_are_never_stored(runtime: Runtime) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    paper = "Circulate a previous draft paper for comment"
+    for n, filler in enumerate(["no update received", "No update.", "None received", "-", "n/a"]):
+        day = date(2021, 2, 24) + n * 13 * WEEK
+        previous = NOVEMBER if n == 0 else date(2021, 2, 24) + (n - 1) * 13 * WEEK
+        update = ActionUpdate("a", paper, "Ongoing", False, "Damian Pettit", filler)
+        run_import(runtime, updates_minutes(day, previous, update), AFTER_MEETING + n * 13 * WEEK)
+    assert {note for note, _rag in notes_on(runtime, "DP will")} == {"Ongoing"}
+
+
+def test_the_papers_own_line_read_back_adds_nothing(runtime: Runtime) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    assert say(runtime, "DP", "note 04-DP waiting on two CSPs", AFTER_MEETING + WEEK).changed
+    update = ActionUpdate(
+        "a",
+        "Circulate a previous draft paper for comment",
+        "Ongoing",
+        False,
+        "Damian Pettit",
+        "Waiting on two CSPs (updated 3 December 2020) (updated 24 February 2021)",
+    )
+    february = updates_minutes(date(2021, 2, 24), NOVEMBER, update)
+    report = run_import(runtime, february, AFTER_MEETING + 13 * WEEK)
+    assert notes_on(runtime, "DP will") == [("waiting on two CSPs", None)]
+    assert not [c for c in report.changed if "update" in c]
+
+
+def test_a_carried_over_action_is_reported_on_at_every_meeting(runtime: Runtime) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    february = updates_minutes(date(2021, 2, 24), NOVEMBER)
+    run_import(runtime, february, AFTER_MEETING + 13 * WEEK)
+    update = ActionUpdate(
+        "a", "Circulate a previous draft paper for comment", "Ongoing, red", False, "DP", "Late"
+    )
+    may = updates_minutes(date(2021, 5, 26), date(2021, 2, 24), update)
+    report = run_import(runtime, may, AFTER_MEETING + 26 * WEEK)
+    assert not [w for w in report.warnings if "matched no action" in w]
+    assert notes_on(runtime, "DP will") == [("Late", "red")]
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("Date agreed (updated 3 December 2020)", "Date agreed"),
+        ("Sent (updated 3 December 2020) (updated 24 February 2021).", "Sent"),
+        ("Sent the list (updated version)", "Sent the list (updated version)"),
+        ("no update received", None),
+        ("No further updates.", None),
+        ("n/a", None),
+        ("–", None),
+    ],
+)
+def test_what_the_paper_writes_around_an_update_is_not_the_update(
+    written: str, stored: str | None
+) -> None:
+    assert words_of(written) == stored
+
+
+@pytest.mark.parametrize(
+    ("closed_on", "warned"), [(date(2021, 2, 1), True), (date(2021, 2, 25), False)]
+)
+def test_a_line_saying_ongoing_warns_only_if_the_action_was_closed_before_the_meeting(
+    runtime: Runtime, closed_on: date, warned: bool
+) -> None:
+    run_import(runtime, parse_text(sample_text()))
+    when = datetime.combine(closed_on, time(12, 0), tzinfo=UTC)
+    assert say(runtime, "DP", "done 04-DP", when).changed
+    update = ActionUpdate(
+        "a", "Circulate a previous draft paper for comment", "Ongoing", False, "Damian Pettit"
+    )
+    report = run_import(runtime, updates_minutes(date(2021, 2, 24), NOVEMBER, update), when + WEEK)
+    assert any("left closed" in w for w in report.warnings) == warned

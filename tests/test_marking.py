@@ -15,7 +15,7 @@ from handlers.identity import Via
 from handlers.marking import board_marking, set_board_marking
 from handlers.minutes.model import Minutes
 from handlers.minutes.text import parse_text
-from tests.test_import import run_import
+from tests.conftest import run_import
 
 SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 MINUTES_MARKING = "PROTECT – MANAGEMENT"

@@ -65,7 +65,7 @@ def test_a_replayed_slash_done_changes_state_once_and_says_nothing_changed(
     assert done.at == closed.done_at  # the replay did not move the completion time
     # The same command typed again is a new request: it runs, and done says what it finds.
     again = bot.slash(DP, "done 04-DP")
-    assert "04-DP is already done by DP on 26 Nov 2020. Nothing changed." in block_text(
+    assert "04-DP is already done: DP closed it on 26 Nov 2020.\nNothing changed." in block_text(
         again.reply["blocks"]
     )
 

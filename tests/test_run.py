@@ -87,11 +87,16 @@ def test_an_action_id_is_refused_like_a_ref_and_nothing_changes(matrix_board: Ru
     someone_elses = run_command(matrix_board.sessions, cr, Done(dps), LATER)
     missing = run_command(matrix_board.sessions, cr, Done(ActionId(999_999)), LATER)
     still_open = run_command(matrix_board.sessions, cr, Reopen(dps), LATER)
+    dp = Account.member(member_id(matrix_board, "DP"), Via.EMAIL_LINK)
+    open_already = run_command(matrix_board.sessions, dp, Reopen(dps), LATER)
 
     assert someone_elses.tone == Tone.ERROR
     assert someone_elses.title.startswith("You can't close 04-DP: it belongs to Damian Pettit")
     assert missing.title == "There is no action #999999 on West Mercia Crime Reduction Board."
-    assert still_open.title == "04-DP is still open. Nothing changed."
+    # Whose it is comes first; the state is told to those who may change it (issue 13).
+    assert still_open.title.startswith("You can't reopen 04-DP: it belongs to Damian Pettit")
+    assert open_already.title == "04-DP is open: there is nothing to reopen."
+    assert not open_already.changed
     assert whole_board(matrix_board) == before
 
 

@@ -43,18 +43,8 @@ from tests.slack_fixtures import (
     block_text,
     events_of,
 )
-from tests.slack_harness import SlackHarness, sign
+from tests.slack_harness import SlackHarness, button_commands, sign
 from tests.slack_standin import BOT_USER_ID, SlackStandIn
-
-
-def button_values(blocks: list[dict[str, Any]]) -> list[str]:
-    return [
-        element["value"]
-        for block in blocks
-        if block["type"] == "actions"
-        for element in block["elements"]
-    ]
-
 
 # ---------------------------------------------------------------- /crb commands
 
@@ -81,7 +71,7 @@ def test_mine_shows_dp_their_own_and_joint_actions_with_buttons(bot: SlackHarnes
     assert "05-DP/RT — The statistics supporting the report" in text
     assert "04-DP — DP will circulate a previous draft paper" in text
     assert "Next meeting: Wednesday 24 February 2021" in text
-    assert button_values(reply["blocks"]) == [
+    assert button_commands(reply["blocks"]) == [
         "done 04-DP",
         "note 04-DP",
         "done 05-DP/RT",
@@ -138,7 +128,7 @@ def test_an_unlinked_user_is_told_whom_to_ask_and_sees_no_action_text(
         assert "You're not linked to a member" in shown
         assert "Andy Champness" in shown and "Rachael Thorold" in shown
         assert "draft paper" not in shown and "04-DP" not in shown.replace("done 04-DP", "")
-        assert button_values(reply["blocks"]) == []
+        assert button_commands(reply["blocks"]) == []
     help_reply = bot.slash(STRANGER, "help").reply
     assert "done REF" not in block_text(help_reply["blocks"])
 
@@ -223,11 +213,11 @@ def test_only_the_chair_posts_the_outstanding_list_to_the_channel(bot: SlackHarn
     assert "Only the chair can post" in block_text(refused["blocks"])
     private = bot.slash(CHAIR, "outstanding").reply
     assert private["response_type"] == "ephemeral"
-    assert "outstanding --post" in button_values(private["blocks"])
+    assert "outstanding --post" in button_commands(private["blocks"])
     posted = bot.slash(CHAIR, "outstanding --post").reply
     assert posted["response_type"] == "in_channel"
     assert "Outstanding actions: 8" in block_text(posted["blocks"])
-    assert button_values(posted["blocks"]) == []  # nothing to click for the whole channel
+    assert button_commands(posted["blocks"]) == []  # nothing to click for the whole channel
 
 
 def test_the_chairs_post_to_channel_button_posts_in_channel(
@@ -289,15 +279,18 @@ def test_a_tampered_body_gets_401(bot: SlackHarness, linked: Runtime) -> None:
 def test_mark_done_button_closes_the_action_and_a_second_click_says_so(
     bot: SlackHarness, slack: SlackStandIn, linked: Runtime
 ) -> None:
-    assert bot.click(DP, "done 04-DP").status == 200
-    (first,) = slack.wait_for("response_url")
+    mine = bot.slash(DP, "mine").reply["blocks"]
+    assert bot.press(DP, mine, "done 04-DP", ephemeral=True).status == 200
+    first = slack.wait_for("response_url", count=2)[1]  # [0] answered /crb mine
     assert "Done: 04-DP" in block_text(first.blocks)
-    assert first.params["replace_original"] is False
-    assert bot.click(DP, "done 04-DP").status == 200
-    second = slack.wait_for("response_url", count=2)[1]
-    assert "04-DP is already done by DP on 26 Nov 2020. Nothing changed." in block_text(
-        second.blocks
-    )
+    assert first.params["replace_original"] is True  # the list clicked is shown again
+    assert "done 04-DP" not in button_commands(first.blocks)
+    assert "reopen 04-DP" in button_commands(first.blocks)
+    assert bot.press(DP, mine, "done 04-DP", ephemeral=True).status == 200  # the old button
+    second = slack.wait_for("response_url", count=3)[2]
+    text = block_text(second.blocks)
+    assert "04-DP is already done: DP closed it on 26 Nov 2020." in text
+    assert "Nothing changed." in text
     assert len(events_of(linked, EventKind.DONE)) == 1
 
 
@@ -313,17 +306,18 @@ def test_a_button_click_by_someone_else_is_refused(
 def test_add_update_opens_the_modal_and_its_submission_records_the_rag_note(
     bot: SlackHarness, slack: SlackStandIn, linked: Runtime
 ) -> None:
-    bot.click(DP, "note 04-DP")
+    bot.press(DP, bot.slash(DP, "mine").reply["blocks"], "note 04-DP", ephemeral=True)
     (opened,) = slack.wait_for("views.open")
     view = opened.view
     assert view["type"] == "modal" and view["callback_id"] == "crb_note"
     assert [b.get("block_id") for b in view["blocks"][1:]] == ["note", "rag"]
     options = view["blocks"][2]["element"]["options"]
     assert [o["value"] for o in options] == ["red", "amber", "green"]
-    assert json.loads(view["private_metadata"])["ref"] == "04-DP"
+    origin = json.loads(view["private_metadata"])
+    assert origin["ref"] == "04-DP" and origin["action"] == action(linked, "draft paper").id
     answer = bot.submit_note(DP, view, "Draft out for comment; <!channel> *review* due", "amber")
     assert answer.status == 200 and answer.body in ("", "{}")  # the modal closes
-    (confirmation,) = slack.wait_for("response_url")
+    confirmation = slack.wait_for("response_url", count=2)[1]
     text = block_text(confirmation.blocks)
     assert "Update recorded on 04-DP" in text
     assert "&lt;!channel&gt; *review*" in text  # shown literally, never a mention
@@ -338,7 +332,7 @@ def test_add_update_opens_the_modal_and_its_submission_records_the_rag_note(
 def test_a_refused_update_shows_on_the_modal_and_records_nothing(
     bot: SlackHarness, slack: SlackStandIn, linked: Runtime
 ) -> None:
-    bot.click(DP, "note 04-DP")
+    bot.press(DP, bot.slash(DP, "mine").reply["blocks"], "note 04-DP", ephemeral=True)
     (opened,) = slack.wait_for("views.open")
     answer = bot.submit_note(JS, opened.view, "I should not be able to do this")
     reply = answer.json()
@@ -351,8 +345,8 @@ def test_when_the_modal_cannot_open_the_user_is_told_how_to_type_it(
     bot: SlackHarness, slack: SlackStandIn
 ) -> None:
     slack.fail("views.open", status=200, error="expired_trigger_id")
-    bot.click(DP, "note 04-DP")
-    (call,) = slack.wait_for("response_url")
+    bot.press(DP, bot.slash(DP, "mine").reply["blocks"], "note 04-DP", ephemeral=True)
+    call = slack.wait_for("response_url", count=2)[1]
     text = block_text(call.blocks)
     assert "I couldn't open the update form (Slack said: expired_trigger_id)" in text
     assert "/crb note 04-DP" in text
@@ -382,7 +376,7 @@ def test_app_home_shows_a_members_actions_and_the_next_meeting(
     assert "Your open actions" in text and "04-DP — DP will circulate" in text
     assert "Next meeting: Wednesday 24 February 2021" in text
     assert "The board" not in text and "06-SG" not in text
-    assert "done 04-DP" in button_values(view["blocks"])
+    assert "done 04-DP" in button_commands(view["blocks"])
 
 
 def test_app_home_for_the_chair_also_shows_the_boards_outstanding_actions_by_owner(
@@ -435,8 +429,7 @@ def test_a_retried_event_changes_nothing_more_and_is_not_answered_twice(
     bot.dm(DP, "note 04-DP green circulated", event_id="Ev0RETRY01")
     slack.wait_for("chat.postMessage")
     retried = bot.dm(DP, "note 04-DP green circulated", event_id="Ev0RETRY01", retry=1)
-    assert retried.status == 200
-    assert {k.lower(): v for k, v in retried.headers.items()}["x-slack-no-retry"] == "1"
+    assert (retried.status, retried.body) == (200, "")  # acknowledged at once, as any event
     time.sleep(0.3)
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert len(events_of(linked, EventKind.NOTE)) == 1
@@ -502,7 +495,7 @@ def test_minutes_sent_in_the_dm_are_previewed_then_imported_exactly_once(
         with empty_board.sessions() as session:
             assert session.scalar(select(func.count(Action.id))) == 0  # a dry run only
             (upload,) = session.scalars(select(PendingImport)).all()
-        assert button_values(preview.blocks) == [
+        assert button_commands(preview.blocks) == [
             f"import {upload.id}",
             f"import {upload.id} cancel",
         ]
@@ -535,7 +528,7 @@ def test_cancel_drops_an_upload_and_a_member_cannot_import(
         assert slack.calls_to("files.download") == []  # not even fetched
         bot.event(file_share(SECRETARIAT, file))
         preview = slack.wait_for("chat.postMessage", count=2)[1]
-        cancel = button_values(preview.blocks)[1]
+        cancel = button_commands(preview.blocks)[1]
         bot.click(SECRETARIAT, cancel)
         (cancelled,) = slack.wait_for("response_url")
         assert "Cancelled: minutes.txt was not imported" in block_text(cancelled.blocks)
@@ -558,15 +551,19 @@ def test_an_unreadable_upload_is_explained_and_changes_nothing(
 def test_add_update_from_the_app_home_republishes_the_home_with_the_update(
     bot: SlackHarness, slack: SlackStandIn, linked: Runtime
 ) -> None:
-    bot.click(DP, "note 05-DP/RT", on_home=True)
+    bot.event({"type": "app_home_opened", "user": DP, "tab": "home"})
+    (home,) = slack.wait_for("views.publish")
+    bot.press(DP, home.view["blocks"], "note 05-DP/RT", on_home=True)
     (opened,) = slack.wait_for("views.open")
     assert json.loads(opened.view["private_metadata"]) == {
+        "action": action(linked, "statistics supporting").id,
         "ref": "05-DP/RT",
         "home": True,
         "response_url": None,
+        "channel": None,
     }
     bot.submit_note(DP, opened.view, "Stats circulated to the Board", "green")
-    (published,) = slack.wait_for("views.publish")
+    published = slack.wait_for("views.publish", count=2)[1]
     text = block_text(published.view["blocks"])
     assert text.startswith("✅ Update recorded on 05-DP/RT")
     assert "Latest update: [GREEN] Stats circulated to the Board" in text

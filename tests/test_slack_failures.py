@@ -346,7 +346,7 @@ def test_long_lists_fit_slacks_block_limits_and_say_what_was_left_out() -> None:
     assert len(blocks) <= render_slack.MESSAGE_BLOCKS
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks if "text" in b)
     notes = block_text([b for b in blocks if b["type"] == "context"])
-    assert "type the command" in notes and "more not shown" in notes
+    assert "type the command" in notes and "15 more — see the full list" in notes
     home = render_slack.home_view(reply)
     assert len(home["blocks"]) <= render_slack.VIEW_BLOCKS
     assert render_slack.blocks_for(Reply("ok", tone=Tone.SUCCESS))[0]["text"]["text"] == "✅ ok"

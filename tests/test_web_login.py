@@ -77,8 +77,8 @@ def test_a_member_gets_a_link_by_email_that_signs_them_in(
     assert answer.status_code == 200 and "Check your email" in answer.text
     (message,) = wait_for_mail(handler, 1)
     assert message["To"] == f"Damian Pettit <{DP_EMAIL}>"
-    body = message.get_payload(decode=True).decode()
-    (url,) = LINK.findall(body)
+    plain = next(part for part in message.walk() if part.get_content_type() == "text/plain")
+    (url,) = LINK.findall(plain.get_payload(decode=True).decode())
     assert url.startswith(desk.base_url + "/signin?token=")
     visitor = desk.visitor()
     page = visitor.get(url)

@@ -115,17 +115,23 @@ def _body_content(parent: BaseOxmlElement, container: object) -> Iterator[WordPa
 
 
 def _blocks(document: Document) -> Iterator[Block]:
-    lines: list[str] = []
+    lines: list[tuple[str, bool, bool]] = []
     for content in _body_content(document.element.body, document._body):
         if isinstance(content, Table):
             if lines:
-                yield TextBlock(tuple(lines))
+                yield _text_block(lines)
                 lines = []
             yield _table(content)
         else:
-            lines.extend(text for text, _ in _lines(content))
+            in_list = _is_list(content)
+            lines.extend((text, emphasised, in_list) for text, emphasised in _lines(content))
     if lines:
-        yield TextBlock(tuple(lines))
+        yield _text_block(lines)
+
+
+def _text_block(lines: list[tuple[str, bool, bool]]) -> TextBlock:
+    texts, headings, bullets = zip(*lines, strict=True)
+    return TextBlock(tuple(texts), tuple(headings), tuple(bullets))
 
 
 def _table(table: Table) -> TableBlock:

@@ -17,7 +17,7 @@ from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 from bs4.element import Tag
 
 from handlers.errors import MinutesError
-from handlers.minutes.html_fragments import INVISIBLE_TAGS, paragraphs
+from handlers.minutes.html_fragments import INVISIBLE_TAGS, Paragraph, paragraphs
 from handlers.minutes.layout import Block, Cell, TableBlock, TextBlock, minutes_from_blocks
 from handlers.minutes.model import Minutes
 
@@ -34,8 +34,12 @@ def parse_html(text: str) -> Minutes:
         soup = BeautifulSoup(text, "html.parser")
     for invisible in soup.find_all(list(INVISIBLE_TAGS)):
         invisible.decompose()
+    _drop_site_furniture(soup)
     root = soup.body or soup
     furniture = list(_footers(root))
+    # A page of the board's website: the minutes are its <main> (or only <article>).
+    articles = root.find_all("article")
+    root = root.find("main") or (articles[0] if len(articles) == 1 else root)
     tables = _top_level_tables(root)
     grids = [_grid(table) for table in tables]
     for n, table in enumerate(tables):
@@ -44,6 +48,23 @@ def parse_html(text: str) -> Minutes:
         table.replace_with(placeholder)
     blocks = list(_blocks(root, grids))
     return minutes_from_blocks(blocks, furniture, [])
+
+
+_SITE_FURNITURE = re.compile(r"breadcrumb|cookie|skip|menu|navbar|site-header|share|social", re.I)
+
+
+def _drop_site_furniture(soup: BeautifulSoup) -> None:
+    """A website's navigation, menus, cookie banners and forms: never part of the minutes."""
+    for tag in soup.find_all(["nav", "aside", "form", "button", "noscript", "iframe", "svg"]):
+        tag.decompose()
+    for tag in soup.find_all(attrs={"role": ["navigation", "banner", "search", "complementary"]}):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.decomposed:
+            continue
+        names = " ".join([*tag.get("class", []), str(tag.get("id", ""))])
+        if names.strip() and _SITE_FURNITURE.search(names) and tag.name not in ("body", "main"):
+            tag.decompose()
 
 
 def _footers(root: Tag) -> Iterator[str]:
@@ -58,18 +79,26 @@ def _top_level_tables(root: Tag) -> list[Tag]:
 
 
 def _blocks(root: Tag, grids: list[TableBlock]) -> Iterator[Block]:
-    lines: list[str] = []
+    lines: list[Paragraph] = []
     for paragraph in paragraphs(root.decode_contents()):
         placeholder = _PLACEHOLDER.match(paragraph.text)
         if placeholder is None:
-            lines.append(paragraph.text)
+            lines.append(paragraph)
             continue
         if lines:
-            yield TextBlock(tuple(lines))
+            yield _text_block(lines)
             lines = []
         yield grids[int(placeholder["n"])]
     if lines:
-        yield TextBlock(tuple(lines))
+        yield _text_block(lines)
+
+
+def _text_block(lines: list[Paragraph]) -> TextBlock:
+    return TextBlock(
+        tuple(p.text for p in lines),
+        tuple(p.heading for p in lines),
+        tuple(p.bullet for p in lines),
+    )
 
 
 def _grid(table: Tag) -> TableBlock:

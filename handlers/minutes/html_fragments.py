@@ -63,8 +63,9 @@ def paragraphs(fragment: str) -> list[Paragraph]:
     result: list[Paragraph] = []
     for raw, block, emphasised in _raw_paragraphs(_soup(fragment)):
         name = block.name if isinstance(block, Tag) else None
+        heading = emphasised or name in _HEADINGS
         result.extend(
-            _finish(raw, in_list=name in LIST_TAGS, list_item=name == "li", emphasised=emphasised)
+            _finish(raw, in_list=name in LIST_TAGS, list_item=name == "li", emphasised=heading)
         )
     return result
 

@@ -34,8 +34,17 @@ from handlers.diary import add_meeting
 from handlers.errors import MinutesError
 from handlers.marking import marking_from_minutes
 from handlers.members import add_member, derive_initials, longer_initials
-from handlers.minutes.model import ActionUpdate, Minutes, Person
+from handlers.minutes.model import CERTAIN, ActionUpdate, Doubt, Fact, Minutes, Person
 from handlers.refs import format_ref
+from handlers.updates import (
+    WORD_KINDS,
+    Clock,
+    events_of,
+    latest_update,
+    same_words,
+    started,
+    words_of,
+)
 from planning.calendar import meeting_start
 
 MATCH_THRESHOLD = 0.6
@@ -51,6 +60,10 @@ class ImportReport:
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The same warnings as structured records (kind, the fact they concern, the evidence, a
+    # confidence), for a preview that offers a fix; and how each fact was read.
+    doubts: list[Doubt] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
 
     @property
     def changes_anything(self) -> bool:
@@ -62,7 +75,7 @@ def import_minutes(ctx: Ctx, minutes: Minutes) -> ImportReport:
         raise MinutesError(
             "I couldn't find the meeting's date in these minutes, so I imported nothing."
         )
-    report = ImportReport(warnings=list(minutes.warnings))
+    report = ImportReport(warnings=list(minutes.warnings), facts=list(minutes.facts))
     meeting = report.meeting = _upsert_meeting(ctx, minutes, report)
     _follow_marking(ctx, minutes, meeting, report)
     report.members = _upsert_people(ctx, minutes, report)
@@ -70,8 +83,43 @@ def import_minutes(ctx: Ctx, minutes: Minutes) -> ImportReport:
     report.actions = _upsert_actions(ctx, minutes, meeting, by_initials, report)
     _apply_previous_updates(ctx, minutes, meeting, report)
     report.next_meeting = _upsert_next_meeting(ctx, minutes, report)
+    report.warnings = _once(report.warnings)
+    report.doubts = doubts_for(report.warnings, minutes.doubts)
     ctx.session.flush()
     return report
+
+
+def _once(warnings: list[str]) -> list[str]:
+    """Each warning once: the reader and the import may both say the next meeting is missing."""
+    return list(dict.fromkeys(warnings))
+
+
+# The import's own warnings, and the house layout reader's, by the kind of fix they need.
+_IMPORT_DOUBTS = (
+    (re.compile(r"match no member"), "owner unknown"),
+    (re.compile(r"has no owner|not someone's initials|lists more owners"), "owner missing"),
+    (re.compile(r"next meeting"), "next meeting"),
+    (re.compile(r"meeting's date|item numbers carry"), "meeting date"),
+    (re.compile(r"previous meeting's action|Action Updates"), "update"),
+    (re.compile(r"two members have the initials|share the initials"), "initials"),
+    (re.compile(r"record no actions"), "no actions"),
+    (re.compile(r"matched no action|not in the database"), "update unmatched"),
+    (re.compile(r"it was left closed"), "update"),
+)
+
+
+def doubts_for(warnings: Sequence[str], read: Sequence[Doubt]) -> list[Doubt]:
+    """One structured doubt per warning, in the warnings' order: the reader's own where it has
+    one, otherwise classified from the import's wording."""
+    by_message = {doubt.message: doubt for doubt in read}
+    result = []
+    for warning in warnings:
+        doubt = by_message.get(warning)
+        if doubt is None:
+            kind = next((k for pattern, k in _IMPORT_DOUBTS if pattern.search(warning)), "other")
+            doubt = Doubt(kind, kind, warning, "", CERTAIN)
+        result.append(doubt)
+    return result
 
 
 def _note(report: ImportReport, bucket: str, text: str) -> None:
@@ -174,7 +222,7 @@ def _upsert_people(ctx: Ctx, minutes: Minutes, report: ImportReport) -> list[Mem
     for member in existing.values():
         taken[member.initials].append(member.name)
     for person, _role in newcomers:
-        taken[derive_initials(person.name)].append(person.name)
+        taken[_initials_of(person)].append(person.name)
     result = []
     for person, role in _people(minutes):
         member = existing.get(person.name.casefold())
@@ -195,7 +243,7 @@ def _upsert_people(ctx: Ctx, minutes: Minutes, report: ImportReport) -> list[Mem
 def _add_person(
     ctx: Ctx, person: Person, role: Role, taken: dict[str, list[str]], report: ImportReport
 ) -> Member:
-    initials = derive_initials(person.name)
+    initials = _initials_of(person)
     if len(taken[initials]) > 1:
         handle = longer_initials(person.name)
         others = " and ".join(n for n in taken[initials])
@@ -212,6 +260,11 @@ def _add_person(
     )
     _note(report, "created", f"member {initials} {person.name} ({member.role})")
     return member
+
+
+def _initials_of(person: Person) -> str:
+    """The initials the minutes wrote for the person (authoritative), or derived as always."""
+    return person.initials or derive_initials(person.name)
 
 
 def _initials_index(ctx: Ctx, report: ImportReport) -> dict[str, Member | None]:
@@ -272,7 +325,7 @@ def _upsert_actions(
         else:
             _note(report, "unchanged", f"action {ref}")
         result.append(action)
-    if not minutes.actions:
+    if not minutes.actions and not any(d.kind == "no actions" for d in minutes.doubts):
         report.warnings.append("These minutes record no actions.")
     return result
 
@@ -305,7 +358,7 @@ def _apply_previous_updates(
     previous = (
         queries.meeting_on(ctx.session, ctx.board, minutes.previous_meeting_date)
         if minutes.previous_meeting_date
-        else None
+        else _meeting_before(ctx, meeting)
     )
     if previous is None:
         when = (
@@ -316,7 +369,7 @@ def _apply_previous_updates(
             f"meeting of {when}, which is not in the database; they were not applied."
         )
         return
-    matches = match_updates(previous.actions, minutes.previous_updates)
+    matches = match_updates(reported_on(ctx, previous), minutes.previous_updates)
     for update in minutes.previous_updates:
         action = matches.get(update.label)
         if action is None:
@@ -326,6 +379,22 @@ def _apply_previous_updates(
             )
         else:
             _apply_update(ctx, action, update, meeting, report)
+
+
+def reported_on(ctx: Ctx, previous: Meeting) -> list[Action]:
+    """The actions the previous meeting's item 02 may report on: those raised at it, and those
+    raised earlier and still open when it started, as the paper for it lists them. An action
+    carried over from an older meeting is reported on again at every meeting until it is done."""
+    start = started(ctx.board, previous)
+    return [
+        action
+        for action in queries.actions(ctx.session, ctx.board)
+        if action.meeting_id == previous.id
+        or (
+            action.meeting.date < previous.date
+            and (action.status == ActionStatus.OPEN or (action.done_at or start) >= start)
+        )
+    ]
 
 
 # "CR to ...", "DP/RT will ...": the owners' initials that open an action's text. An update
@@ -402,11 +471,25 @@ def _owner_agreement(detail: str | None, action: Action) -> float:
     return OWNER_DIFFERS if action.owners else 0.0
 
 
+def _meeting_before(ctx: Ctx, meeting: Meeting) -> Meeting | None:
+    """The board's last meeting before this one that has actions: where updates that don't
+    name their meeting ("RHL is to clarify ... Update 18.01.22 – Complete") look."""
+    return ctx.session.scalars(
+        select(Meeting)
+        .where(Meeting.board_id == ctx.board.id, Meeting.date < meeting.date)
+        .where(Meeting.actions.any())
+        .order_by(Meeting.date.desc())
+        .limit(1)
+    ).first()
+
+
 def _apply_update(
     ctx: Ctx, action: Action, update: ActionUpdate, meeting: Meeting, report: ImportReport
 ) -> None:
     ref = format_ref(action.item, action.owner_initials)
     where = f"action {ref} of {action.meeting.date}"
+    # The paper's own furniture never becomes an update: "no update received", "(updated …)".
+    words = words_of(update.note)
     if update.done and _recorded_from(
         ctx, action, meeting, update.status, EventKind.STATUS_FROM_MINUTES
     ):
@@ -417,33 +500,57 @@ def _apply_update(
         record(
             ctx, EventKind.STATUS_FROM_MINUTES, action=action, meeting=meeting, note=update.status
         )
-        if update.note:  # the commentary after "Complete" becomes the action's latest update
-            record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=update.note)
+        if words:  # the commentary after "Complete" becomes the action's latest update
+            record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=words)
         _note(report, "changed", f"{where}: open → {update.status} (update {update.label}.)")
     elif not update.done and action.status == ActionStatus.DONE:
-        closed = f"{action.done_at:%-d %B %Y}" if action.done_at else "earlier"
-        report.warnings.append(
-            f"Update {update.label}. says {ref} is “{update.status or 'not done'}”, but it was "
-            f"closed on {closed}; it was left closed: reopen it if it isn't done."
-        )
+        if not _closed_since(ctx, action, meeting):  # open at the meeting, closed after: no news
+            closed = f"{action.done_at:%-d %B %Y}" if action.done_at else "earlier"
+            report.warnings.append(
+                f"Update {update.label}. says {ref} is “{update.status or 'not done'}”, but it "
+                f"was closed on {closed}; it was left closed: reopen it if it isn't done."
+            )
         _note(report, "unchanged", where)
     elif not update.done and update.status:
-        said = update.note or update.status
-        if not _recorded_from(ctx, action, meeting, said):
-            rag = _RAG.search(update.status)
-            record(
-                ctx,
-                EventKind.NOTE,
-                action=action,
-                meeting=meeting,
-                note=said,
-                rag=Rag(rag[0].lower()) if rag else None,
-            )
-            _note(report, "changed", f"{where}: update “{said}” (update {update.label}.)")
-        else:
-            _note(report, "unchanged", where)
+        _apply_progress(ctx, action, update, words, meeting, report, where)
     else:
         _note(report, "unchanged", where)
+
+
+def _closed_since(ctx: Ctx, action: Action, meeting: Meeting) -> bool:
+    return action.done_at is not None and action.done_at > started(ctx.board, meeting)
+
+
+def _apply_progress(
+    ctx: Ctx,
+    action: Action,
+    update: ActionUpdate,
+    words: str | None,
+    meeting: Meeting,
+    report: ImportReport,
+    where: str,
+) -> None:
+    """An open action reported as still open: its words, or its status, as an update, unless
+    the board has it already (the paper's own line read back, or these minutes imported before)."""
+    said = words or update.status
+    found = _RAG.search(update.status)
+    rag = Rag(found[0].lower()) if found else None
+    known = latest_update(
+        events_of(ctx.session, [action.id], WORD_KINDS)[action.id],
+        Clock(ctx.session, ctx.board),
+        ctx.now,
+        still_open=True,
+    )
+    if words is None:  # "Ongoing, amber" alone: a rating, new only if it differs
+        repeated = rag is not None and known is not None and known.rag == rag
+    else:
+        repeated = known is not None and same_words(known.event.note, words)
+        repeated = repeated and rag in (None, known.rag if known else None)
+    if repeated or _recorded_from(ctx, action, meeting, said):
+        _note(report, "unchanged", where)
+        return
+    record(ctx, EventKind.NOTE, action=action, meeting=meeting, note=said, rag=rag)
+    _note(report, "changed", f"{where}: update “{said}” (update {update.label}.)")
 
 
 def _recorded_from(

@@ -10,8 +10,9 @@ the minutes out:
 - the item table (No. | Item. | Action), read with the same rules as the plain-text layout;
 - the protective marking, from the page header or footer.
 
-A document with no item table at all is read as plain text, line by line, in case the minutes
-were typed with tabs instead of a table.
+A document with no item table at all is read as plain text, line by line, if the minutes were
+typed with tabs instead of a table; otherwise it is in another board's layout, and read by
+:mod:`handlers.minutes.anylayout`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from handlers.minutes.anylayout import read_any_layout
 from handlers.minutes.html_fragments import Paragraph, normalise_space
+from handlers.minutes.lines import Line, paragraph_lines, row_line
 from handlers.minutes.model import Minutes
 from handlers.minutes.text import (
     ItemTable,
@@ -27,6 +30,7 @@ from handlers.minutes.text import (
     add_row,
     assemble,
     bare_attendance_marker,
+    has_house_table,
     is_item_number,
     is_table_header,
     parse_text,
@@ -57,6 +61,10 @@ class TextBlock:
     """Lines of text outside any table, raw (tabs kept, for "Name<TAB>Capacity" lines)."""
 
     lines: tuple[str, ...]
+    # Per line, when the format says: a heading (heading style, bold, underlined, <h2>) and a
+    # list item. Only the reader of other layouts uses them.
+    headings: tuple[bool, ...] = ()
+    bullets: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,10 @@ def minutes_from_blocks(
     warn = warnings.append
     marking = next((m for m in map(protective_marking, page_furniture) if m), None)
     if not any(isinstance(b, TableBlock) and _is_item_table(b) for b in blocks):
-        return parse_text("\n".join([marking or "", *_all_lines(blocks)]))
+        text = "\n".join([marking or "", *_all_lines(blocks)])
+        if has_house_table(text):  # the house layout typed with tabs instead of a table
+            return parse_text(text)
+        return read_any_layout(lines_of(blocks), list(page_furniture))
     header_lines: list[str] = [marking] if marking else []
     table = ItemTable()
     for block in blocks:
@@ -90,6 +101,24 @@ def minutes_from_blocks(
             header_lines.extend(block.lines)
     header = read_header(header_lines, warn)
     return assemble(header, table, warnings)
+
+
+def lines_of(blocks: Sequence[Block]) -> list[Line]:
+    """The blocks as the lines the reader of other layouts reads (see :mod:`.lines`)."""
+    result: list[Line] = []
+    tables = 0
+    for block in blocks:
+        if isinstance(block, TableBlock):
+            for row in block.rows:
+                cells = [() if c.continued else tuple(p.text for p in c.paragraphs) for c in row]
+                result.append(row_line(cells, tables))
+            tables += 1
+            continue
+        for k, text in enumerate(block.lines):
+            heading = k < len(block.headings) and block.headings[k]
+            bullet = k < len(block.bullets) and block.bullets[k]
+            result.extend(paragraph_lines([(text, heading, bullet)]))
+    return result
 
 
 def _all_lines(blocks: Sequence[Block]) -> list[str]:

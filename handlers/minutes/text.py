@@ -36,8 +36,11 @@ from dateutil import parser as dateparser
 from handlers.errors import MinutesError
 from handlers.minutes.html_fragments import Paragraph, normalise_space, paragraphs
 from handlers.minutes.model import (
+    CERTAIN,
+    LIKELY,
     ActionUpdate,
     Attendance,
+    Fact,
     MinutedAction,
     Minutes,
     NextMeeting,
@@ -187,10 +190,16 @@ class Header:
 
 def parse_text(text: str) -> Minutes:
     """Read minutes in the plain-text layout. Raises MinutesError if it is not minutes at all."""
-    lines = _clean(text).split("\n")
+    cleaned = _clean(text)
+    lines = cleaned.split("\n")
     warnings: list[str] = []
     warn = warnings.append
     start = _table_start(lines)
+    if start == len(lines):  # no "No. | Item. | Action" table: another board's layout
+        from handlers.minutes.anylayout import read_any_layout
+        from handlers.minutes.lines import text_lines
+
+        return read_any_layout(text_lines(cleaned))
     header = read_header(lines[:start], warn)
     table = _read_table(lines[start:], header.protective_marking, warn)
     return assemble(header, table, warnings)
@@ -231,7 +240,52 @@ def assemble(header: Header, table: ItemTable, warnings: list[str]) -> Minutes:
         next_meeting=next_meeting,
         protective_marking=header.protective_marking,
         warnings=tuple(dict.fromkeys(warnings)),  # the same doubt once, in order
+        facts=house_facts(header, meeting_date, actions, next_meeting),
     )
+
+
+def house_facts(
+    header: Header,
+    held: date | None,
+    actions: Sequence[MinutedAction],
+    upcoming: NextMeeting | None,
+) -> tuple[Fact, ...]:
+    """How the house layout's facts were read: its fixed places make them certain, except an
+    action without an owner in the Action column."""
+    facts = []
+    if held is not None:
+        written = header.fields.get("date")
+        facts.append(
+            Fact(
+                "meeting date",
+                held.isoformat(),
+                f"Date: {written}" if written else "the item numbers",
+                CERTAIN if written else LIKELY,
+            )
+        )
+    facts += [
+        Fact(
+            "attendee",
+            f"{p.name}, {p.attendance.value}",
+            f"{p.name}\t{p.capacity or ''}".strip(),
+            CERTAIN,
+        )
+        for p in header.people
+    ]
+    facts += [
+        Fact(
+            "action",
+            f"{a.item} {'/'.join(a.owners) or '(no owner)'}: {a.text}",
+            f"Action: {a.text}",
+            CERTAIN if a.owners else LIKELY,
+        )
+        for a in actions
+    ]
+    if upcoming is not None:
+        facts.append(
+            Fact("next meeting", upcoming.date.isoformat(), "Date of Next Meeting", CERTAIN)
+        )
+    return tuple(facts)
 
 
 # --- the text as a whole ------------------------------------------------------------------------
@@ -259,6 +313,13 @@ def _looks_binary(text: str) -> bool:
         if ch == "\ufffd" or (ch not in "\t\n\f\v" and unicodedata.category(ch) == "Cc")
     )
     return odd > len(sample) // 100
+
+
+def has_house_table(text: str) -> bool:
+    """The text holds the house item table, typed with tabs: "No.<TAB>Item<TAB>Action" or rows
+    numbered like "04/25/11/20<TAB>"."""
+    lines = text.split("\n")
+    return _table_start(lines) < len(lines)
 
 
 def _table_start(lines: Sequence[str]) -> int:
