@@ -27,6 +27,7 @@ CARD_VERSION = "1.5"  # Microsoft: Universal Actions need 1.5
 NOTE_FIELD = "update"
 RAG_FIELD = "rag"
 ACTION_FIELD = "action"  # a button's action id
+SHOWN_FIELD = "shown"  # the status the card showed that action in
 MAX_CARD_BYTES = 80_000
 _SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 _WORD_JOINER = "\u2060"
@@ -59,13 +60,20 @@ def text_block(text: str, **style: Any) -> dict[str, Any]:
 
 
 def card_action(
-    label: str, command: str, style: str | None = None, action_id: int | None = None
+    label: str,
+    command: str,
+    style: str | None = None,
+    action_id: int | None = None,
+    shown: str | None = None,
 ) -> dict[str, Any]:
     """A button that runs ``command`` as the person who presses it; a button on one action
-    also carries the action's stable id (``ACTION_FIELD``), which the bot runs it by."""
+    also carries the action's stable id (``ACTION_FIELD``), which the bot runs it by, and the
+    status the card showed it in (``SHOWN_FIELD``)."""
     data: dict[str, Any] = {"verb": CARD_VERB, "command": command}
     if action_id is not None:
         data[ACTION_FIELD] = action_id
+    if shown is not None:
+        data[SHOWN_FIELD] = shown
     action: dict[str, Any] = {
         "type": "Action.Execute",
         "title": label,  # button titles are plain text: no Markdown to neutralise
@@ -79,9 +87,14 @@ def card_action(
 
 
 def _actions(buttons: tuple[Button, ...], action_id: int | None = None) -> list[dict[str, Any]]:
-    return [
-        card_action(button.label, button.command, button.style, action_id) for button in buttons
-    ]
+    return [_button(button, action_id) for button in buttons]
+
+
+def _button(button: Button, action_id: int | None) -> dict[str, Any]:
+    if button.target is not None:
+        _verb, target = button.target
+        return card_action(button.label, button.command, button.style, target.id, target.shown)
+    return card_action(button.label, button.command, button.style, action_id)
 
 
 def _button_rows(buttons: tuple[Button, ...], action_id: int | None = None) -> list[dict[str, Any]]:
@@ -138,6 +151,14 @@ def card_rows(card: dict[str, Any]) -> list[str]:
     return [
         item["id"] for item in card.get("body", []) if str(item.get("id", "")).startswith("action-")
     ]
+
+
+def with_notice(card: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    """The card with the reply's title on top: what the person who pressed is told."""
+    notice = text_block(
+        _MARK[reply.tone] + reply.title, weight="Bolder", color=_TONE_COLOUR[reply.tone]
+    )
+    return {**card, "body": [notice, *card.get("body", [])]}
 
 
 def replace_row(card: dict[str, Any], view: ActionView) -> dict[str, Any] | None:

@@ -55,10 +55,12 @@ from bot.render_teams import (
     MAX_CARD_BYTES,
     NOTE_FIELD,
     RAG_FIELD,
+    SHOWN_FIELD,
     card_rows,
     note_form_card,
     replace_row,
     reply_card,
+    with_notice,
 )
 from bot.runtime import Runtime, wall_clock
 from bot.teams_auth import (
@@ -262,14 +264,16 @@ def card_target(data: object, command: str) -> Command | str:
     if action_id is None:
         return command
     verb = command.split()[0].lower()
+    shown = data.get(SHOWN_FIELD) if isinstance(data, dict) else None
+    target = ActionId(action_id, shown if shown in ("open", "done") else None)
     if verb in _BY_ID:
-        return _BY_ID[verb](ActionId(action_id))
+        return _BY_ID[verb](target)
     update = data.get(NOTE_FIELD) if isinstance(data, dict) else None
     if verb == "note" and isinstance(update, str) and update.strip():
         rag = str(data.get(RAG_FIELD) or "").lower()
         if rag not in _RAG_VALUES:
             return command  # refused by the parser with its own message
-        return Note(ActionId(action_id), update.strip(), Rag(rag) if rag else None)
+        return Note(target, update.strip(), Rag(rag) if rag else None)
     return command
 
 
@@ -510,7 +514,9 @@ class TeamsBot:
         await self.runtime.run_in_thread(
             self._store_card, conversation_id, message_id, updated, self.clock()
         )
-        return updated
+        # The action had changed since (or could not change): its row now shows it as it is,
+        # and the person who pressed is told why nothing happened.
+        return updated if reply.changed else with_notice(updated, reply)
 
     async def on_members_added(self, context: TurnContext, _state: TurnState) -> None:
         activity = context.activity

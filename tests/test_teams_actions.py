@@ -125,15 +125,19 @@ def test_buttons_carry_the_actions_id_and_run_by_it(teams: Runtime) -> None:
     assert action_status(teams, "05", "DP") == ActionStatus.DONE
 
 
-def test_a_press_on_an_action_changed_since_says_what_it_is_now(teams: Runtime) -> None:
+def test_a_press_on_an_action_changed_since_shows_it_as_it_is_now(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         message_id, card = await my_actions_card(client, standin)
         await post(client, activity(standin.url, DP, text="crb done 04-DP"))  # typed elsewhere
         data = button_data(card, "done 04-DP")
+        assert data["shown"] == "open"
         answer = await post(client, press_data(standin.url, DP, data, message_id), 200)
-        assert "04-DP is already done by DP on 26 Nov 2020. Nothing changed." in card_text(
-            answer["value"]
-        )
+        shown = answer["value"]
+        assert card_text(shown).startswith("! 04-DP is already done: DP closed it on 26 Nov 2020.")
+        assert rows(shown) == rows(card)  # the card, its 04-DP row as it is now
+        assert ("Reopen", "crb", "reopen 04-DP") in card_buttons(shown)
+        (update,) = standin.updated  # everyone's copy loses the stale button too, no notice
+        assert rows(update.card) == rows(card) and "already done" not in card_text(update.card)
 
     run_teams(teams, scenario)
     assert action_status(teams, "04", "DP") == ActionStatus.DONE
