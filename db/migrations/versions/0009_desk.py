@@ -1,7 +1,7 @@
 """desk: members' private calendar feeds
 
 Revision ID: 0009
-Revises: 0011
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0011"  # after main's line: 0006, 0007, 0008, 0012, 0011
+down_revision = "0013"  # after main's line: 0006, 0007, 0008, 0012, 0011, 0013
 branch_labels = None
 depends_on = None
 
