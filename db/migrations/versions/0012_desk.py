@@ -1,7 +1,7 @@
 """desk: members' private calendar feeds
 
-Revision ID: 0009
-Revises: 0013
+Revision ID: 0012
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0013"  # after main's line: 0006, 0007, 0008, 0012, 0011, 0013
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
