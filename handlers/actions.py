@@ -16,6 +16,7 @@ from handlers.commands import MAX_TEXT, Add, Done, EditText, Note, Reassign, Reo
 from handlers.context import Ctx
 from handlers.errors import Forbidden, NotFound, Stale, UserError
 from handlers.mentions import name_mentions
+from handlers.notices import queue_notices
 from handlers.refs import ActionId, Target
 from handlers.reply import Reply, Section, Tone
 from handlers.resolve import resolve
@@ -146,13 +147,6 @@ def note(ctx: Ctx, command: Note) -> Reply:
     return _changed(ctx, "Update recorded on {ref}", action)
 
 
-def _require_officer(ctx: Ctx, what: str) -> Member:
-    member = ctx.require_member()
-    if not member.is_officer:
-        raise Forbidden(f"Only the chair or the secretariat can {what}.")
-    return member
-
-
 def _owners(ctx: Ctx, initials: tuple[str, ...]) -> list[Member]:
     found = []
     for each in initials:
@@ -160,6 +154,10 @@ def _owners(ctx: Ctx, initials: tuple[str, ...]) -> list[Member]:
         if member is None:
             known = ", ".join(m.initials for m in queries.members(ctx.session, ctx.board))
             raise NotFound(f"No member has the initials {each}.", hints=(f"Members: {known}",))
+        if not member.active:
+            raise UserError(
+                f"{member.name} ({member.initials}) is deactivated: choose someone else."
+            )
         found.append(member)
     if len(set(found)) != len(found):
         raise UserError("An owner is named twice.")
@@ -171,7 +169,7 @@ def _link_owners(action: Action, owners: list[Member]) -> None:
 
 
 def add(ctx: Ctx, command: Add) -> Reply:
-    _require_officer(ctx, "add actions")
+    ctx.require_officer("add actions")
     owners = _owners(ctx, command.owners)
     today = local_date(ctx.now, ctx.board.timezone)
     meeting = queries.latest_meeting_before(ctx.session, ctx.board, today)
@@ -198,7 +196,8 @@ def add(ctx: Ctx, command: Add) -> Reply:
     _link_owners(action, owners)
     ctx.session.add(action)
     ctx.session.flush()
-    record(ctx, EventKind.CREATED, action=action, details={"owners": list(command.owners)})
+    event = record(ctx, EventKind.CREATED, action=action, details={"owners": list(command.owners)})
+    queue_notices(ctx, action, event, owners)
     return _changed(
         ctx, "Added {ref}", action, f"Raised at the meeting of {meeting.date:%-d %B %Y}."
     )
@@ -221,8 +220,8 @@ def _same_action(
 
 def reassign(ctx: Ctx, command: Reassign) -> Reply:
     """Give an open action to other owners, or give an owner to one that has none (an import's
-    ``03-?``), whatever its status."""
-    _require_officer(ctx, "reassign actions")
+    ``03-?``), whatever its status. The new owners are told."""
+    ctx.require_officer("reassign actions")
     action = resolve(ctx, command.ref)
     _as_shown(ctx, command.ref, action)
     unowned = not action.owner_links
@@ -237,20 +236,21 @@ def reassign(ctx: Ctx, command: Reassign) -> Reply:
     ctx.session.flush()  # the old links go before the new: an owner may stay, under the same key
     _link_owners(action, owners)
     ctx.session.flush()
-    record(
+    event = record(
         ctx,
         EventKind.REASSIGNED,
         action=action,
         details={"from": before, "to": [o.initials for o in owners]},
     )
+    queue_notices(ctx, action, event, [o for o in owners if o.initials not in before])
     if unowned:
-        return _changed(ctx, "Given an owner: now {ref}", action, "It had no owner.")
+        return _changed(ctx, "Reassigned: now {ref}", action, "It had no owner.")
     return _changed(ctx, "Reassigned: now {ref}", action, f"It was {'/'.join(before)}'s.")
 
 
 def edit_text(ctx: Ctx, command: EditText) -> Reply:
     """Correct what an action says (the chair or the secretariat): its REF stays the same."""
-    _require_officer(ctx, "edit what an action says")
+    ctx.require_officer("edit what an action says")
     action = resolve(ctx, command.ref)
     _as_shown(ctx, command.ref, action)
     text = clean_text(command.text)

@@ -213,7 +213,7 @@ def test_an_action_with_no_owner_is_given_one_whatever_its_status(board: Runtime
     reply = run_as(
         board, "RT", Reassign(ActionId(unowned, seen=version_of(board, unowned)), ("CJ",))
     )
-    assert reply.changed and reply.title == "Given an owner: now 04-CJ"
+    assert reply.changed and reply.title == "Reassigned: now 04-CJ"
     assert the_action(board, unowned).owner_initials == ["CJ"]
     event = read_as(board, "RT", lambda ctx: action_record(ctx, unowned)).history[-1]
     assert event.what == "Given to CJ"

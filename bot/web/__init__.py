@@ -33,6 +33,10 @@ PAGES = [
     "bot.web.actions",
     "bot.web.minutes",
     "bot.web.email_links",
+    "bot.web.members",
+    "bot.web.meetings",
+    "bot.web.paper",
+    "bot.web.audit",
 ]
 
 

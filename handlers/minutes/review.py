@@ -26,14 +26,15 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 
 from db import queries
-from db.models import Action, EventKind, Member, PendingImport, PendingImportStatus, Role
-from handlers.audit import record
+from db.models import Action, Member, PendingImport, PendingImportStatus, Role
 from handlers.context import Ctx
 from handlers.errors import NotFound, UserError
 from handlers.members import add_member, check_initials
+from handlers.minutes.importer import ChairHandover, import_minutes, owner_index
 from handlers.minutes.model import Minutes
 from handlers.refs import format_ref
 from handlers.reply import Reply, Section, Tone
+from handlers.roster import change_role
 from handlers.uploads import UPLOAD_LIFETIME, require_importer
 
 # What an action of the minutes becomes in the import.
@@ -140,13 +141,17 @@ class ImportPreview:
     @property
     def settled(self) -> tuple[str, ...]:
         """Warnings the secretariat's answers have dealt with: the reader's doubts about an
-        action that has since been given its owners, or left out. A warning names its action by
-        quoting its text, perhaps shortened ("“circulate the plan to…”")."""
+        action that has since been given its owners, or left out (a warning names its action by
+        quoting its text, perhaps shortened: "“circulate the plan to…”"), and the proposed
+        chair handover, once accepted."""
         answered = [a.text for a in self.actions if self._answered(a)]
+        handed_over = self.chair is not None and self.chair.accepted
+        chair = f"The minutes name {self.chair.name} as chair" if self.chair else "\0"
         return tuple(
             warning
             for warning in self.warnings
-            if any(
+            if (handed_over and warning.startswith(chair))
+            or any(
                 _quotes(text, quoted) for quoted in _QUOTED.findall(warning) for text in answered
             )
         )
@@ -350,18 +355,16 @@ def _claim(
 
 
 def _import(ctx: Ctx, upload: PendingImport, fixes: Fixes) -> ImportPreview:
-    from handlers.minutes.importer import import_minutes, owner_index
-    from handlers.minutes.read import parse_minutes
+    from handlers.minutes.read import parse_minutes  # the Word and HTML readers: see uploads
 
     minutes = parse_minutes(upload.filename, upload.data)
     assert minutes.meeting_date is not None  # checked when it was received
     before = _owners_before(ctx, minutes.meeting_date)
-    chairs = [m for m in queries.officers(ctx.session, ctx.board) if m.role == Role.CHAIR]
     added = [_add_member(ctx, new) for new in fixes.new_members]
     kept = [n for n in range(1, len(minutes.actions) + 1) if n not in fixes.dropped]
     report = import_minutes(ctx, _fixed(minutes, fixes, kept))
     index = owner_index(ctx)
-    chair = _chair(ctx, minutes, chairs, fixes.accept_chair, report.changed)
+    chair = _chair(ctx, report.proposals, fixes.accept_chair, report.changed)
     actions = _actions(ctx, minutes, fixes, kept, report.actions, before, index)
     return ImportPreview(
         upload_id=upload.id,
@@ -481,39 +484,22 @@ def _initials_questions(
 
 
 def _chair(
-    ctx: Ctx, minutes: Minutes, chairs: list[Member], accept: bool, changed: list[str]
+    ctx: Ctx, proposals: Sequence[ChairHandover], accept: bool, changed: list[str]
 ) -> ChairProposal | None:
-    """The minutes' chair, proposed as the board's when they are not its chair already. With no
-    chair before, the import itself made them the chair: there is nothing to propose."""
-    if minutes.chair is None or not chairs:
+    """The handover the import proposes (minutes naming a chair who is not the board's), made
+    when the secretariat accepts it, by the same use-case as ``crb member role TO chair``."""
+    if not proposals:
         return None
-    name = minutes.chair.name.casefold()
-    if any(chair.name.casefold() == name for chair in chairs):
-        return None
-    member = next(
-        (m for m in queries.members(ctx.session, ctx.board) if m.name.casefold() == name), None
-    )
-    if accept and member is not None:
-        _hand_over_chair(ctx, member, chairs, changed)
+    proposal = proposals[0]
+    if accept:
+        chosen = queries.member_by_initials(ctx.session, ctx.board, proposal.to_initials)
+        before = chosen.role if chosen else Role.MEMBER
+        change_role(ctx, proposal.to_initials, Role.CHAIR)
+        changed.append(f"member {proposal.from_initials}: role chair → member")
+        changed.append(f"member {proposal.to_initials}: role {before} → chair")
     return ChairProposal(
-        name=minutes.chair.name,
-        initials=member.initials if member else None,
-        current=tuple(f"{c.name} ({c.initials})" for c in chairs),
-        accepted=accept and member is not None,
+        name=proposal.to_name,
+        initials=proposal.to_initials,
+        current=(f"{proposal.from_name} ({proposal.from_initials})",),
+        accepted=accept,
     )
-
-
-def _hand_over_chair(ctx: Ctx, member: Member, chairs: list[Member], changed: list[str]) -> None:
-    for chair in chairs:
-        chair.role = Role.MEMBER
-        record(
-            ctx,
-            EventKind.MEMBER_CHANGED,
-            member=chair,
-            details={"role": str(Role.MEMBER), "chair_to": member.initials},
-        )
-        changed.append(f"member {chair.initials}: role chair → member")
-    changed.append(f"member {member.initials}: role {member.role} → chair")
-    member.role = Role.CHAIR
-    record(ctx, EventKind.MEMBER_CHANGED, member=member, details={"role": str(Role.CHAIR)})
-    ctx.session.flush()
