@@ -89,7 +89,15 @@ def _fill(url: str, scale: Scale) -> None:
     engine.dispose()
 
 
-def run(sizes: Sizes, console: Console) -> list[Result]:
+SECTIONS = ("footprint", "web", "latency", "planning", "fanout", "import")
+
+
+def run(
+    sizes: Sizes,
+    console: Console,
+    only: frozenset[str] = frozenset(SECTIONS),
+    before: Path | None = None,
+) -> list[Result]:
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -97,11 +105,15 @@ def run(sizes: Sizes, console: Console) -> list[Result]:
             label = f"{kind}, {sizes.served.label}"
             with database(kind, directory, "served", sizes.served) as url:
                 console.print(f"Serving from {label}")
-                if kind == "SQLite":
+                if kind == "SQLite" and "footprint" in only:
                     results += footprint.measure(url, idle_seconds=sizes.idle_seconds)
                 # Before the latency runs: they close actions, and the board page shows the open.
-                results += web.measure(url, kind, renders=sizes.renders)
-                results += latency.measure(url, kind, requests=sizes.requests)
+                if "web" in only:
+                    results += web.measure(url, kind, renders=sizes.renders)
+                if "latency" in only:
+                    results += latency.measure(url, kind, requests=sizes.requests, before=before)
+            if "planning" not in only:
+                continue
             with database(kind, directory, "planned", sizes.planned) as url:
                 console.print(f"Planning from {kind}, {sizes.planned.label}")
                 engine = make_engine(url)
@@ -114,13 +126,27 @@ def run(sizes: Sizes, console: Console) -> list[Result]:
                     )
                 )
                 engine.dispose()
-    console.print("Planning in memory")
-    results += planning.pure(sizes.pure)
+    if "planning" in only:
+        console.print("Planning in memory")
+        results += planning.pure(sizes.pure)
+    if "fanout" in only:
+        results += fan_outs(sizes, console)
+    if "import" in only:
+        results += imports(sizes, console)
+    return results
+
+
+def fan_outs(sizes: Sizes, console: Console) -> list[Result]:
+    results: list[Result] = []
     for nudges, per_second in sizes.fan_outs:
         console.print(f"Fan-out: {nudges:,} nudges at {per_second:g}/s")
         results += fanout.measure(members=nudges, workspace_per_second=per_second)
+    return results
+
+
+def imports(sizes: Sizes, console: Console) -> list[Result]:
     console.print("Import")
-    results += importing.measure(items=sizes.import_items)
+    results = importing.measure(items=sizes.import_items)
     results += importing.measure_plain(items=sizes.import_items * 5 // 4)
     results += importing.measure_pdf(items=sizes.import_items * 5 // 4)
     console.print("Minutes corpus")
@@ -132,9 +158,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks that it runs")
     parser.add_argument("--out", type=Path, default=Path("bench/results/latest.json"))
+    parser.add_argument(
+        "--only", action="append", choices=SECTIONS, help="run only this section (repeatable)"
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of another commit (such as main's): its `crb serve` is measured too",
+    )
     args = parser.parse_args()
     console = Console(width=150)  # the table stays readable when written to a file or CI log
-    results = run(SMOKE if args.smoke else FULL, console)
+    only = frozenset(args.only or SECTIONS)
+    results = run(SMOKE if args.smoke else FULL, console, only, args.before)
     show(results, console)
     write(results, args.out)
     console.print(f"Wrote {args.out}")
