@@ -104,30 +104,10 @@ def run(
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         for kind in ("SQLite", "PostgreSQL"):
-            label = f"{kind}, {sizes.served.label}"
-            with database(kind, directory, "served", sizes.served) as url:
-                console.print(f"Serving from {label}")
-                if kind == "SQLite" and "footprint" in only:
-                    results += footprint.measure(url, idle_seconds=sizes.idle_seconds)
-                # Before the latency runs: they close actions, and the board page shows the open.
-                if "web" in only:
-                    results += web.measure(url, kind, renders=sizes.renders)
-                if "latency" in only:
-                    results += latency.measure(url, kind, requests=sizes.requests, before=before)
-            if "planning" not in only:
-                continue
-            with database(kind, directory, "planned", sizes.planned) as url:
-                console.print(f"Planning from {kind}, {sizes.planned.label}")
-                engine = make_engine(url)
-                scale = sizes.planned
-                results.append(
-                    planning.from_database(
-                        make_session_factory(engine),
-                        f"{kind}, {scale.actions:,} open actions, "
-                        f"{scale.meetings_per_board:,} meetings",
-                    )
-                )
-                engine.dispose()
+            if only & {"footprint", "web", "latency"}:
+                results += served(sizes, console, only, before, kind, directory)
+            if "planning" in only:
+                results += planned(sizes, console, kind, directory)
     if "planning" in only:
         console.print("Planning in memory")
         results += planning.pure(sizes.pure)
@@ -136,6 +116,41 @@ def run(
     if "import" in only:
         results += imports(sizes, console)
     return results
+
+
+def served(
+    sizes: Sizes,
+    console: Console,
+    only: frozenset[str],
+    before: Path | None,
+    kind: str,
+    directory: Path,
+) -> list[Result]:
+    results: list[Result] = []
+    label = f"{kind}, {sizes.served.label}"
+    with database(kind, directory, "served", sizes.served) as url:
+        console.print(f"Serving from {label}")
+        if kind == "SQLite" and "footprint" in only:
+            results += footprint.measure(url, idle_seconds=sizes.idle_seconds)
+        # Before the latency runs: they close actions, and the board page shows the open.
+        if "web" in only:
+            results += web.measure(url, kind, renders=sizes.renders)
+        if "latency" in only:
+            results += latency.measure(url, kind, requests=sizes.requests, before=before)
+    return results
+
+
+def planned(sizes: Sizes, console: Console, kind: str, directory: Path) -> list[Result]:
+    with database(kind, directory, "planned", sizes.planned) as url:
+        console.print(f"Planning from {kind}, {sizes.planned.label}")
+        engine = make_engine(url)
+        scale = sizes.planned
+        result = planning.from_database(
+            make_session_factory(engine),
+            f"{kind}, {scale.actions:,} open actions, {scale.meetings_per_board:,} meetings",
+        )
+        engine.dispose()
+    return [result]
 
 
 def fan_outs(sizes: Sizes, console: Console) -> list[Result]:

@@ -26,13 +26,13 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bench.bare_bolt import BARE_ANSWER
 from bench.footprint import free_port, wait_healthy
 from bench.report import Result
 from db import queries
-from db.models import ActionStatus, Member, Role
+from db.models import Action, ActionStatus, Member, Role
 from db.session import make_engine, make_session_factory
 from handlers.views import display_refs
 from tests.slack_harness import SIGNING_SECRET, sign
@@ -245,6 +245,20 @@ def scenario_results(
     return results
 
 
+def reopen_all(database_url: str) -> None:
+    """Every action the bot's board had open is open again (the bench board starts with none
+    done): each scenario, and each server, meets the same board, and REFs can be used again."""
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as session, session.begin():
+        board = queries.default_board(session)
+        session.execute(
+            update(Action)
+            .where(Action.board_id == board.id, Action.status == ActionStatus.DONE)
+            .values(status=ActionStatus.OPEN, done_at=None, done_by_id=None)
+        )
+    engine.dispose()
+
+
 def measure(
     database_url: str, label: str, *, requests: int, before: Path | None = None
 ) -> list[Result]:
@@ -252,8 +266,7 @@ def measure(
     as main's), against that commit's `crb serve` too, in the same run, on the same database."""
     warmup = min(10, requests)
     chair, refs = chair_and_refs(database_url)
-    servers = 2 if before else 1  # each closes actions of its own
-    requests = min(requests, (len(refs) - servers * warmup) // (2 * servers))
+    requests = min(requests, len(refs) - warmup)
     if requests < 1:
         raise RuntimeError(f"the bench board has {len(refs)} open actions: too few")
     with SlackStandIn() as slack, ExitStack() as stack:
@@ -271,35 +284,32 @@ def measure(
             urls[" (before)"] = serve(ports[3], *crb, cwd=before)
         bare_url = serve(ports[1], "bench.bare_bolt")
         on_return_url = serve(ports[2], "bench.bare_bolt", "--process-before-response")
-        unused = iter(refs)
 
-        def closing(count: int) -> list[Sent]:
-            return [signed_command(chair, f"done {next(unused)}", slack) for _ in range(count)]
+        def closing(chosen: list[str]) -> list[Sent]:
+            return [signed_command(chair, f"done {ref}", slack) for ref in chosen]
 
         def listing(count: int = requests) -> list[Sent]:
             return [signed_command(chair, "outstanding", slack) for _ in range(count)]
 
         for url in urls.values():
-            run(url, closing(warmup), 1, slack, expect="Done: ")
+            run(url, closing(refs[:warmup]), 1, slack, expect="Done: ")
+            reopen_all(database_url)
             run(url, listing(warmup), 1, slack, expect="Outstanding")
         run(bare_url, listing(warmup), 1, slack)
         run(on_return_url, listing(warmup), 1, slack)
         results = []
+        chosen = refs[warmup : warmup + requests]
         for concurrency in (1, 20):
             floors = Floors(
                 polling=run(bare_url, listing(), concurrency, slack),
                 on_return=run(on_return_url, listing(), concurrency, slack),
             )
             results += bare_results(label, floors, concurrency)
-            # Each server closes its own actions, then each lists what is left (the same).
-            done = {
-                s: run(u, closing(requests), concurrency, slack, "Done: ") for s, u in urls.items()
-            }
             for suffix, url in urls.items():
+                done = run(url, closing(chosen), concurrency, slack, expect="Done: ")
+                reopen_all(database_url)  # each server closes the same actions
                 listed = run(url, listing(), concurrency, slack, expect="Outstanding")
-                results += scenario_results(
-                    label, f"/crb done{suffix}", done[suffix], floors, concurrency
-                )
+                results += scenario_results(label, f"/crb done{suffix}", done, floors, concurrency)
                 results += scenario_results(
                     label, f"/crb outstanding{suffix}", listed, floors, concurrency
                 )
