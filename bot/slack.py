@@ -940,14 +940,35 @@ class DmChannels:
     ) -> None:
         self.client, self.sessions, self.clock = client, sessions, clock
         self.run = run or asyncio.to_thread
+        self._read_ahead: dict[str, str] | None = None  # in a tick: every kept channel
+
+    @asynccontextmanager
+    async def read_ahead(self) -> AsyncIterator[None]:
+        """For a tick's fan-out: every kept channel read in one query, not one query a message
+        (2,000 of them, each a session and a hand-off to a thread). Forgotten afterwards, so
+        the next tick reads what other instances have kept since."""
+        self._read_ahead = {}
+        if self.sessions is not None:
+            try:
+                self._read_ahead = await self.run(self._read_all)
+            except Exception:  # a cache: each message can still read its own, or ask Slack
+                log.exception("Could not read the kept DM channels")
+        try:
+            yield
+        finally:
+            self._read_ahead = None
 
     async def channel(self, user_id: str, *, fresh: bool = False) -> str:
         """The DM channel with ``user_id``; ``fresh``: ask Slack even if one is kept."""
+        if not fresh and self._read_ahead and (known := self._read_ahead.get(user_id)):
+            return known
         if not fresh and (known := await self._cached(user_id)):
             return known
         opened = await self.client.conversations_open(users=user_id)
         channel = str(opened["channel"]["id"])
         await self._keep(user_id, channel)
+        if self._read_ahead is not None:
+            self._read_ahead[user_id] = channel  # the rest of the tick uses the new one
         return channel
 
     async def _cached(self, user_id: str) -> str | None:
@@ -971,6 +992,11 @@ class DmChannels:
         assert self.sessions is not None
         with self.sessions() as session:
             return queries.slack_dm_channel(session, user_id)
+
+    def _read_all(self) -> dict[str, str]:
+        assert self.sessions is not None
+        with self.sessions() as session:
+            return queries.slack_dm_channels(session)
 
     def _write(self, user_id: str, channel: str) -> None:
         assert self.sessions is not None
@@ -1002,22 +1028,24 @@ class SlackChannel:
 
     @asynccontextmanager
     async def connected(self) -> AsyncIterator[None]:
-        """One aiohttp session for a tick's sends, so its connections are kept alive.
+        """One aiohttp session for a tick's sends, so its connections are kept alive, and the
+        DM channels kept in the database read once (``DmChannels.read_ahead``).
 
         Without one, AsyncWebClient opens a new session and a new connection for every call,
         two per message. The session is made on the running loop (`crb serve` and `crb tick`
         each run their own) and closed on leaving.
         """
-        if self.client.session is not None:  # the caller's own session, or a tick's already
-            yield
-            return
-        timeout = aiohttp.ClientTimeout(total=self.client.timeout)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            self.client.session = session
-            try:
+        async with self.dms.read_ahead():
+            if self.client.session is not None:  # the caller's own session, or a tick's already
                 yield
-            finally:
-                self.client.session = None
+                return
+            timeout = aiohttp.ClientTimeout(total=self.client.timeout)
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                self.client.session = session
+                try:
+                    yield
+                finally:
+                    self.client.session = None
 
     async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
         if not member.slack_id:
