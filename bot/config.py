@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
@@ -16,6 +17,19 @@ DEFAULT_DATABASE_URL = "sqlite:///crb.db"
 # The Microsoft 365 Agents SDK reads its own nested names: CONNECTIONS__SERVICE_CONNECTION__...
 TEAMS_SETTINGS = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 TEAMS_SDK_PREFIXES = ("CONNECTIONS__", "CONNECTIONSMAP__", "AGENTAPPLICATION__")
+# Microsoft's Bot Connector hosts (the serviceUrl of Teams activities): the public cloud, then
+# GCC, GCC High and DoD. The bot answers nowhere else.
+DEFAULT_TEAMS_SERVICE_HOSTS = (
+    "smba.trafficmanager.net",
+    "*.botframework.com",
+    "smba.infra.gcc.teams.microsoft.com",
+    "smba.infra.gov.teams.microsoft.us",
+    "smba.infra.dod.teams.microsoft.us",
+    "*.botframework.us",
+)
+DEFAULT_TEAMS_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
+# Where a file sent to the bot in Teams is downloaded from (its OneDrive / SharePoint).
+DEFAULT_TEAMS_FILE_HOSTS = ("*.sharepoint.com", "*.sharepoint.us", "*.sharepoint-mil.us")
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,18 @@ class Config:
     teams_client_id: str | None = None
     teams_tenant_id: str | None = None
     teams_anonymous_allowed: bool = False
+    # Hosts Teams activities may come from and answers go to (CRB_TEAMS_ALLOWED_SERVICE_HOSTS).
+    teams_allowed_service_hosts: tuple[str, ...] = DEFAULT_TEAMS_SERVICE_HOSTS
+    # The OpenID metadata whose keys sign inbound tokens (CRB_TEAMS_OPENID_METADATA); empty:
+    # Bot Framework's, and the tenant's for a single-tenant bot.
+    teams_openid_metadata: tuple[str, ...] = ()
+    # Where files sent to the bot may be downloaded from (CRB_TEAMS_FILE_HOSTS).
+    teams_file_hosts: tuple[str, ...] = DEFAULT_TEAMS_FILE_HOSTS
+    # Where a 1:1 chat is created for a member who never wrote to the bot.
+    teams_service_url: str = DEFAULT_TEAMS_SERVICE_URL
+    # Answers meant for one person in a channel as targeted messages (a preview feature whose
+    # messages vanish after 24 hours): off, such answers go to the person's 1:1 chat.
+    teams_targeted_messages: bool = False
     # Every CONNECTIONS__* / CONNECTIONSMAP__* / AGENTAPPLICATION__* variable, as the SDK reads
     # them (it holds the client secret, so the repr never shows it).
     teams_sdk_env: dict[str, str] = field(default_factory=dict, compare=False)
@@ -190,6 +216,27 @@ def _flag(name: str, value: str) -> bool:
     raise UserError(f"{name}={value!r}: say true or false.")
 
 
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+_HOST = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+
+
+def _hosts(name: str, value: str | None) -> tuple[str, ...]:
+    """Host names separated by commas, ``*.`` wildcards allowed; empty when not set."""
+    if value is None:
+        return ()
+    hosts = tuple(host.lower() for host in _list(value))
+    wrong = [host for host in hosts if not _HOST.match(host)]
+    if wrong or not hosts:
+        raise UserError(
+            f"{name}={value!r}: give host names separated by commas, "
+            "with an optional leading *. (e.g. smba.trafficmanager.net,*.botframework.com)."
+        )
+    return hosts
+
+
 def _teams_anonymous(env: Mapping[str, str]) -> bool:
     anonymous = _flag(
         TEAMS_SETTINGS + "ANONYMOUS_ALLOWED", env.get(TEAMS_SETTINGS + "ANONYMOUS_ALLOWED", "")
@@ -260,8 +307,19 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         port=_port(port) if (port := get("PORT")) else 3000,
         claim_lease_seconds=_lease(lease) if (lease := get("CRB_CLAIM_LEASE_SECONDS")) else 300,
         teams_client_id=get(TEAMS_SETTINGS + "CLIENTID"),
-        teams_tenant_id=get(TEAMS_SETTINGS + "TENANTID"),
+        teams_tenant_id=get(TEAMS_SETTINGS + "TENANTID") or get("CRB_TEAMS_TENANT_ID"),
         teams_anonymous_allowed=_teams_anonymous(env),
+        teams_allowed_service_hosts=_hosts(
+            "CRB_TEAMS_ALLOWED_SERVICE_HOSTS", get("CRB_TEAMS_ALLOWED_SERVICE_HOSTS")
+        )
+        or DEFAULT_TEAMS_SERVICE_HOSTS,
+        teams_file_hosts=_hosts("CRB_TEAMS_FILE_HOSTS", get("CRB_TEAMS_FILE_HOSTS"))
+        or DEFAULT_TEAMS_FILE_HOSTS,
+        teams_openid_metadata=_list(get("CRB_TEAMS_OPENID_METADATA")),
+        teams_service_url=get("CRB_TEAMS_SERVICE_URL") or DEFAULT_TEAMS_SERVICE_URL,
+        teams_targeted_messages=_flag(
+            "CRB_TEAMS_TARGETED_MESSAGES", env.get("CRB_TEAMS_TARGETED_MESSAGES", "")
+        ),
         teams_sdk_env={k: v for k, v in env.items() if k.startswith(TEAMS_SDK_PREFIXES)},
         public_url=_public_url(url) if (url := get("CRB_PUBLIC_URL")) else None,
         secret_key=_secret_key(key) if (key := get("CRB_SECRET_KEY")) else None,

@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import warnings
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -34,11 +34,7 @@ from microsoft_agents.activity import (
     load_configuration_from_env,
 )
 from microsoft_agents.authentication.msal import MsalConnectionManager
-from microsoft_agents.hosting.aiohttp import (
-    CloudAdapter,
-    jwt_authorization_middleware,
-    start_agent_process,
-)
+from microsoft_agents.hosting.aiohttp import CloudAdapter, start_agent_process
 from microsoft_agents.hosting.core import (
     AgentApplication,
     CardFactory,
@@ -53,16 +49,40 @@ from microsoft_agents.hosting.core.app.adaptive_card import factory as card_resp
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from bot.config import Config
-from bot.render_teams import CARD_VERB, NOTE_FIELD, RAG_FIELD, note_form_card, reply_card
+from bot.render_teams import (
+    ACTION_FIELD,
+    CARD_VERB,
+    MAX_CARD_BYTES,
+    NOTE_FIELD,
+    RAG_FIELD,
+    SHOWN_FIELD,
+    card_rows,
+    note_form_card,
+    replace_row,
+    reply_card,
+    with_notice,
+)
 from bot.runtime import Runtime, wall_clock
+from bot.teams_auth import (
+    BOT_FRAMEWORK_ISSUERS,
+    ServiceHosts,
+    TokenValidator,
+    default_metadata,
+    request_guard,
+    tenant_issuers,
+)
+from bot.teams_retry import RetryPolicy, retry_after
 from db import queries
-from db.models import Member, Rag, TeamsConversation
-from handlers import identity
-from handlers.commands import note_without_text
+from db.models import Member, Rag, TeamsCard, TeamsConversation
+from handlers import identity, uploads
+from handlers.commands import Command, Done, Note, Reopen, note_without_text
 from handlers.context import Caller
+from handlers.errors import UserError
 from handlers.identity import Account, Via
-from handlers.reply import Reply, Visibility
-from handlers.run import link_account_by_email, run_command
+from handlers.minutes.read import MAX_BYTES
+from handlers.refs import ActionId
+from handlers.reply import Reply, Tone, Visibility
+from handlers.run import link_account_by_email, run_command, run_use_case
 from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 
 log = logging.getLogger("crb.teams")
@@ -73,11 +93,34 @@ PERSONAL = "personal"  # Teams' conversationType of a 1:1 chat with the bot
 # The bearer token itself is never stored: it expires within the hour.
 _KEPT_CLAIMS = ("aud", "appid", "azp", "ver", "iss", "tid", "serviceurl")
 _RAG_VALUES = {"", *(rag.value for rag in Rag)}
+TOO_LARGE = 413
+MICROSOFT_RETRIES = RetryPolicy()
+# A message Teams refuses as too large is cut shorter and sent again: 80 KB, then 40, then 20.
+CARD_LIMITS = (MAX_CARD_BYTES, MAX_CARD_BYTES // 2, MAX_CARD_BYTES // 4)
 
 
 def sdk_configuration(config: Config) -> dict[str, Any]:
     """The SDK's own configuration, from its own environment variables."""
     return load_configuration_from_env(config.teams_sdk_env)
+
+
+def full_list_url(config: Config) -> str | None:
+    """Where a card cut for size sends the reader: the web desk's list of actions."""
+    return f"{config.public_url}/actions" if config.public_url else None
+
+
+def service_hosts(config: Config) -> ServiceHosts:
+    return ServiceHosts(config.teams_allowed_service_hosts)
+
+
+def token_validator(config: Config) -> TokenValidator | None:
+    """The inbound token rules for this bot registration; None without one (anonymous tests)."""
+    if not config.teams_client_id:
+        return None
+    tenant = config.teams_tenant_id
+    issuers = BOT_FRAMEWORK_ISSUERS + (tenant_issuers(tenant) if tenant else ())
+    metadata = config.teams_openid_metadata or default_metadata(tenant)
+    return TokenValidator(config.teams_client_id, issuers, metadata)
 
 
 def connection_manager(config: Config) -> MsalConnectionManager:
@@ -120,14 +163,71 @@ def account_emails(account: ChannelAccount | None) -> list[str]:
     return list(dict.fromkeys(value for value in found if isinstance(value, str) and "@" in value))
 
 
-def command_text(activity: Activity) -> str:
-    """The command in a message: the SDK has removed the bot's @mention already; a stray
-    mention of someone else's tag or an HTML non-breaking space does not reach the parser."""
+def command_text(activity: Activity, accounts: dict[str, str] | None = None) -> str:
+    """The command in a message: the SDK has removed the bot's @mention already. A mention of
+    a person whose AAD object id is known (``accounts``: mention text -> id) becomes
+    ``teams:<id>``, the account form ``link`` reads; any other mention, and an HTML
+    non-breaking space, does not reach the parser."""
     text = (activity.text or "").replace("\u00a0", " ")
     for mention in activity.get_mentions():
         if mention.text:
-            text = text.replace(mention.text, " ")
+            account = (accounts or {}).get(mention.text)
+            text = text.replace(mention.text, f" teams:{account} " if account else " ")
     return " ".join(text.split())
+
+
+FILE_DOWNLOAD = "application/vnd.microsoft.teams.file.download.info"
+
+
+@dataclass(frozen=True)
+class SentFile:
+    name: str
+    url: str
+
+
+def file_sent(activity: Activity) -> SentFile | None:
+    """The file a message carries (Teams' download info attachment), if any."""
+    for attachment in activity.attachments or []:
+        content = attachment.content if isinstance(attachment.content, dict) else {}
+        url = content.get("downloadUrl")
+        if attachment.content_type == FILE_DOWNLOAD and isinstance(url, str):
+            return SentFile(attachment.name or "minutes", url)
+    return None
+
+
+class DownloadError(Exception):
+    """A file sent in chat could not be fetched."""
+
+
+async def download(sent: SentFile, hosts: ServiceHosts) -> bytes:
+    """The file's bytes, from its pre-authorised download URL: no token is sent, and only a
+    host on CRB_TEAMS_FILE_HOSTS (the tenant's SharePoint) is asked."""
+    if not hosts.allows(sent.url):
+        raise DownloadError("it is not stored in Microsoft 365")
+    timeout = aiohttp.ClientTimeout(total=30)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(sent.url, allow_redirects=False) as response,
+        ):
+            if response.status != 200:
+                raise DownloadError(f"Teams answered {response.status}")
+            data = await response.content.read(MAX_BYTES + 1)
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise DownloadError(f"the download failed ({type(error).__name__})") from error
+    if len(data) > MAX_BYTES:
+        raise DownloadError(f"it is over {MAX_BYTES // 2**20} MB")
+    return data
+
+
+def mentioned_people(activity: Activity) -> list[tuple[str, ChannelAccount]]:
+    """The people @mentioned in a message (not the bot), with their mention text."""
+    bot_id = activity.recipient.id if activity.recipient else None
+    return [
+        (mention.text, mention.mentioned)
+        for mention in activity.get_mentions()
+        if mention.text and mention.mentioned and mention.mentioned.id != bot_id
+    ]
 
 
 def card_command(data: object) -> str | None:
@@ -145,6 +245,38 @@ def card_command(data: object) -> str | None:
     return " ".join(part for part in (command, rag.lower(), update.strip()) if part)
 
 
+_BY_ID = {"done": Done, "reopen": Reopen}
+
+
+def card_action_id(data: object) -> int | None:
+    """The action id a button carries, if it carries a well-formed one."""
+    found = data.get(ACTION_FIELD) if isinstance(data, dict) else None
+    if not isinstance(found, int) or isinstance(found, bool) or found <= 0:
+        return None
+    return found
+
+
+def card_target(data: object, command: str) -> Command | str:
+    """What a button on one action runs: the verb on the action's stable id, which still names
+    that action when REFs have shifted as others closed (and says so when it has changed since);
+    the command as typed for any other button."""
+    action_id = card_action_id(data)
+    if action_id is None:
+        return command
+    verb = command.split()[0].lower()
+    shown = data.get(SHOWN_FIELD) if isinstance(data, dict) else None
+    target = ActionId(action_id, shown if shown in ("open", "done") else None)
+    if verb in _BY_ID:
+        return _BY_ID[verb](target)
+    update = data.get(NOTE_FIELD) if isinstance(data, dict) else None
+    if verb == "note" and isinstance(update, str) and update.strip():
+        rag = str(data.get(RAG_FIELD) or "").lower()
+        if rag not in _RAG_VALUES:
+            return command  # refused by the parser with its own message
+        return Note(target, update.strip(), Rag(rag) if rag else None)
+    return command
+
+
 def card_activity(card: dict[str, Any], *, title: str = "") -> Activity:
     activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
     if title:
@@ -153,6 +285,22 @@ def card_activity(card: dict[str, Any], *, title: str = "") -> Activity:
 
 
 # ---------------------------------------------------------------- the stored conversations
+
+
+def store_card(
+    sessions: sessionmaker[Session],
+    conversation_id: str,
+    activity_id: str,
+    card: dict[str, Any],
+    now: datetime,
+) -> None:
+    with sessions() as session, session.begin():
+        row = session.get(TeamsCard, (conversation_id, activity_id))
+        if row is None:
+            row = TeamsCard(conversation_id=conversation_id, activity_id=activity_id)
+            session.add(row)
+        row.card = card
+        row.updated_at = now
 
 
 def remember_conversation(
@@ -181,9 +329,18 @@ def remember_conversation(
 class TeamsBot:
     """The Teams side of ``crb serve``: one AgentApplication, the CloudAdapter, the routes."""
 
-    def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = wall_clock) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        clock: Callable[[], datetime] = wall_clock,
+        retries: RetryPolicy = MICROSOFT_RETRIES,
+    ) -> None:
         self.runtime = runtime
         self.clock = clock
+        self.retries = retries
+        self.hosts = service_hosts(runtime.config)
+        self.file_hosts = ServiceHosts(runtime.config.teams_file_hosts)
         settings = sdk_configuration(runtime.config)
         if runtime.config.teams_anonymous_allowed:
             log.warning(
@@ -204,13 +361,15 @@ class TeamsBot:
     # ------------------------------------------------------------ mounting
 
     def mount(self, app: web.Application) -> None:
-        """``POST /api/messages`` behind the SDK's JWT middleware, in a sub-application so
-        that the middleware guards Teams only (Slack verifies its own signatures)."""
-        teams = web.Application(middlewares=[jwt_authorization_middleware])
-        with warnings.catch_warnings():
-            # The SDK's middleware reads its configuration under this plain string key.
-            warnings.simplefilter("ignore", web.NotAppKeyWarning)
-            teams["agent_configuration"] = self.connections.get_default_connection_configuration()
+        """``POST /api/messages`` behind ``bot.teams_auth``'s guard, in a sub-application so
+        that the guard covers Teams only (Slack verifies its own signatures)."""
+        config = self.runtime.config
+        guard = request_guard(
+            token_validator(config),
+            service_hosts(config),
+            anonymous=config.teams_anonymous_allowed,
+        )
+        teams = web.Application(middlewares=[guard])
         teams.router.add_post("/messages", self._messages)
         app.add_subapp("/api/", teams)
 
@@ -229,8 +388,72 @@ class TeamsBot:
 
     async def on_message(self, context: TurnContext, _state: TurnState) -> None:
         await self.recognise(context)
-        text = command_text(context.activity) or "help"
+        sent_file = file_sent(context.activity)
+        if sent_file is not None and is_personal(context.activity.conversation):
+            await self._send(context, await self.stage_upload(context, sent_file))
+            return
+        accounts = await self._mentioned_accounts(context)
+        text = command_text(context.activity, accounts) or "help"
         await self._answer(context, text)
+
+    # ------------------------------------------------------------ minutes sent as a file
+
+    async def stage_upload(self, context: TurnContext, sent: SentFile) -> Reply:
+        """Download the file sent in the 1:1 chat, dry-run its import, keep it, and answer with
+        the preview: the same ``import N`` as on Slack (``handlers.uploads``)."""
+        account = self._account(context)
+        refusal = await self.runtime.run_in_thread(self._upload_refusal, account)
+        if refusal is not None:
+            return refusal
+        try:
+            data = await download(sent, self.file_hosts)
+        except DownloadError as error:
+            return Reply.error(
+                f"I couldn't fetch {sent.name} from Teams: {error}. Nothing changed."
+            )
+        return await self.runtime.run_in_thread(self._stage, account, sent.name, data)
+
+    def _upload_refusal(self, account: Account) -> Reply | None:
+        with self.runtime.unit(account, self.clock()) as ctx:
+            try:
+                uploads.require_importer(ctx)
+            except UserError as error:
+                return Reply.error(error.message)
+            return None
+
+    def _stage(self, account: Account, name: str, data: bytes) -> Reply:
+        now = self.clock()
+        try:
+            with self.runtime.unit(account, now) as ctx:
+                preview = uploads.dry_run(ctx, name, data)  # rolled back when the unit ends
+            return run_use_case(
+                self.runtime.sessions,
+                account,
+                now,
+                lambda ctx: uploads.stage(ctx, name, data, preview),
+            )
+        except UserError as error:
+            return Reply.error(error.message, *error.hints, "Nothing was imported.")
+
+    def _account(self, context: TurnContext) -> Account:
+        sender = context.activity.from_property
+        aad_object_id = sender.aad_object_id if sender else None
+        label = f"teams:{aad_object_id or (sender.id if sender else 'unknown')}"
+        return Account.teams(aad_object_id, label)
+
+    async def _mentioned_accounts(self, context: TurnContext) -> dict[str, str]:
+        """Mention text -> AAD object id, from the mention entity, or from the member's
+        profile in the conversation when Teams left the object id out of the entity."""
+        found: dict[str, str] = {}
+        for text, account in mentioned_people(context.activity):
+            aad = account.aad_object_id or await self._profile_object_id(context, account)
+            if aad:
+                found[text] = aad
+        return found
+
+    async def _profile_object_id(self, context: TurnContext, account: ChannelAccount) -> str | None:
+        profile = await self._profile(context, account)
+        return profile.aad_object_id if profile else None
 
     async def on_card_submit(self, context: TurnContext, _state: TurnState, data: Any) -> None:
         await self.recognise(context)
@@ -243,16 +466,57 @@ class TeamsBot:
     async def on_card_execute(
         self, context: TurnContext, _state: TurnState, data: Any
     ) -> AdaptiveCardInvokeResponse:
-        """Action.Execute: the answer replaces the card for the person who pressed the button."""
+        """Action.Execute: the answer replaces the card for the person who pressed the button;
+        a failure answers with an error card (HTTP 200), never an empty 501."""
+        try:
+            return card_responses.adaptive_card(await self._execute(context, data))
+        except Exception:  # whatever failed, the person who pressed gets an answer
+            log.exception("Teams: a card button failed")
+            return card_responses.adaptive_card(self._card(_press_failed()))
+
+    async def _execute(self, context: TurnContext, data: Any) -> dict[str, Any]:
         await self.recognise(context)
         command = card_command(data)
         if command is None:
-            return card_responses.adaptive_card(reply_card(_stale_button()))
+            return self._card(_stale_button())
         form_ref = note_without_text(command)
         if form_ref is not None:
-            return card_responses.adaptive_card(note_form_card(form_ref, command))
-        reply = await self.run(context, command)
-        return card_responses.adaptive_card(reply_card(reply))
+            return note_form_card(form_ref, command, card_action_id(data))
+        reply = await self.run(context, card_target(data, command))
+        in_channel = not is_personal(context.activity.conversation)
+        if reply.visibility == Visibility.CHANNEL and in_channel:
+            await self._send(context, reply)  # "Post to channel": a new message, for everyone
+            return self._card(Reply("Posted to the channel.", tone=Tone.SUCCESS))
+        return await self._updated_message(context, reply)
+
+    async def _updated_message(self, context: TurnContext, reply: Reply) -> dict[str, Any]:
+        """The card the button was on, with the changed action's row drawn as it is now (its
+        other rows and buttons kept), updated in place for every viewer and device; without
+        one (an old or unknown card), the answer itself."""
+        message_id = context.activity.reply_to_id
+        conversation_id = context.activity.conversation.id
+        stored = (
+            await self.runtime.run_in_thread(self._stored_card, conversation_id, message_id)
+            if message_id
+            else None
+        )
+        answer = self._card(reply)
+        if stored is None or len(reply.actions) != 1:
+            return answer
+        updated = replace_row(stored, reply.actions[0])
+        if updated is None:
+            return answer
+        if len(card_rows(stored)) == 1:
+            updated = answer  # a card about that one action: the answer says it all
+        message = card_activity(updated)
+        message.id = message_id
+        await self.retries.run(partial(context.update_activity, message))
+        await self.runtime.run_in_thread(
+            self._store_card, conversation_id, message_id, updated, self.clock()
+        )
+        # The action had changed since (or could not change): its row now shows it as it is,
+        # and the person who pressed is told why nothing happened.
+        return updated if reply.changed else with_notice(updated, reply)
 
     async def on_members_added(self, context: TurnContext, _state: TurnState) -> None:
         activity = context.activity
@@ -288,7 +552,7 @@ class TeamsBot:
             return
         await self._send(context, await self.run(context, text))
 
-    async def run(self, context: TurnContext, text: str) -> Reply:
+    async def run(self, context: TurnContext, text: str | Command) -> Reply:
         """Run one chat command as the Teams user behind this activity, once per activity."""
         account = context.activity.from_property
         aad_object_id = account.aad_object_id if account else None
@@ -308,16 +572,85 @@ class TeamsBot:
         )
 
     async def _send(self, context: TurnContext, reply: Reply) -> None:
-        await self._send_card(context, reply_card(reply), reply.title, reply.visibility)
+        await self._send_card(context, self._card(reply), reply.title, reply.visibility)
+
+    def _card(self, reply: Reply) -> dict[str, Any]:
+        return reply_card(reply, full_list_url=full_list_url(self.runtime.config))
 
     async def _send_card(
         self, context: TurnContext, card: dict[str, Any], title: str, visibility: Visibility
     ) -> None:
         activity = card_activity(card, title=title)
-        if visibility == Visibility.EPHEMERAL and not is_personal(context.activity.conversation):
-            # In a channel or a group chat, an answer meant for one person is shown to them only.
-            activity.make_targeted_activity(context.activity.from_property)
-        await context.send_activity(activity)
+        private = visibility == Visibility.EPHEMERAL
+        if private and not is_personal(context.activity.conversation):
+            await self._send_privately(context, activity, card)
+            return
+        sent = await self.retries.run(partial(context.send_activity, activity))
+        await self._remember_card(context.activity.conversation.id, sent.id if sent else None, card)
+
+    async def _send_privately(
+        self, context: TurnContext, activity: Activity, card: dict[str, Any]
+    ) -> None:
+        """In a channel or group chat, an answer meant for one person: as a targeted message
+        only if CRB_TEAMS_TARGETED_MESSAGES is on (a preview whose messages vanish after a
+        day); otherwise in their 1:1 chat with the bot, with a short note where they asked."""
+        asker = context.activity.from_property
+        if self.runtime.config.teams_targeted_messages:
+            activity.make_targeted_activity(asker)
+            await self.retries.run(partial(context.send_activity, activity))
+            return
+        member_id = await self.runtime.run_in_thread(
+            self._member_id, asker.aad_object_id if asker else ""
+        )
+        known = await self.runtime.run_in_thread(self._personal_chat, member_id)
+        if known is not None and self.hosts.allows(known.service_url):
+            sent_id = await self.retries.run(partial(_post_to, context, known, activity))
+            await self._remember_card(known.conversation.id, sent_id, card)
+        else:
+            reference = context.activity.get_conversation_reference()
+            personal, sent_id = await self.retries.run(
+                partial(_open_personal_chat, context, reference, activity, self.hosts)
+            )
+            await self._remember_card(personal["conversation"]["id"], sent_id, card)
+            if member_id is not None:
+                claims = kept_claims(context.identity)
+                now = self.clock()
+                await self.runtime.run_in_thread(
+                    self._remember, member_id, personal, claims, True, now
+                )
+        name = asker.name if asker and asker.name else "you"
+        note = Reply(f"I've sent {name} the answer in our 1:1 chat.")
+        await self.retries.run(
+            partial(context.send_activity, card_activity(self._card(note), title=note.title))
+        )
+
+    async def _remember_card(
+        self, conversation_id: str, activity_id: str | None, card: dict[str, Any]
+    ) -> None:
+        """Keep a card with action rows, so that a button pressed on it can update it."""
+        if activity_id and card_rows(card):
+            await self.runtime.run_in_thread(
+                self._store_card, conversation_id, activity_id, card, self.clock()
+            )
+
+    def _personal_chat(self, member_id: int | None) -> ConversationReference | None:
+        if member_id is None:
+            return None
+        with self.runtime.sessions() as session:
+            row = session.get(TeamsConversation, member_id)
+            if row is None or not row.personal:
+                return None
+            return ConversationReference.model_validate(row.reference)
+
+    def _stored_card(self, conversation_id: str, activity_id: str) -> dict[str, Any] | None:
+        with self.runtime.sessions() as session:
+            row = session.get(TeamsCard, (conversation_id, activity_id))
+            return dict(row.card) if row else None
+
+    def _store_card(
+        self, conversation_id: str, activity_id: str, card: dict[str, Any], now: datetime
+    ) -> None:
+        store_card(self.runtime.sessions, conversation_id, activity_id, card, now)
 
     async def recognise(self, context: TurnContext) -> int | None:
         """The member behind this activity, linked by email on first contact; their
@@ -346,20 +679,24 @@ class TeamsBot:
         return member_id
 
     async def _profile_emails(self, context: TurnContext, account: ChannelAccount) -> list[str]:
-        """Teams sends no email with a message: ask the Bot Connector for the member's profile
-        (what TeamsInfo.get_member does)."""
+        """Teams sends no email with a message: ask the Bot Connector for the member's profile."""
+        return account_emails(await self._profile(context, account))
+
+    async def _profile(
+        self, context: TurnContext, account: ChannelAccount
+    ) -> ChannelAccount | None:
+        """A member's profile in this conversation (what TeamsInfo.get_member does)."""
         connector = context.services.get(ConnectorClientBase)
         conversation = context.activity.conversation
         if connector is None or conversation is None or not account.id:
-            return []
+            return None
         try:
-            profile = await connector.conversations.get_conversation_member(
+            return await connector.conversations.get_conversation_member(
                 conversation.id, account.id
             )
         except (TimeoutError, aiohttp.ClientError, ValueError) as error:
             log.warning("Teams: could not read the profile of %s: %s", account.id, error)
-            return []
-        return account_emails(profile)
+            return None
 
     def _member_id(self, aad_object_id: str) -> int | None:
         """The member holding this Teams account (active or not: a deactivated member keeps
@@ -397,6 +734,13 @@ def _stale_button() -> Reply:
     return Reply.error("That button is out of date. Type “crb help” to see what I can do.")
 
 
+def _press_failed() -> Reply:
+    # The command may have run before the failure (updating the message): say where to look.
+    return Reply.error(
+        "Sorry, something went wrong on my side. Type “crb mine” to see where things stand."
+    )
+
+
 def _failed() -> Reply:
     return Reply.error("Sorry, something went wrong on my side. Nothing changed; try again.")
 
@@ -423,14 +767,20 @@ class TeamsChannel:
         sessions: sessionmaker[Session],
         *,
         clock: Callable[[], datetime] = wall_clock,
+        retries: RetryPolicy = MICROSOFT_RETRIES,
     ) -> None:
         self.config = config
         self.sessions = sessions  # the runtime's: one engine per process
         self.clock = clock
+        self.retries = retries
+        self.hosts = service_hosts(config)
         self.adapter = CloudAdapter(connection_manager=connection_manager(config))
         self.adapter.on_turn_error = _reraise  # a failed send is the dispatcher's to handle
 
     def can_reach(self, member: Member) -> bool:
+        """A stored conversation, or a linked Teams account and the tenant to open one in."""
+        if member.teams_id and self.config.teams_tenant_id:
+            return True
         session = object_session(member)
         if session is not None:
             return session.get(TeamsConversation, member.id) is not None
@@ -442,35 +792,92 @@ class TeamsChannel:
 
     async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
         """A Teams message has no key to look up a resend by: ``delivery`` is not needed."""
-        stored = await asyncio.to_thread(self._load, member.id)
-        if stored is None:
-            raise DeliveryError(
-                f"{member.initials} has no Teams conversation with the bot yet.", permanent=True
-            )
+        stored = await asyncio.to_thread(self._load, member.id) or self._first_contact(member)
         reference, claims, personal = stored
-        activity = card_activity(reply_card(message), title=message.title)
+        if not self.hosts.allows(reference.service_url):
+            # Stored before the allow-list, or by hand: the bot's token never goes there.
+            raise DeliveryError(
+                f"{member.initials}'s Teams conversation is at {reference.service_url}, "
+                "which is not on CRB_TEAMS_ALLOWED_SERVICE_HOSTS.",
+                permanent=True,
+            )
+        opened: dict[str, Any] | None = None
+        for limit in CARD_LIMITS:
+            card = reply_card(message, full_list_url=full_list_url(self.config), limit=limit)
+            try:
+                opened = await self.retries.run(
+                    partial(self._deliver, reference, claims, personal, card, message.title)
+                )
+                break
+            except aiohttp.ClientResponseError as error:
+                if error.status == TOO_LARGE and limit != CARD_LIMITS[-1]:
+                    log.warning("Teams: a message to %s was too large", member.initials)
+                    continue  # the same message, cut shorter
+                raise _delivery_error(member, error) from error
+            except (TimeoutError, aiohttp.ClientError) as error:
+                raise DeliveryError(f"Teams could not be reached: {error}") from error
+            except (ValueError, TypeError, RuntimeError) as error:
+                raise DeliveryError(
+                    f"Teams refused the message: {error}", permanent=True
+                ) from error
+        if opened is not None:
+            await asyncio.to_thread(self._store_personal, member.id, opened, claims)
+
+    async def _deliver(
+        self,
+        reference: ConversationReference,
+        claims: dict[str, Any],
+        personal: bool,
+        card: dict[str, Any],
+        title: str,
+    ) -> dict[str, Any] | None:
+        """Post the card; the reference of a 1:1 chat it had to open, if it did."""
+        activity = card_activity(card, title=title)
         opened: list[dict[str, Any]] = []
+        posted: list[tuple[str, str | None]] = []  # (conversation id, message id)
 
         async def deliver(context: TurnContext) -> None:
             if personal:
-                await context.send_activity(activity)
+                sent = await context.send_activity(activity)
+                posted.append((reference.conversation.id, sent.id if sent else None))
             else:
-                opened.append(await _open_personal_chat(context, reference, activity))
+                chat, sent_id = await _open_personal_chat(context, reference, activity, self.hosts)
+                opened.append(chat)
+                posted.append((chat["conversation"]["id"], sent_id))
 
         continuation = reference.get_continuation_activity()
         continuation.id = None  # post a new message, not a reply to an old one
-        try:
-            await self.adapter.continue_conversation_with_claims(
-                self._identity(claims), continuation, deliver
+        await self.adapter.continue_conversation_with_claims(
+            self._identity(claims), continuation, deliver
+        )
+        for conversation_id, message_id in posted:
+            if message_id and card_rows(card):
+                await asyncio.to_thread(
+                    store_card, self.sessions, conversation_id, message_id, card, self.clock()
+                )
+        return opened[0] if opened else None
+
+    def _first_contact(self, member: Member) -> tuple[ConversationReference, dict[str, Any], bool]:
+        """A member linked by AAD object id who never wrote to the bot: their 1:1 chat is
+        created (as Microsoft's proactive-messaging sample does) from the object id and the
+        tenant, at ``CRB_TEAMS_SERVICE_URL``; Teams needs the app installed for them."""
+        tenant = self.config.teams_tenant_id
+        if not member.teams_id or not tenant:
+            missing = "no Teams account linked" if not member.teams_id else "no tenant configured"
+            raise DeliveryError(
+                f"{member.initials} has no Teams conversation with the bot yet ({missing}).",
+                permanent=True,
             )
-        except aiohttp.ClientResponseError as error:
-            raise _delivery_error(member, error) from error
-        except (TimeoutError, aiohttp.ClientError) as error:
-            raise DeliveryError(f"Teams could not be reached: {error}") from error
-        except (ValueError, TypeError, RuntimeError) as error:
-            raise DeliveryError(f"Teams refused the message: {error}", permanent=True) from error
-        if opened:
-            await asyncio.to_thread(self._store_personal, member.id, opened[0], claims)
+        bot_id = f"28:{self.config.teams_client_id or 'crb'}"
+        reference = ConversationReference(
+            channel_id="msteams",
+            service_url=self.config.teams_service_url,
+            agent=ChannelAccount(id=bot_id),
+            user=ChannelAccount(id=member.teams_id, aad_object_id=member.teams_id),
+            # Only a placeholder to continue from: the 1:1 chat is created in ``deliver``.
+            conversation=ConversationAccount(id=f"new-chat:{member.teams_id}", tenant_id=tenant),
+        )
+        return reference, {}, False
 
     def _identity(self, claims: dict[str, Any]) -> ClaimsIdentity:
         """The stored claims; for a conversation stored while the bot ran anonymously and now
@@ -508,11 +915,27 @@ async def _reraise(_context: TurnContext, error: Exception) -> None:
     raise error
 
 
-async def _open_personal_chat(
+async def _post_to(
     context: TurnContext, reference: ConversationReference, activity: Activity
-) -> dict[str, Any]:
+) -> str | None:
+    """Post ``activity`` in another conversation of the same bot (a member's 1:1 chat); the
+    message's id."""
+    connector = context.services.get(ConnectorClientBase)
+    outgoing = activity.model_copy(deep=True)
+    outgoing.apply_conversation_reference(reference)
+    sent = await connector.conversations.send_to_conversation(reference.conversation.id, outgoing)
+    return sent.id
+
+
+async def _open_personal_chat(
+    context: TurnContext,
+    reference: ConversationReference,
+    activity: Activity,
+    hosts: ServiceHosts,
+) -> tuple[dict[str, Any], str | None]:
     """A member known only from a channel gets their nudge in a 1:1 chat with the bot, never in
-    the channel: create it (POST /v3/conversations), post there, and return its reference."""
+    the channel: create it (POST /v3/conversations), post there, and return its reference and
+    the message's id."""
     connector = context.services.get(ConnectorClientBase)
     tenant_id = reference.conversation.tenant_id if reference.conversation else None
     parameters = ConversationParameters(
@@ -524,22 +947,23 @@ async def _open_personal_chat(
     )
     created = await connector.conversations.create_conversation(parameters)
     chat = ConversationAccount(id=created.id, conversation_type=PERSONAL, tenant_id=tenant_id)
+    # The chat's own service URL, when Teams names one the bot may answer at.
+    service_url = created.service_url if hosts.allows(created.service_url) else None
     personal = reference.model_copy(
-        update={"conversation": chat, "service_url": created.service_url or reference.service_url}
+        update={"conversation": chat, "service_url": service_url or reference.service_url}
     )
     outgoing = activity.model_copy(deep=True)
     outgoing.apply_conversation_reference(personal)
-    await connector.conversations.send_to_conversation(chat.id, outgoing)
-    return personal.model_dump(mode="json", by_alias=True, exclude_none=True)
+    sent = await connector.conversations.send_to_conversation(chat.id, outgoing)
+    return personal.model_dump(mode="json", by_alias=True, exclude_none=True), sent.id
 
 
 def _delivery_error(member: Member, error: aiohttp.ClientResponseError) -> DeliveryError:
-    if error.status in (408, 429) or error.status >= 500:
-        retry_after = None
-        if error.headers and (value := error.headers.get("Retry-After", "")).isdigit():
-            retry_after = float(value)
+    # 412 (a conflict Microsoft says to retry), 413 (still too large even cut short: the board
+    # may shrink, and a digest is never lost for good), 408, 429 and 5xx: a later tick retries.
+    if error.status in (408, 412, TOO_LARGE, 429) or error.status >= 500:
         return DeliveryError(
-            f"Teams is busy ({error.status}); try again later.", retry_after=retry_after
+            f"Teams is busy ({error.status}); try again later.", retry_after=retry_after(error)
         )
     # 401/403: the bot was removed or has no access; 404: the conversation is gone.
     return DeliveryError(

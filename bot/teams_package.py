@@ -96,7 +96,7 @@ def manifest(
             {
                 "botId": bot_id,
                 "scopes": ["personal", "team", "groupChat"],
-                "supportsFiles": False,
+                "supportsFiles": True,  # minutes sent in the 1:1 chat
                 "isNotificationOnly": False,
                 "commandLists": [
                     {"scopes": ["personal", "team", "groupChat"], "commands": commands}

@@ -315,6 +315,19 @@ class TeamsConversation(Base):
 # ---------------------------------------------------------------- reminders (issue 4)
 
 
+class TeamsCard(Base):
+    """A card the bot posted on Teams, by its message: a button pressed on it later updates
+    that one action's row and the message itself, for everyone who sees it (Universal Actions
+    give the bot the message's id, not its card)."""
+
+    __tablename__ = "teams_cards"
+
+    conversation_id: Mapped[str] = mapped_column(String(400), primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(400), primary_key=True)
+    card: Mapped[dict[str, Any]] = mapped_column(JSON())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class DeliveryState(StrEnum):
     """Where one ledgered message stands. Only PENDING, RETRY, UNREACHABLE and an expired SENDING
     lease can be claimed; SENT, FAILED and SKIPPED are final."""

@@ -18,6 +18,9 @@ from bot import config as config_module
 from bot.config import TEAMS_SETTINGS, Config
 from bot.runtime import Runtime
 from bot.server import make_app
+from db import queries
+from db.models import ActionStatus, Member
+from handlers.reply import ActionView, Button, Reply, Section
 from tests.conftest import AFTER_MEETING, import_sample, link_members
 from tests.teams_standin import BotConnectorStandIn
 
@@ -36,7 +39,12 @@ CR_AAD = "6f0a5d1e-0000-4000-8000-0000000000cr"
 STRANGER_AAD = "6f0a5d1e-0000-4000-8000-00000000000x"
 
 
-ANONYMOUS = {TEAMS_SETTINGS + "ANONYMOUS_ALLOWED": "true"}
+# The stand-ins listen on loopback: the only host the tests allow the bot to answer at.
+LOOPBACK_ONLY = {
+    "CRB_TEAMS_ALLOWED_SERVICE_HOSTS": "127.0.0.1",
+    "CRB_TEAMS_FILE_HOSTS": "127.0.0.1",
+}
+ANONYMOUS = {TEAMS_SETTINGS + "ANONYMOUS_ALLOWED": "true", **LOOPBACK_ONLY}
 
 
 def teams_config(url: str, env: dict[str, str] = ANONYMOUS) -> Config:
@@ -97,12 +105,15 @@ def activity(
     return body
 
 
+CHANNEL = "19:board-channel@thread.tacv2;messageid=1700000000000"
+
+
 def channel_mention(service_url: str, sender: dict[str, Any], text: str) -> dict[str, Any]:
     return activity(
         service_url,
         sender,
         text=f"<at>crb</at> {text}",
-        conversation="19:board-channel@thread.tacv2;messageid=1700000000000",
+        conversation=CHANNEL,
         conversation_type="channel",
         entities=[{"type": "mention", "mentioned": BOT, "text": "<at>crb</at>"}],
     )
@@ -147,13 +158,16 @@ async def post(client: TestClient, body: dict[str, Any], status: int = 202) -> A
 
 
 def card_text(card: dict[str, Any]) -> str:
-    """Every TextBlock's text, in order, one per line."""
+    """Every TextBlock's and RichTextBlock's text, in order, one per line."""
     found: list[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             if node.get("type") == "TextBlock":
                 found.append(node["text"])
+            if node.get("type") == "RichTextBlock":
+                found.append("".join(run["text"] for run in node["inlines"]))
+                return
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -162,6 +176,29 @@ def card_text(card: dict[str, Any]) -> str:
 
     walk(card.get("body", []))
     return "\n".join(found)
+
+
+def card_nodes(card: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """Every element of one type in a card, in order."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == kind:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def text_blocks(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """The TextBlocks (which render Markdown) in a card."""
+    return card_nodes(card, "TextBlock")
 
 
 def card_buttons(card: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -198,3 +235,35 @@ def ask_on_teams(
 
     run_teams(runtime, scenario, now)
     return shown[0]
+
+
+def action_status(runtime: Runtime, ref_item: str, owner: str) -> ActionStatus:
+    with runtime.sessions() as session:
+        board = queries.default_board(session)
+        member = queries.member_by_initials(session, board, owner)
+        found = [a for a in queries.actions(session, board, owner=member) if a.item == ref_item]
+        return found[0].status
+
+
+def nudge() -> Reply:
+    view = ActionView(
+        ref="04-DP",
+        item="04",
+        meeting="2020-11-25",
+        owners=("DP",),
+        owner_names=("Damian Pettit",),
+        text="DP will circulate a previous draft paper for comment.",
+        status="open",
+        buttons=(Button("Mark done", "done 04-DP", "primary"), Button("Add update", "note 04-DP")),
+    )
+    return Reply(
+        title="Reminder: 1 open action before the meeting on 24 Feb 2021",
+        sections=(Section(None, actions=(view,)),),
+    )
+
+
+def dp_member(runtime: Runtime) -> Member:
+    with runtime.sessions() as session:
+        member = queries.member_by_initials(session, queries.default_board(session), "DP")
+        session.expunge(member)
+        return member

@@ -33,7 +33,7 @@ AAD = {
     "CR": "6f0a5d1e-0000-4000-8000-0000000000cr",
 }
 STRANGER = person("6f0a5d1e-0000-4000-8000-00000000000x", "Someone Else")
-BOOKKEEPING = ("processed_events", "teams_conversations")  # activities handled, conversations
+BOOKKEEPING = ("processed_events", "teams_conversations", "teams_cards")  # Teams bookkeeping
 
 
 @pytest.fixture

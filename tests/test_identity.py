@@ -23,7 +23,7 @@ from tests.slack_standin import SlackStandIn
 from tests.teams_harness import CR_AAD, ask_on_teams, person, teams_config
 
 NOT_LINKED = "You're not linked to a member of"
-ADAPTERS_OWN_TABLES = ("processed_events", "teams_conversations")
+ADAPTERS_OWN_TABLES = ("processed_events", "teams_conversations", "teams_cards")
 
 
 def deactivate(runtime: Runtime, initials: str) -> None:

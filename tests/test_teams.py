@@ -8,65 +8,75 @@ from __future__ import annotations
 import asyncio
 import json
 import zipfile
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from microsoft_agents.hosting.core import ClaimsIdentity
 from PIL import Image
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot import config as config_module
 from bot.cli import app as cli_app
 from bot.config import TEAMS_SETTINGS
 from bot.delivery import build_channels
-from bot.render_teams import escape, reply_card
+from bot.render_teams import escape, reply_card, text_block
 from bot.runtime import Runtime
 from bot.server import make_app
 from bot.teams import TeamsChannel
+from bot.teams_package import MANIFEST_VERSION
 from db import queries
-from db.models import ActionStatus, AuditEvent, EventKind, Member, TeamsConversation
+from db.models import (
+    Action,
+    ActionStatus,
+    AuditEvent,
+    EventKind,
+    PendingImport,
+    Role,
+    TeamsConversation,
+)
 from db.session import make_engine, make_session_factory
 from handlers.context import Caller
 from handlers.errors import UserError
 from handlers.identity import Via
-from handlers.members import link_member
-from handlers.reply import ActionView, Button, Reply, Section
+from handlers.members import add_member, link_member
 from scheduler.channels import DeliveryError, channel_for
-from tests.conftest import AFTER_MEETING
+from tests.conftest import AFTER_MEETING, link_members
+from tests.teams_cards import manifest_schema
 from tests.teams_harness import (
     ANONYMOUS,
     BOT,
+    CHANNEL,
     CR_AAD,
     DP,
     DP_AAD,
     STRANGER_AAD,
     TENANT,
+    action_status,
     activity,
     card_buttons,
     card_press,
     card_submit,
     card_text,
     channel_mention,
+    dp_member,
+    nudge,
     person,
     post,
     run_teams,
     teams_config,
+    text_blocks,
 )
 from tests.teams_standin import BotConnectorStandIn
 
 CR = person(CR_AAD, "Claire Richardson")
 STRANGER = person(STRANGER_AAD, "Someone Else")
-
-
-def action_status(runtime: Runtime, ref_item: str, owner: str) -> ActionStatus:
-    with runtime.sessions() as session:
-        board = queries.default_board(session)
-        member = queries.member_by_initials(session, board, owner)
-        found = [a for a in queries.actions(session, board, owner=member) if a.item == ref_item]
-        return found[0].status
 
 
 def stored(runtime: Runtime, initials: str) -> TeamsConversation | None:
@@ -153,17 +163,57 @@ def test_reopen_add_and_reassign_through_the_same_handlers(teams: Runtime) -> No
         assert "Not mine to add" not in texts
 
 
-def test_channel_mention_is_stripped_and_answer_is_targeted_at_the_asker(teams: Runtime) -> None:
+def test_a_private_answer_in_a_channel_goes_to_the_askers_personal_chat(teams: Runtime) -> None:
+    """Defect 7: channel privacy rested on targeted messages (a preview; gone after 24 hours)."""
+
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, channel_mention(standin.url, DP, "crb done 04-DP"))
+        (created,) = standin.created
+        assert created["members"] == [{"id": DP["id"]}] and created["tenantId"] == TENANT
+        answer, note = standin.messages()
+        assert answer.conversation_id.startswith("a:standin-chat-")
+        assert "Done: 04-DP" in card_text(answer.card)
+        assert note.conversation_id == CHANNEL
+        assert card_text(note.card) == "I've sent Damian Pettit the answer in our 1:1 chat."
+        for message in (answer, note):
+            entities = message.activity.get("entities") or []
+            assert not any(e.get("type") == "activityTreatment" for e in entities)
+        # The next private answer goes to the chat now stored: no second conversation.
+        await post(client, channel_mention(standin.url, DP, "crb mine"))
+        assert len(standin.created) == 1
+        assert standin.messages()[2].conversation_id == answer.conversation_id
+
+    run_teams(teams, scenario)
+    assert action_status(teams, "04", "DP") == ActionStatus.DONE
+
+
+def test_a_private_answer_goes_to_a_personal_chat_already_known(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text="crb next"))
+        await post(client, channel_mention(standin.url, DP, "crb mine"))
+        assert standin.created == []
+        _first, answer, note = standin.messages()
+        assert answer.conversation_id == "a:1personal-dp"
+        assert "Your open actions" in card_text(answer.card)
+        assert note.conversation_id == CHANNEL
+
+    run_teams(teams, scenario)
+
+
+def test_targeted_messages_only_behind_their_setting(teams: Runtime) -> None:
+    targeted = Runtime(replace(teams.config, teams_targeted_messages=True))
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, channel_mention(standin.url, DP, "crb mine"))
         (reply,) = standin.messages()
-        assert reply.conversation_id.startswith("19:board-channel@thread.tacv2")
+        assert reply.conversation_id == CHANNEL
         entities = reply.activity.get("entities", [])
         assert any(e.get("type") == "activityTreatment" for e in entities)
         assert reply.activity["recipient"]["id"] == DP["id"]
 
-    run_teams(teams, scenario)
-    assert action_status(teams, "04", "DP") == ActionStatus.DONE
+    assert not teams.config.teams_targeted_messages  # off by default
+    run_teams(targeted, scenario)
+    targeted.engine.dispose()
 
 
 # ---------------------------------------------------------------- refusals
@@ -201,20 +251,25 @@ def test_user_text_is_escaped_in_the_card(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, activity(standin.url, DP, text=f"crb note 04-DP {hostile}"))
         await post(client, activity(standin.url, DP, text="crb mine"))
-        shown = card_text(standin.messages()[-1].card)
-        assert "\\*\\*bold\\*\\*" in shown
-        assert "\\[click\\]\\(https://evil.example\\)" in shown
-        assert "{{DATE" not in shown
-        assert "**bold**" not in shown
+        card = standin.messages()[-1].card
+        shown = card_text(card)
+        # Shown as typed, in TextRuns (no Markdown there), without backslashes that Teams
+        # mobile would show; only the date function is broken up.
+        assert "**bold** [click](https://evil.example)" in shown
+        assert "{{DATE" not in shown and "\\" not in shown
+        assert "{\u2060{DATE(2021-01-01T00:00:00Z)}\u2060}" in shown
+        assert not any(block["text"].count("**") for block in text_blocks(card))
 
     run_teams(teams, scenario)
 
 
-def test_escape_neutralises_markdown_and_list_markers() -> None:
-    assert escape("- not a list") == "\\- not a list"
-    assert escape("1. not a list") == "\\1. not a list"
-    assert escape("a_b*c`d") == "a\\_b\\*c\\`d"
-    assert escape("plain words, 04-CR") == "plain words, 04-CR"
+def test_escape_leaves_text_as_typed_for_a_text_run() -> None:
+    """Defect 6: backslash escapes of (){}<>#|! showed literally on mobile."""
+    for typed in ("- not a list", "1. not a list", "a_b*c`d", "(see) <p> #3 | ok!", "04-CR"):
+        assert escape(typed) == typed
+    block = text_block("**bold** (really)")
+    assert block["type"] == "RichTextBlock"
+    assert block["inlines"] == [{"type": "TextRun", "text": "**bold** (really)"}]
 
 
 # ---------------------------------------------------------------- cards
@@ -254,7 +309,9 @@ def test_add_update_opens_a_form_and_the_form_records_the_update(teams: Runtime)
         card = form["value"]
         inputs = {item["id"]: item for item in card["body"] if item["type"].startswith("Input.")}
         assert inputs["update"]["isRequired"] is True
-        assert [c["value"] for c in inputs["rag"]["choices"]] == ["", "red", "amber", "green"]
+        # Defect 6: {"title": "No rating", "value": ""} failed the validator; no choice is none.
+        assert [c["value"] for c in inputs["rag"]["choices"]] == ["red", "amber", "green"]
+        assert inputs["rag"]["placeholder"] == "No rating" and "value" not in inputs["rag"]
         (save,) = card_buttons(card)
         assert save[2] == "note 04-DP"
         answer = await post(
@@ -271,7 +328,7 @@ def test_add_update_opens_a_form_and_the_form_records_the_update(teams: Runtime)
             ),
             200,
         )
-        assert "Latest update: \\[GREEN\\] red tape cleared" in card_text(answer["value"])
+        assert "Latest update: [GREEN] red tape cleared" in card_text(answer["value"])
 
     run_teams(teams, scenario)
     with teams.sessions() as session:
@@ -412,10 +469,22 @@ def test_install_stores_the_reference_and_welcomes(teams: Runtime) -> None:
     assert row.claims == {}
 
 
+def channel_install(service_url: str, sender: dict[str, Any]) -> dict[str, Any]:
+    """The bot added to the board's team by ``sender``: their channel, no message."""
+    return activity(
+        service_url,
+        sender,
+        kind="conversationUpdate",
+        conversation=CHANNEL,
+        conversation_type="channel",
+        membersAdded=[BOT],
+    )
+
+
 def test_channel_reference_never_replaces_the_personal_chat(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, activity(standin.url, DP, text="crb mine"))
-        await post(client, channel_mention(standin.url, DP, "crb mine"))
+        await post(client, channel_install(standin.url, DP))
 
     run_teams(teams, scenario)
     row = stored(teams, "DP")
@@ -423,30 +492,6 @@ def test_channel_reference_never_replaces_the_personal_chat(teams: Runtime) -> N
 
 
 # ---------------------------------------------------------------- proactive delivery
-
-
-def nudge() -> Reply:
-    view = ActionView(
-        ref="04-DP",
-        item="04",
-        meeting="2020-11-25",
-        owners=("DP",),
-        owner_names=("Damian Pettit",),
-        text="DP will circulate a previous draft paper for comment.",
-        status="open",
-        buttons=(Button("Mark done", "done 04-DP", "primary"), Button("Add update", "note 04-DP")),
-    )
-    return Reply(
-        title="Reminder: 1 open action before the meeting on 24 Feb 2021",
-        sections=(Section(None, actions=(view,)),),
-    )
-
-
-def dp_member(runtime: Runtime) -> Member:
-    with runtime.sessions() as session:
-        member = queries.member_by_initials(session, queries.default_board(session), "DP")
-        session.expunge(member)
-        return member
 
 
 def test_nudge_reaches_the_stored_conversation(teams: Runtime) -> None:
@@ -471,7 +516,8 @@ NUDGED_AT = AFTER_MEETING + timedelta(days=13)
 
 def test_member_known_only_from_a_channel_is_nudged_in_a_new_personal_chat(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
-        await post(client, channel_mention(standin.url, DP, "crb mine"))
+        await post(client, channel_install(standin.url, DP))
+        assert not stored(teams, "DP").personal
         channel = TeamsChannel(teams.config, teams.sessions, clock=lambda: NUDGED_AT)
         await channel.send(dp_member(teams), nudge())
         (created,) = standin.created
@@ -521,14 +567,62 @@ def test_a_conversation_stored_anonymously_is_continued_as_the_registered_bot(
     assert ClaimsIdentity({}).allow_anonymous
 
 
-def test_member_without_a_conversation_cannot_be_reached(teams: Runtime) -> None:
-    channel = TeamsChannel(teams.config, teams.sessions)
+def test_member_without_a_teams_account_or_tenant_cannot_be_reached(teams: Runtime) -> None:
+    channel = TeamsChannel(teams.config, teams.sessions)  # no tenant configured
     member = dp_member(teams)
     assert not channel.can_reach(member)
     assert channel_for(member, [channel]) is None
     with pytest.raises(DeliveryError) as error:
         asyncio.run(channel.send(member, nudge()))
-    assert error.value.permanent
+    assert error.value.permanent and "no tenant" in str(error.value)
+    with teams.sessions() as session:
+        cr = queries.member_by_initials(session, queries.default_board(session), "CR")
+        session.expunge(cr)
+    tenanted = TeamsChannel(replace(teams.config, teams_tenant_id=TENANT), teams.sessions)
+    assert not tenanted.can_reach(cr)  # known by email only
+    with pytest.raises(DeliveryError, match="no Teams account linked"):
+        asyncio.run(tenanted.send(cr, nudge()))
+
+
+def test_a_linked_member_who_never_wrote_is_nudged_in_a_chat_the_bot_creates(
+    teams: Runtime,
+) -> None:
+    """Defect 4: a member linked by AAD object id, never seen by the bot, was unreachable."""
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        config = replace(teams.config, teams_tenant_id=TENANT, teams_service_url=standin.url)
+        channel = TeamsChannel(config, teams.sessions, clock=lambda: NUDGED_AT)
+        member = dp_member(teams)
+        assert channel.can_reach(member)
+        await channel.send(member, nudge())
+        (created,) = standin.created
+        assert created["members"] == [{"id": DP_AAD}]
+        assert created["tenantId"] == TENANT and created["isGroup"] is False
+        assert created["channelData"] == {"tenant": {"id": TENANT}}
+        (proactive,) = standin.messages()
+        assert proactive.conversation_id == "a:standin-chat-1"
+        assert ("Mark done", "crb", "done 04-DP") in card_buttons(proactive.card)
+        await channel.send(member, nudge())  # the stored chat now: no second conversation
+        assert len(standin.created) == 1
+        assert [m.conversation_id for m in standin.messages()] == ["a:standin-chat-1"] * 2
+
+    run_teams(teams, scenario)
+    row = stored(teams, "DP")
+    assert row.personal and row.conversation_id == "a:standin-chat-1"
+
+
+def test_a_stored_conversation_off_the_allow_list_is_never_sent_to(teams: Runtime) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, DP, text="crb mine"))
+        locked = replace(teams.config, teams_allowed_service_hosts=("smba.trafficmanager.net",))
+        channel = TeamsChannel(locked, teams.sessions)
+        before = len(standin.posted)
+        with pytest.raises(DeliveryError) as refused:
+            await channel.send(dp_member(teams), nudge())
+        assert refused.value.permanent and "CRB_TEAMS_ALLOWED_SERVICE_HOSTS" in str(refused.value)
+        assert len(standin.posted) == before
+
+    run_teams(teams, scenario)
 
 
 # ---------------------------------------------------------------- configuration and security
@@ -617,6 +711,23 @@ def test_teams_package_builds_manifest_and_icons(tmp_path: Path) -> None:
         assert outline.mode == "RGBA"
 
 
+def test_teams_package_passes_microsofts_manifest_schema(tmp_path: Path) -> None:
+    """Defect 5: help offers `import N` for minutes sent in chat; the manifest said
+    supportsFiles: false."""
+    out = tmp_path / "crb-teams.zip"
+    bot_id = "00000000-0000-4000-8000-000000000b07"
+    result = CliRunner().invoke(cli_app, ["teams", "package", "--bot-id", bot_id, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as package:
+        manifest = json.loads(package.read("manifest.json"))
+    schema = manifest_schema(MANIFEST_VERSION)
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    assert [error.message for error in validator.iter_errors(manifest)] == []
+    assert manifest["bots"][0]["supportsFiles"] is True
+    broken = {**manifest, "bots": [{**manifest["bots"][0], "scopes": ["everywhere"]}]}
+    assert list(validator.iter_errors(broken))  # the schema does catch a wrong manifest
+
+
 def test_teams_package_refuses_a_bot_id_that_is_not_a_guid(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli_app, ["teams", "package", "--bot-id", "not-a-guid", "-o", str(tmp_path / "x.zip")]
@@ -627,7 +738,7 @@ def test_teams_package_refuses_a_bot_id_that_is_not_a_guid(tmp_path: Path) -> No
 
 def test_reply_card_renders_every_part() -> None:
     card = reply_card(nudge())
-    assert card["version"] == "1.4"
+    assert card["version"] == "1.5"  # defect 6: Action.Execute needs 1.5
     assert card_text(card).splitlines() == [
         "Reminder: 1 open action before the meeting on 24 Feb 2021",
         "04-DP  DP will circulate a previous draft paper for comment.",
@@ -642,3 +753,124 @@ def test_reply_card_renders_every_part() -> None:
         "data": {"verb": "crb", "command": "done 04-DP"},
     }
     assert execute["style"] == "positive"
+
+
+# ---------------------------------------------------------------- link by @mention
+
+RT_AAD = "6f0a5d1e-0000-4000-8000-0000000000rt"
+SG_AAD = "6f0a5d1e-0000-4000-8000-0000000000sg"
+RT = person(RT_AAD, "Rachael Thorold")
+
+
+def link_by_mention(service_url: str, mentioned: dict[str, Any]) -> dict[str, Any]:
+    tag = f"<at>{mentioned['name']}</at>"
+    return activity(
+        service_url,
+        RT,
+        text=f"crb link SG {tag}",
+        entities=[{"type": "mention", "mentioned": mentioned, "text": tag}],
+    )
+
+
+def sg_teams_id(runtime: Runtime) -> str | None:
+    with runtime.sessions() as session:
+        member = queries.member_by_initials(session, queries.default_board(session), "SG")
+        return member.teams_id
+
+
+@pytest.mark.parametrize("entity_has_object_id", [True, False])
+def test_link_initials_to_an_at_mention(teams: Runtime, entity_has_object_id: bool) -> None:
+    """Defect 5: `link SG @Steven Gabriel` failed: every mention was stripped from the text."""
+    link_members(teams, {"RT": RT_AAD}, "teams_id")
+    sg = {"id": "29:sg-teams-user", "name": "Steven Gabriel"}
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        mentioned = {**sg, "aadObjectId": SG_AAD} if entity_has_object_id else sg
+        standin.profiles[sg["id"]] = {**sg, "aadObjectId": SG_AAD}  # what Teams knows of SG
+        await post(client, link_by_mention(standin.url, mentioned))
+        (reply,) = standin.messages()
+        assert card_text(reply.card).startswith("✓ Linked Steven Gabriel (SG)")
+
+    run_teams(teams, scenario)
+    assert sg_teams_id(teams) == SG_AAD
+
+
+# ---------------------------------------------------------------- minutes sent as a file
+
+FILE_DOWNLOAD = "application/vnd.microsoft.teams.file.download.info"
+
+
+def file_message(service_url: str, sender: dict[str, Any], name: str, url: str) -> dict[str, Any]:
+    """A file sent to the bot in the 1:1 chat, as Teams posts it (supportsFiles: true)."""
+    return activity(
+        service_url,
+        sender,
+        text="",
+        attachments=[
+            {
+                "contentType": FILE_DOWNLOAD,
+                "contentUrl": url,
+                "name": name,
+                "content": {"downloadUrl": url, "uniqueId": "1a2b3c", "fileType": "txt"},
+            }
+        ],
+    )
+
+
+@pytest.fixture
+def empty_teams_board(database_url: str) -> Iterator[Runtime]:
+    """A board with only its secretariat (RT) and DP, linked on Teams: no minutes yet."""
+    runtime = Runtime(teams_config(database_url))
+    runtime.prepare(AFTER_MEETING)
+    with runtime.unit(Caller(None, "cli", Via.CLI), AFTER_MEETING) as ctx:
+        add_member(ctx, "RT", "Rachael Thorold", role=Role.SECRETARIAT, teams_id=RT_AAD)
+        add_member(ctx, "DP", "Damian Pettit", teams_id=DP_AAD)
+        ctx.session.commit()
+    yield runtime
+    runtime.engine.dispose()
+
+
+def test_minutes_sent_in_the_personal_chat_are_previewed_then_imported(
+    empty_teams_board: Runtime,
+) -> None:
+    """Defect 5: a file sent to the bot got the help card."""
+    from bot.demo import sample_text
+
+    name = "crb-minutes-2020-11-25.txt"
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        url = standin.file_url(name, sample_text().encode())
+        await post(client, file_message(standin.url, RT, name, url))
+        (preview,) = standin.messages()
+        text = card_text(preview.card)
+        assert f"Preview: the minutes of 25 November 2020 ({name})" in text
+        (download,) = standin.downloads
+        assert "Authorization" not in download  # a pre-authorised URL: no token sent
+        with empty_teams_board.sessions() as session:
+            assert session.scalar(select(func.count(Action.id))) == 0  # a dry run only
+            (upload,) = session.scalars(select(PendingImport)).all()
+        commands = [command for _t, _v, command in card_buttons(preview.card)]
+        assert commands == [f"import {upload.id}", f"import {upload.id} cancel"]
+        await post(client, activity(standin.url, RT, text=f"crb import {upload.id}"))
+        assert "Imported the minutes of 25 November 2020" in card_text(standin.messages()[-1].card)
+
+    run_teams(empty_teams_board, scenario)
+    with empty_teams_board.sessions() as session:
+        assert session.scalar(select(func.count(Action.id))) == 8
+
+
+def test_a_file_is_fetched_only_from_an_allowed_host_and_only_for_an_officer(
+    empty_teams_board: Runtime,
+) -> None:
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        url = standin.file_url("minutes.txt", b"anything")
+        elsewhere = url.replace("127.0.0.1", "localhost")
+        await post(client, file_message(standin.url, RT, "minutes.txt", elsewhere))
+        assert "not stored in Microsoft 365" in card_text(standin.messages()[-1].card)
+        await post(client, file_message(standin.url, DP, "minutes.txt", url))
+        assert "Only the chair or the secretariat" in card_text(standin.messages()[-1].card)
+        assert standin.downloads == []
+
+    run_teams(empty_teams_board, scenario)
+    with empty_teams_board.sessions() as session:
+        assert session.scalar(select(func.count(PendingImport.id))) == 0

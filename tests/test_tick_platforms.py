@@ -132,6 +132,7 @@ def test_a_teams_member_is_nudged_in_the_stored_conversation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(TEAMS_SETTINGS + "ANONYMOUS_ALLOWED", "true")
+    monkeypatch.setenv("CRB_TEAMS_ALLOWED_SERVICE_HOSTS", "127.0.0.1")  # the loopback stand-in
     cli("member", "link", "DP", "--teams-id", DP_AAD)
     runtime = Runtime(config_module.load())
     runtime.prepare(AFTER_MEETING)
