@@ -20,15 +20,18 @@ from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from bot import config as config_module
+from bot.delivery import configured_platforms
 from bot.render_text import render
 from bot.runtime import Runtime, wall_clock
 from db import migrate, queries
 from db.models import Action, ActionStatus, Role
+from handlers import roster
 from handlers.context import Caller, Ctx
 from handlers.errors import UserError
 from handlers.identity import Via
-from handlers.members import add_member, find_member, link_member
-from handlers.plain import plain_line, plain_or_none
+from handlers.members import find_member
+from handlers.plain import plain_line
+from handlers.reach import reach_for_all
 from handlers.records import action_record, audit_record, meeting_record, member_record
 from handlers.reply import Tone
 from handlers.views import display_refs
@@ -72,12 +75,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-member_app = typer.Typer(help="Add and link board members.", no_args_is_help=True)
+member_app = typer.Typer(
+    help="Add, edit, link, deactivate board members and change their roles.", no_args_is_help=True
+)
 meeting_app = typer.Typer(help="Record meetings.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+action_app = typer.Typer(help="Change actions as the secretariat.", no_args_is_help=True)
+app.add_typer(action_app, name="action")
+web_app = typer.Typer(help="The web desk.", no_args_is_help=True)
 board_app = typer.Typer(help="The board's own settings.", no_args_is_help=True)
 app.add_typer(board_app, name="board")
-web_app = typer.Typer(help="The web desk.", no_args_is_help=True)
 app.add_typer(member_app, name="member")
 app.add_typer(meeting_app, name="meeting")
 app.add_typer(db_app, name="db")
@@ -219,28 +226,27 @@ def members_command(as_json: JsonOption = False) -> None:
     with operator(wall_clock(), commit=False) as ctx:
         found = queries.members(ctx.session, ctx.board)
         if as_json:
-            emit_json({"members": [member_record(m) for m in found]})
+            reach = reach_for_all(ctx.session, found, configured_platforms(config_module.load()))
+            emit_json({"members": [member_record(m, reach[m.id]) for m in found]})
             return
+        reach = reach_for_all(ctx.session, found, configured_platforms(config_module.load()))
         rows = [
-            [m.initials, m.name, m.role, m.capacity, _linked(m.slack_id, m.teams_id, m.email)]
+            [
+                m.initials,
+                m.name,
+                m.role if m.active else f"{m.role} (deactivated)",
+                m.capacity,
+                reach[m.id].short,
+            ]
             for m in found
         ]
         out.print(
             table(
                 f"Members: {len(found)}",
-                ["Initials", "Name", "Role", "Capacity", "Reached by"],
+                ["Initials", "Name", "Role", "Capacity", "A nudge goes by"],
                 rows,
             )
         )
-
-
-def _linked(slack_id: str | None, teams_id: str | None, email: str | None) -> str:
-    ways = [
-        name
-        for name, value in (("Slack", slack_id), ("Teams", teams_id), ("email", email))
-        if value
-    ]
-    return ", ".join(ways) or "not linked"
 
 
 @app.command("meetings")
@@ -278,19 +284,34 @@ def member_add(
     teams_id: Annotated[str | None, typer.Option("--teams-id", help="Teams AAD object id.")] = None,
     capacity: Annotated[str | None, typer.Option(help="Post and organisation.")] = None,
 ) -> None:
-    """Add a board member."""
+    """Add a board member (as chair: the present chair becomes a member)."""
     with operator(wall_clock()) as ctx:
-        member = add_member(
-            ctx,
-            initials,
-            name,
-            role=role,
-            capacity=capacity,
-            email=email,
-            slack_id=slack_id,
-            teams_id=teams_id,
+        print_change(
+            roster.new_member(
+                ctx,
+                initials,
+                name,
+                role=role,
+                capacity=capacity,
+                email=email,
+                slack_id=slack_id,
+                teams_id=teams_id,
+            )
         )
-        out.print(f"Added {member.initials}: {member.name} ({member.role}).")
+
+
+def print_change(change: roster.Changed) -> None:
+    out.print(change.summary)
+    for note in change.notes:
+        out.print(f"  {note}")
+
+
+def _one_identity(**given: str | bool | None) -> tuple[str, Any]:
+    chosen = {field: value for field, value in given.items() if value}
+    if len(chosen) != 1:
+        err.print("Give exactly one of --slack-id, --teams-id or --email.")
+        raise typer.Exit(ExitCode.USAGE)
+    return next(iter(chosen.items()))
 
 
 @member_app.command("link")
@@ -301,23 +322,67 @@ def member_link(
     email: Annotated[str | None, typer.Option(help="Email address.")] = None,
 ) -> None:
     """Link a member to a Slack id, a Teams id or an email address."""
-    given = {
-        k: v for k, v in {"slack_id": slack_id, "teams_id": teams_id, "email": email}.items() if v
-    }
-    if len(given) != 1:
-        err.print("Give exactly one of --slack-id, --teams-id or --email.")
-        raise typer.Exit(ExitCode.USAGE)
+    field, value = _one_identity(slack_id=slack_id, teams_id=teams_id, email=email)
     with operator(wall_clock()) as ctx:
-        member = find_member(ctx, initials)
-        changed = link_member(ctx, member, **given)
-        field = next(iter(given))
-        value = getattr(member, field)  # as stored: cleaned, never the raw argument
-        what = field.replace("_", " ")
-        out.print(
-            f"Linked {member.initials} to {what} {value}."
-            if changed
-            else f"{member.initials} was already linked to {what} {value}."
+        print_change(roster.link(ctx, initials, field, value))
+
+
+@member_app.command("unlink")
+def member_unlink(
+    initials: str,
+    slack: Annotated[bool, typer.Option("--slack", help="Forget their Slack account.")] = False,
+    teams: Annotated[bool, typer.Option("--teams", help="Forget their Teams account.")] = False,
+    email: Annotated[bool, typer.Option("--email", help="Forget their email address.")] = False,
+) -> None:
+    """Unlink a member's Slack account, Teams account or email: nudges stop going there."""
+    field, _ = _one_identity(slack_id=slack, teams_id=teams, email=email)
+    with operator(wall_clock()) as ctx:
+        print_change(roster.unlink(ctx, initials, field))
+
+
+@member_app.command("edit")
+def member_edit(
+    initials: str,
+    name: Annotated[str | None, typer.Option(help="Full name.")] = None,
+    new_initials: Annotated[
+        str | None, typer.Option("--initials", help="New initials (their REFs change).")
+    ] = None,
+    capacity: Annotated[
+        str | None, typer.Option(help="Post and organisation ('' clears it).")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="Email address ('' unlinks it).")] = None,
+) -> None:
+    """Change a member's name, initials, capacity or email."""
+    with operator(wall_clock()) as ctx:
+        print_change(
+            roster.edit_member(
+                ctx, initials, name=name, new_initials=new_initials, capacity=capacity, email=email
+            )
         )
+
+
+@member_app.command("role")
+def member_role(
+    initials: str,
+    role: Annotated[Role, typer.Argument(help="member, chair or secretariat.")],
+) -> None:
+    """Change a member's role. Making someone the chair hands the chair over."""
+    with operator(wall_clock()) as ctx:
+        print_change(roster.change_role(ctx, initials, role))
+
+
+@member_app.command("deactivate")
+def member_deactivate(initials: str) -> None:
+    """Deactivate a member: no more nudges, refused in chat and on the web; history kept."""
+    with operator(wall_clock()) as ctx:
+        print_change(roster.deactivate(ctx, initials))
+
+
+@member_app.command("reactivate")
+def member_reactivate(initials: str) -> None:
+    """Reactivate a deactivated member."""
+    with operator(wall_clock()) as ctx:
+        print_change(roster.reactivate(ctx, initials))
 
 
 @member_app.command("revoke-links")
@@ -361,20 +426,57 @@ def board_set(
             "minutes again).",
         ),
     ] = None,
+    recurrence: Annotated[
+        str | None,
+        typer.Option(help="When the board meets, as an RFC 5545 rule (FREQ=YEARLY;BYMONTH=…)."),
+    ] = None,
+    meeting_time: Annotated[
+        str | None, typer.Option("--meeting-time", help="Usual start time, HH:MM ('' clears it).")
+    ] = None,
+    reminder_days: Annotated[
+        str | None, typer.Option("--reminder-days", help="Days before a meeting to nudge: 14,7,1.")
+    ] = None,
+    digest_days: Annotated[
+        str | None, typer.Option("--digest-days", help="Days before a meeting for digests: 7,1.")
+    ] = None,
+    reminder_time: Annotated[
+        str | None, typer.Option("--reminder-time", help="Time of day for reminders, HH:MM.")
+    ] = None,
 ) -> None:
-    """Change the board's settings: its protective marking."""
+    """Change the board's settings: its marking, when it meets, when owners are reminded."""
     from handlers.marking import board_marking, set_board_marking
+    from handlers.settings import change_settings
 
-    if marking is None:
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("recurrence", recurrence),
+            ("reminder_days", reminder_days),
+            ("digest_days", digest_days),
+            ("reminder_time", parse_time(reminder_time)),
+        )
+        if value is not None
+    }
+    if meeting_time is not None:
+        changes["meeting_time"] = parse_time(meeting_time) if meeting_time.strip() else None
+    if marking is None and not changes:
         err.print('Say what to set, e.g. crb board set --marking "OFFICIAL-SENSITIVE".')
         raise typer.Exit(ExitCode.USAGE)
+    pinned = config_module.load().board_settings()
     with operator(wall_clock()) as ctx:
         the_board_named(ctx, short)
+        if changes:
+            said = change_settings(ctx, pinned=pinned, **changes)
+            out.print(
+                "Changed " + "; ".join(said) + "." if said else "Those settings are as given."
+            )
+        if marking is None:
+            return
         changed = set_board_marking(ctx, marking)
         shown = board_marking(ctx.session, ctx.board) or "none"
         source = "set by hand" if ctx.board.marking_by_hand else "from the latest minutes"
-        said = "is now" if changed else "was already"
-        out.print(f"{ctx.board.name}'s protective marking {said} {shown} ({source}).")
+        said_marking = "is now" if changed else "was already"
+        out.print(f"{ctx.board.name}'s protective marking {said_marking} {shown} ({source}).")
 
 
 @board_app.command("show")
@@ -424,11 +526,11 @@ def meeting_add(
     venue: Annotated[str | None, typer.Option(help="Where it is held.")] = None,
 ) -> None:
     """Record a meeting in the board's diary (or confirm one pencilled in as tentative)."""
-    from handlers.diary import add_meeting
+    from handlers.diary import new_meeting
 
     meeting_day, start = parse_day(day), parse_time(at)
     with operator(wall_clock()) as ctx:
-        meeting, created = add_meeting(ctx, meeting_day, start, plain_or_none(venue))
+        meeting, created = new_meeting(ctx, meeting_day, start, venue)
         what = "Recorded" if created else "Confirmed"
         out.print(f"{what} the meeting on {meeting.date:%A %-d %B %Y}.")
 
@@ -690,15 +792,36 @@ def tick_command(at: AtOption = None, as_json: JsonOption = False) -> None:
     with rt.sessions() as session:
         board = queries.default_board(session)
         tz = board.timezone if board else "Europe/London"
-    local = now.astimezone(zone(tz))
+    print_tick(result, tz, configured=bool(channels))
+
+
+def print_tick(result: Any, tz: str, *, configured: bool) -> None:
+    """What a tick sent, and, apart from it, what no channel could carry."""
+    from scheduler.dispatch import NOBODY
+
+    local = f"{result.at.astimezone(zone(tz)):%a %-d %b %Y %H:%M} ({tz})"
+    delivered = [o for o in result.sent if o.platform != NOBODY]
+    unreachable = [o for o in result.sent if o.platform == NOBODY]
     if not result.sent and not result.failed:
-        out.print(f"Nothing due at {local:%a %-d %b %Y %H:%M} ({tz}).")
+        out.print(f"Nothing due at {local}.")
+        return
+    if not configured:
+        out.print(
+            f"Nothing was sent at {local}: no channel is configured (Slack: SLACK_BOT_TOKEN; "
+            "Teams: the CONNECTIONS__… settings; email: SMTP_URL and CRB_MAIL_FROM). "
+            f"These {len(unreachable)} messages are kept, and each goes once a channel is "
+            "configured that reaches its recipient, while it is still current:"
+        )
+        rows = [[o.kind, o.to, ", ".join(o.actions), o.slot] for o in unreachable]
+        out.print(table("Waiting for a channel", ["Kind", "To", "Actions", "Slot"], rows))
         return
     rows = [
         [o.kind, o.to, o.platform, ", ".join(o.actions), o.slot, _tick_note(o)]
-        for o in result.sent + result.failed
+        for o in delivered + unreachable + result.failed
     ]
-    title = f"Tick at {local:%a %-d %b %Y %H:%M} ({tz}): {len(result.sent)} sent"
+    title = f"Tick at {local}: {len(delivered)} sent"
+    if unreachable:
+        title += f", {len(unreachable)} could not be reached"
     if result.failed:
         title += f", {len(result.failed)} failed"
     out.print(table(title, ["Kind", "To", "Platform", "Actions", "Slot", "Note"], rows))
@@ -740,6 +863,76 @@ def meeting_cancel(
     with operator(parse_instant(when)) as ctx:
         meeting = cancel_meeting(ctx, parse_day(day))
         out.print(f"Cancelled the meeting of {meeting.date:%A %-d %B %Y}.")
+
+
+@meeting_app.command("restore")
+def meeting_restore(
+    day: Annotated[str, typer.Argument(metavar="YYYY-MM-DD")],
+    when: AtOption = None,
+) -> None:
+    """Restore a cancelled meeting: its reminders still to come go again."""
+    from handlers.diary import restore_meeting
+
+    with operator(parse_instant(when)) as ctx:
+        meeting = restore_meeting(ctx, parse_day(day))
+        out.print(f"Restored the meeting of {meeting.date:%A %-d %B %Y}.")
+
+
+@meeting_app.command("edit")
+def meeting_edit(
+    day: Annotated[str, typer.Argument(metavar="YYYY-MM-DD")],
+    at: Annotated[
+        str | None, typer.Option("--time", help="Local start time, HH:MM ('' clears it).")
+    ] = None,
+    venue: Annotated[str | None, typer.Option(help="Where it is held ('' clears it).")] = None,
+    when: AtOption = None,
+) -> None:
+    """Change a meeting's start time or venue (to change its date: crb meeting move)."""
+    from handlers.diary import KEEP, edit_meeting
+
+    if at is None and venue is None:
+        err.print("Give --time or --venue (or both).")
+        raise typer.Exit(ExitCode.USAGE)
+    start = KEEP if at is None else parse_time(at) if at.strip() else None
+    with operator(parse_instant(when)) as ctx:
+        meeting = edit_meeting(
+            ctx, parse_day(day), at=start, venue=KEEP if venue is None else venue
+        )
+        out.print(
+            f"Changed the meeting of {meeting.date:%A %-d %B %Y}: {describe_meeting(meeting)}."
+        )
+
+
+def describe_meeting(meeting: Any) -> str:
+    start = f"{meeting.time:%H:%M}" if meeting.time else "no time set"
+    return f"{start}, {meeting.venue or 'no venue set'}"
+
+
+# ---------------------------------------------------------------- actions
+
+
+@action_app.command("reassign")
+def action_reassign(
+    ref: Annotated[str, typer.Argument(help="The action's REF, e.g. 04-CR or 03-? for no owner.")],
+    owners: Annotated[str, typer.Argument(help="Its new owner's initials (DP/RT for two).")],
+    when: AtOption = None,
+) -> None:
+    """Give an action to someone else, or an owner to one with none (03-?). They are told."""
+    from handlers.commands import Reassign, parse_owners
+    from handlers.dispatch import run
+    from handlers.refs import parse_ref
+
+    parsed = parse_ref(ref)
+    if parsed is None:
+        raise UserError(f"“{plain_line(ref)[:30]}” is not a REF, like 04-CR or 03-?.")
+    with operator(parse_instant(when), commit=False) as ctx:
+        reply = run(ctx, Reassign(parsed, parse_owners(owners)))
+        if reply.changed:
+            ctx.session.commit()
+    if reply.tone in (Tone.ERROR, Tone.WARNING):
+        err.print(render(reply))
+        raise typer.Exit(ExitCode.BAD_INPUT)
+    out.print(render(reply))
 
 
 # ---------------------------------------------------------------- export (issue 5)

@@ -75,3 +75,15 @@ def email_links(config: Config, sessions: Sessions | None) -> Callable[[datetime
         return Links(config.link_base, lambda: tuple(signing_keys(kept, (), now)))
 
     return links
+
+
+def configured_platforms(config: Config) -> frozenset[str]:
+    """The channels ``build_channels`` would build, by name, without building them."""
+    names = set()
+    if config.slack_bot_token:
+        names.add("slack")
+    if config.teams_enabled:
+        names.add("teams")
+    if config.smtp_url and config.mail_from:
+        names.add("email")
+    return frozenset(names)

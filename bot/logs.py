@@ -102,6 +102,15 @@ access_log = logging.getLogger("crb.http")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+# A private calendar address is a secret in the path (calendar apps need a plain .ics URL).
+_SECRET_PATHS = re.compile(r"^(/calendar/)[^/]+(\.ics)$")
+
+
+def loggable_path(path: str) -> str:
+    """The path as logs may show it: a calendar address's token is left out."""
+    return _SECRET_PATHS.sub(r"\1[redacted]\2", path)
+
+
 @web.middleware
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     rid = incoming_request_id(request)
@@ -116,7 +125,7 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
             http_error.headers[REQUEST_ID_HEADER] = rid
             raise
         except Exception:
-            access_log.exception("request failed", extra={"path": request.path})
+            access_log.exception("request failed", extra={"path": loggable_path(request.path)})
             response = web.json_response({"error": "internal error", "request_id": rid}, status=500)
         status = response.status
         response.headers[REQUEST_ID_HEADER] = rid
@@ -126,7 +135,7 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
             "request",
             extra={
                 "method": request.method,
-                "path": request.path,  # never the query string: it could carry a token
+                "path": loggable_path(request.path),  # never a query string: it may hold a token
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             },

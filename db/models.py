@@ -102,6 +102,7 @@ class EventKind(StrEnum):
     MEETING_CHANGED = "meeting_changed"
     BOARD_CHANGED = "board_changed"
     SNOOZED = "snoozed"  # a member put off their nudges before a meeting
+    CALENDAR_FEED = "calendar_feed"  # a member's private calendar address made or revoked
 
 
 class Board(Base):
@@ -289,6 +290,22 @@ class AuditEvent(Base):
     actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
 
 
+class CalendarFeed(Base):
+    """A member's private calendar address: ``/calendar/{token}.ics`` serves the board's meetings
+    to whoever holds it (a calendar app cannot sign in). Revoking it stops it for good."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+    member: Mapped[Member] = relationship()
+
+
 class TeamsConversation(Base):
     """Where the bot can reach a member on Teams without being spoken to first.
 
@@ -341,6 +358,9 @@ class DeliveryState(StrEnum):
     SKIPPED = "skipped"  # by the time it was claimed there was nothing left to say
 
 
+NOTICE = "notice"  # a ledger row telling an owner of an action added or given to them
+
+
 class LedgerEntry(Base):
     """One reminder message: a nudge or digest to one recipient, for one meeting, in one slot.
 
@@ -361,7 +381,7 @@ class LedgerEntry(Base):
         ForeignKey("meetings.id", ondelete="CASCADE"), index=True
     )
     slot: Mapped[str] = mapped_column(String(40))  # "nudge-14", "digest-7", "snooze-12"
-    kind: Mapped[str] = mapped_column(String(10))  # "nudge" | "digest"
+    kind: Mapped[str] = mapped_column(String(10))  # "nudge" | "digest" | "notice"
     due_at: Mapped[datetime] = mapped_column(UtcDateTime())
     state: Mapped[DeliveryState] = mapped_column(String(12), default=DeliveryState.PENDING)
     platform: Mapped[str | None] = mapped_column(String(10), default=None)

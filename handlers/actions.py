@@ -13,6 +13,7 @@ from handlers.commands import Add, Done, Note, Reassign, Reopen
 from handlers.context import Ctx
 from handlers.errors import Forbidden, NotFound, UserError
 from handlers.mentions import name_mentions
+from handlers.notices import queue_notices
 from handlers.refs import ActionId, Target
 from handlers.reply import Reply, Section, Tone
 from handlers.resolve import resolve
@@ -117,13 +118,6 @@ def note(ctx: Ctx, command: Note) -> Reply:
     return _changed(ctx, "Update recorded on {ref}", action)
 
 
-def _require_officer(ctx: Ctx, what: str) -> Member:
-    member = ctx.require_member()
-    if not member.is_officer:
-        raise Forbidden(f"Only the chair or the secretariat can {what}.")
-    return member
-
-
 def _owners(ctx: Ctx, initials: tuple[str, ...]) -> list[Member]:
     found = []
     for each in initials:
@@ -131,6 +125,10 @@ def _owners(ctx: Ctx, initials: tuple[str, ...]) -> list[Member]:
         if member is None:
             known = ", ".join(m.initials for m in queries.members(ctx.session, ctx.board))
             raise NotFound(f"No member has the initials {each}.", hints=(f"Members: {known}",))
+        if not member.active:
+            raise UserError(
+                f"{member.name} ({member.initials}) is deactivated: choose someone else."
+            )
         found.append(member)
     if len(set(found)) != len(found):
         raise UserError("An owner is named twice.")
@@ -142,7 +140,7 @@ def _link_owners(action: Action, owners: list[Member]) -> None:
 
 
 def add(ctx: Ctx, command: Add) -> Reply:
-    _require_officer(ctx, "add actions")
+    ctx.require_officer("add actions")
     owners = _owners(ctx, command.owners)
     today = local_date(ctx.now, ctx.board.timezone)
     meeting = queries.latest_meeting_before(ctx.session, ctx.board, today)
@@ -169,7 +167,8 @@ def add(ctx: Ctx, command: Add) -> Reply:
     _link_owners(action, owners)
     ctx.session.add(action)
     ctx.session.flush()
-    record(ctx, EventKind.CREATED, action=action, details={"owners": list(command.owners)})
+    event = record(ctx, EventKind.CREATED, action=action, details={"owners": list(command.owners)})
+    queue_notices(ctx, action, event, owners)
     return _changed(
         ctx, "Added {ref}", action, f"Raised at the meeting of {meeting.date:%-d %B %Y}."
     )
@@ -191,7 +190,7 @@ def _same_action(
 
 
 def reassign(ctx: Ctx, command: Reassign) -> Reply:
-    _require_officer(ctx, "reassign actions")
+    ctx.require_officer("reassign actions")
     action = resolve(ctx, command.ref)
     if action.status == ActionStatus.DONE:
         return _unchanged(ctx, action, "{ref} is done: reopen it before giving it to someone else.")
@@ -203,10 +202,11 @@ def reassign(ctx: Ctx, command: Reassign) -> Reply:
     ctx.session.flush()  # the old links go before the new: an owner may stay, under the same key
     _link_owners(action, owners)
     ctx.session.flush()
-    record(
+    event = record(
         ctx,
         EventKind.REASSIGNED,
         action=action,
         details={"from": before, "to": [o.initials for o in owners]},
     )
+    queue_notices(ctx, action, event, [o for o in owners if o.initials not in before])
     return _changed(ctx, "Reassigned: now {ref}", action, f"It was {'/'.join(before)}'s.")

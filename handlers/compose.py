@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
-from db.models import Meeting, Member
+from db.models import NOTICE, Meeting, Member
 from handlers.context import Caller, Ctx
 from handlers.identity import Via
+from handlers.notices import event_id_of, notice_reply
 from handlers.reminders import Nudge, digest_reply, nudge_replies, officers_addresses
 from handlers.reply import Reply
 from planning import plan
@@ -35,8 +36,9 @@ class Wanted:
 
     recipient_id: int
     meeting_id: int
-    kind: str  # planning.plan.NUDGE | planning.plan.DIGEST
+    kind: str  # planning.plan.NUDGE | planning.plan.DIGEST | db.models.NOTICE
     follows_a_snooze: bool = False
+    slot: str = ""  # the ledger's slot: a notice's names the change it tells of
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,10 @@ def compose(
             for i, reply in zip(nudging, nudge_replies(ctx, nudges), strict=True)
         }
         for index, (member, meeting) in found.items():
-            if index not in reminders:  # a digest: the whole board, as this officer sees it
+            if wanted[index].kind == NOTICE:  # an owner told of an action added or given to them
+                told = notice_reply(ctx, member, event_id_of(wanted[index].slot))
+                reminders[index] = Reminder(member, told, reply_to) if told else None
+            elif index not in reminders:  # a digest: the whole board, as this officer sees it
                 officer = replace(ctx, caller=Caller(member, "scheduler", Via.SYSTEM))
                 reminders[index] = Reminder(member, digest(officer, meeting, reachable), reply_to)
         return [reminders.get(i) for i in range(len(wanted))]

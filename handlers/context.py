@@ -10,7 +10,11 @@ from sqlalchemy.orm import Session
 
 from db.models import Board, Member
 from db.queries import officers
-from handlers.errors import NotLinked
+from handlers.errors import Forbidden, NotLinked
+
+# The command line, its imports and the bot itself at start-up or on its schedule: trusted code
+# run by whoever holds the database (``handlers.identity.Via`` values).
+OPERATOR_CHANNELS = ("cli", "import", "system")
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,13 @@ class Caller:
     @property
     def audit_label(self) -> str:
         return self.member.initials if self.member else self.label
+
+    @property
+    def operator(self) -> bool:
+        """The command line (and its imports, and the bot's own start-up and schedule): whoever
+        runs it holds the database itself, so may do what an officer may. A caller from chat,
+        the console, an email link or the web never is one."""
+        return self.member is None and str(self.channel) in OPERATOR_CHANNELS
 
 
 LINKS = "crb.links"  # Session.info key: ``now -> Links``, set by the runtime's session factory
@@ -54,6 +65,15 @@ class Ctx:
         if self.caller.member is None:
             raise NotLinked(not_linked_message(self))
         return self.caller.member
+
+    def require_officer(self, what: str) -> Member | None:
+        """The chair or the secretariat (or the command line's operator), else a refusal."""
+        if self.caller.operator:
+            return self.caller.member
+        member = self.require_member()
+        if not member.is_officer:
+            raise Forbidden(f"Only the chair or the secretariat can {what}.")
+        return member
 
 
 def not_linked_message(ctx: Ctx) -> str:

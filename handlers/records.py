@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from db.models import Action, AuditEvent, Meeting, Member
+from handlers.reach import Reach
 from handlers.refs import format_ref
 
 
@@ -23,8 +24,8 @@ def action_record(action: Action, unique_ref: str | None = None) -> dict[str, An
     }
 
 
-def member_record(member: Member) -> dict[str, Any]:
-    return {
+def member_record(member: Member, reach: Reach | None = None) -> dict[str, Any]:
+    record = {
         "initials": member.initials,
         "name": member.name,
         "role": str(member.role),
@@ -32,7 +33,12 @@ def member_record(member: Member) -> dict[str, Any]:
         "slack_id": member.slack_id,
         "teams_id": member.teams_id,
         "email": member.email,
+        "active": member.active,
     }
+    if reach is not None:  # how a nudge would reach them here, or why none can
+        record["reached_by"] = reach.channel
+        record["reach"] = reach.explanation
+    return record
 
 
 def audit_record(event: AuditEvent, ref: str | None) -> dict[str, Any]:

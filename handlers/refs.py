@@ -16,7 +16,7 @@ _REF = re.compile(
     r"""^\s*
     (?P<item>\d{1,3})
     \s*[-–—_:\s]\s*
-    (?P<owners>[A-Za-z][A-Za-z0-9]{0,9}(?:\s*[/+&]\s*[A-Za-z][A-Za-z0-9]{0,9})*)
+    (?P<owners>\?|[A-Za-z][A-Za-z0-9]{0,9}(?:\s*[/+&]\s*[A-Za-z][A-Za-z0-9]{0,9})*)
     (?:\s*[.\#]\s*(?P<ordinal>\d{1,3}))?
     (?:\s*@\s*(?P<meeting>\d{4}-\d{2}-\d{2}))?
     \s*$""",
@@ -28,7 +28,7 @@ _OWNER_SPLIT = re.compile(r"\s*[/+&]\s*")
 @dataclass(frozen=True)
 class Ref:
     item: str  # two digits at least: "04"
-    owners: tuple[str, ...]  # upper case, in the order typed
+    owners: tuple[str, ...]  # upper case, in the order typed; () for "?", an action with none
     ordinal: int | None = None
     meeting: date | None = None
 
@@ -86,7 +86,9 @@ def parse_ref(text: str) -> Ref | None:
             meeting = date.fromisoformat(match["meeting"])
         except ValueError:
             return None
-    owners = tuple(part.upper() for part in _OWNER_SPLIT.split(match["owners"].strip()))
+    typed = match["owners"].strip()
+    # "03-?" is how an action with no owner is shown (its initials matched nobody): no owners.
+    owners = () if typed == "?" else tuple(part.upper() for part in _OWNER_SPLIT.split(typed))
     ordinal = int(match["ordinal"]) if match["ordinal"] else None
     if ordinal == 0:
         return None

@@ -34,6 +34,7 @@ from handlers.errors import NotFound, UserError
 from handlers.refs import ActionId, Ref, Target, format_ref
 
 A = TypeVar("A", bound=ActionFacts)
+NO_OWNER = ""  # the index's key for actions with no owner: a REF typed with "?" names them
 
 
 class AmbiguousRef(UserError):
@@ -78,7 +79,8 @@ class RefIndex:
         self.places = ordinals(unique.values())
         self._by_owner: dict[tuple[str, str], list[ActionFacts]] = defaultdict(list)
         for action in unique.values():
-            for initials in owner_key(action):
+            # An action with no owner (its initials matched nobody) is found as "06-?".
+            for initials in owner_key(action) or (NO_OWNER,):
                 self._by_owner[(action.item, initials)].append(action)
 
     def candidates(self, ref: Ref) -> list[ActionFacts]:
@@ -86,7 +88,7 @@ class RefIndex:
         typed = set(ref.owners)
         matching = [
             action
-            for action in self._by_owner.get((ref.item, ref.owners[0]), [])
+            for action in self._by_owner.get((ref.item, (ref.owners or (NO_OWNER,))[0]), [])
             if typed <= set(owner_key(action))
             and (ref.meeting is None or action.meeting_date == ref.meeting)
         ]
@@ -103,8 +105,6 @@ class RefIndex:
         """The shortest REF that names ``action`` alone: plain, then with its place, then with
         its meeting, then both (which always does)."""
         owners = owner_key(action)
-        if not owners:
-            return format_ref(action.item, ())
         place = self.places.get(action.id)
         forms = ((None, None), (place, None), (None, action.meeting_date))
         for ordinal, meeting in forms:

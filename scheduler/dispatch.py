@@ -171,7 +171,8 @@ def prepare(
         board = queries.default_board(session)
         if board is None:
             return None, []
-        due = plan.plan(load_world(session, board, now, channels), now)
+        world = load_world(session, board, now, channels)
+        due = plan.plan(world, now)
         ids: dict[Any, int] = {}
         planned = []
         for item in due:
@@ -179,6 +180,8 @@ def prepare(
             if key not in ids:
                 ids[key] = item.meeting.id or materialise(session, board, item.meeting, now)
             planned.append(Planned(item, ids[key]))
+        notices = ledger.due_notices(session, board.id, now, world.reachable)
+        planned += [Planned(notice, notice.meeting.id or 0) for notice in notices]
         return board.id, planned
 
 
@@ -194,7 +197,7 @@ def compose(
     """The claimed messages, worded by ``handlers.compose``, each with its delivery facts and
     the channel that will carry it; None where nothing is left to say."""
     wanted = [
-        Wanted(p.due.recipient_id, p.meeting_id, p.due.kind, p.due.follows_a_snooze)
+        Wanted(p.due.recipient_id, p.meeting_id, p.due.kind, p.due.follows_a_snooze, p.due.slot)
         for p, _ in claimed
     ]
     reminders = compose_reminders(

@@ -27,8 +27,8 @@ from sqlalchemy import Connection, Row, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Base, DeliveryState, LedgerEntry
-from planning.plan import Due, LedgerFact
+from db.models import NOTICE, Base, DeliveryState, LedgerEntry, Meeting
+from planning.plan import Due, LedgerFact, MeetingFact
 
 log = logging.getLogger("crb.ledger")
 
@@ -258,3 +258,44 @@ def facts_for(session: Session, board_id: int, meeting_ids: Sequence[int]) -> li
         ).where(LedgerEntry.board_id == board_id, LedgerEntry.meeting_id.in_(meeting_ids))
     )
     return [LedgerFact(*row) for row in rows]
+
+
+def due_notices(
+    session: Session, board_id: int, now: datetime, reachable: frozenset[int]
+) -> list[Due]:
+    """The owners' notices waiting in the ledger (their outbox) that may be tried at ``now``.
+
+    One that no channel could reach waits until one can, as a nudge does.
+    """
+    rows = session.execute(
+        select(
+            LedgerEntry.recipient_id,
+            LedgerEntry.slot,
+            LedgerEntry.state,
+            LedgerEntry.due_at,
+            Meeting.id,
+            Meeting.date,
+            Meeting.time,
+            Meeting.status,
+        )
+        .join(Meeting, Meeting.id == LedgerEntry.meeting_id)
+        .where(
+            LedgerEntry.board_id == board_id,
+            LedgerEntry.kind == NOTICE,
+            claimable(now),
+        )
+        .order_by(LedgerEntry.id)
+    )
+    return [
+        Due(
+            kind=NOTICE,
+            slot=slot,
+            days_before=None,
+            at=due_at,
+            recipient_id=recipient_id,
+            meeting=MeetingFact(meeting_id, day, at, status),
+            action_ids=(),
+        )
+        for recipient_id, slot, state, due_at, meeting_id, day, at, status in rows
+        if state != DeliveryState.UNREACHABLE or recipient_id in reachable
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from bot.config import Config
 from bot.demo import sample_text
 from bot.runtime import Runtime
 from db import queries
-from handlers.context import Caller
+from handlers.context import Caller, Ctx
 from handlers.identity import Account, Via
 from handlers.members import link_member
 from handlers.minutes.importer import ImportReport, import_minutes
@@ -166,3 +167,16 @@ SECRETS = {
     "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET": "teams-CLIENT-SECRET-value",
     "SMTP_URL": "smtp://mailer:smtp-PASSWORD-secret@127.0.0.1:2525",
 }
+
+
+@contextmanager
+def acting(runtime: Runtime, initials: str | None, now: datetime = AFTER_MEETING) -> Iterator[Ctx]:
+    """A use-case's context as a member on the console (None: the command line's operator);
+    it commits when the body ends without an error."""
+    who = Account.initials(initials, Via.CONSOLE, f"test:{initials}") if initials else CLI
+    with runtime.unit(who, now) as ctx:
+        yield ctx
+        ctx.session.commit()
+
+
+CLI = Caller(None, "cli", Via.CLI)  # the command line's operator, as `crb` acts

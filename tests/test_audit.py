@@ -32,6 +32,8 @@ EXPLAINED_BY: dict[str, Callable[[dict[str, Any]], tuple[str, Any]]] = {
     "members": lambda row: ("member_id", row["id"]),
     "meetings": lambda row: ("meeting_id", row["id"]),
     "boards": lambda row: ("kind", "board_changed"),
+    # An owner's notice of an action added or given to them names the change's event.
+    "reminder_ledger": lambda row: ("id", int(row["slot"].removeprefix("notice-"))),
 }
 
 
@@ -114,6 +116,16 @@ CLI_CHANGES = [
     ["member", "link", "RT", "--email", "rachael@example.org"],
     ["meeting", "add", "2021-05-26", "--time", "10:00", "--venue", "Hindlip Hall"],
     ["console", "--as", "RT", "-c", "add 08 CR from the console"],
+    ["member", "edit", "CR", "--name", "Claire Rich", "--capacity", ""],
+    ["member", "role", "TO", "chair"],
+    ["member", "unlink", "RT", "--email"],
+    ["member", "deactivate", "SG"],
+    ["member", "reactivate", "SG"],
+    ["meeting", "add", "2031-08-27"],
+    ["meeting", "edit", "2031-08-27", "--time", "10:00", "--venue", "Zoom"],
+    ["meeting", "cancel", "2031-08-27"],
+    ["meeting", "restore", "2031-08-27"],
+    ["action", "reassign", "06-JS", "SG"],
 ]
 
 

@@ -102,10 +102,13 @@ def test_crb_tick_sends_each_owner_one_nudge_once(crb, monkeypatch: pytest.Monke
     assert "http://localhost:3000/e?token=" in html.get_payload(decode=True).decode()
 
 
-def test_crb_tick_without_channels_shows_who_could_not_be_reached(crb) -> None:
+def test_crb_tick_without_channels_says_nothing_was_sent_and_what_waits(crb) -> None:
+    """Issue 17: with no channel configured, `crb tick` said "6 sent" when nothing was sent."""
     crb("import", str(SAMPLE))
-    shown = crb("tick", "--at", "2021-02-10T09:00:30Z").stdout
-    assert "6 sent" in shown and "could not be reached" in shown
+    shown = " ".join(crb("tick", "--at", "2021-02-10T09:00:30Z").stdout.split())
+    assert "sent" not in shown.replace("Nothing was sent", "")
+    assert "Nothing was sent" in shown and "no channel is configured" in shown
+    assert "These 6 messages are kept" in shown and "once a channel is configured" in shown
     assert "Nothing due" in crb("tick", "--at", "2021-02-10T09:01:30Z").stdout
 
 

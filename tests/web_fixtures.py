@@ -51,7 +51,7 @@ def web_desk(sqlite_board: Runtime, web_desk_on: Callable[..., WebDesk]) -> WebD
     return web_desk_on(sqlite_board)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """One headless Chromium per test process (Debian's, by path)."""
     path = require_chromium()

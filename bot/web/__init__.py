@@ -31,6 +31,10 @@ PAGES = [
     "bot.web.microsoft",
     "bot.web.board",
     "bot.web.email_links",
+    "bot.web.members",
+    "bot.web.meetings",
+    "bot.web.paper",
+    "bot.web.audit",
 ]
 
 

@@ -50,6 +50,17 @@ from planning.calendar import meeting_start
 MATCH_THRESHOLD = 0.6
 
 
+@dataclass(frozen=True)
+class ChairHandover:
+    """The minutes name a chair who is not the board's: the import proposes the handover (the
+    secretariat applies it with ``roster.change_role``), never makes it by itself."""
+
+    to_initials: str
+    to_name: str
+    from_initials: str
+    from_name: str
+
+
 @dataclass
 class ImportReport:
     meeting: Meeting | None = None
@@ -60,6 +71,7 @@ class ImportReport:
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    proposals: list[ChairHandover] = field(default_factory=list)
     # The same warnings as structured records (kind, the fact they concern, the evidence, a
     # confidence), for a preview that offers a fix; and how each fact was read.
     doubts: list[Doubt] = field(default_factory=list)
@@ -79,6 +91,7 @@ def import_minutes(ctx: Ctx, minutes: Minutes) -> ImportReport:
     meeting = report.meeting = _upsert_meeting(ctx, minutes, report)
     _follow_marking(ctx, minutes, meeting, report)
     report.members = _upsert_people(ctx, minutes, report)
+    _propose_chair(ctx, minutes, meeting, report)
     by_initials = _initials_index(ctx, report)
     report.actions = _upsert_actions(ctx, minutes, meeting, by_initials, report)
     _apply_previous_updates(ctx, minutes, meeting, report)
@@ -159,6 +172,33 @@ def _upsert_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting
         record(ctx, EventKind.BOARD_CHANGED, details={"name": minutes.board_name})
     ctx.session.flush()
     return meeting
+
+
+def _propose_chair(ctx: Ctx, minutes: Minutes, meeting: Meeting, report: ImportReport) -> None:
+    """Minutes of the latest meeting that name another chair propose handing the chair over."""
+    if minutes.chair is None:
+        return
+    named = next(
+        (m for m in report.members if m.name.casefold() == minutes.chair.name.casefold()), None
+    )
+    chairs = [m for m in queries.officers(ctx.session, ctx.board) if m.role == Role.CHAIR]
+    if named is None or not chairs or chairs[0].id == named.id or not named.active:
+        return
+    later = [
+        m
+        for m in queries.meetings(ctx.session, ctx.board)
+        if m.date > meeting.date and m.minutes_imported_at is not None
+    ]
+    if later:  # older minutes name the chair of their day, not today's
+        return
+    chair = chairs[0]
+    report.proposals.append(ChairHandover(named.initials, named.name, chair.initials, chair.name))
+    report.warnings.append(
+        f"The minutes name {named.name} as chair, but the board's chair is {chair.name} "
+        f"({chair.initials}), who still gets the chair's digests. To hand the chair over: "
+        f"crb member role {named.initials} chair (on the web desk: Members, {named.name}, "
+        "Change role)."
+    )
 
 
 def _follow_marking(ctx: Ctx, minutes: Minutes, meeting: Meeting, report: ImportReport) -> None:

@@ -4,7 +4,7 @@
 refused. Rotating the signing key revokes everyone's links at once; this revokes one person's
 (a forwarded email, a lost phone). Nothing is dropped: the column is new and empty.
 
-Revision ID: 0012
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

@@ -8,8 +8,8 @@ logged, and ``crb db upgrade`` prints it.
 
 It also adds ``slack_dm_channels``: the DM channel id of each person the bot has written to.
 
-Revision ID: 0011
-Revises: 0012
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import re
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "0011"
-down_revision = "0012"  # the latest on main when merged; the lead may re-chain
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
