@@ -168,7 +168,7 @@ def test_a_link_for_a_member_no_longer_active_is_refused(board: Runtime) -> None
 def test_crb_member_revoke_links_withdraws_a_members_links(crb) -> None:
     crb("import", str(SAMPLE))
     shown = crb("member", "revoke-links", "DP").stdout
-    assert "Every email link sent to DP until now is withdrawn." in shown
+    assert "Every email link sent to Damian Pettit (DP) until now is withdrawn." in shown
     assert "No member" in crb("member", "revoke-links", "ZZ", code=1).stderr
 
 
