@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from db.models import Board, EventKind, Meeting
 from handlers.audit import record
 from handlers.context import Ctx
-from handlers.errors import Forbidden, UserError
+from handlers.errors import UserError
 from handlers.plain import plain_line
 
 MARKING_LENGTH = 100  # boards.marking is a String(100)
@@ -58,9 +58,7 @@ def set_board_marking(ctx: Ctx, text: str) -> bool:
     """Set the board's marking by hand, or with "" hand it back to the minutes. Only the chair,
     the secretariat or the operator may. Returns whether anything changed (retyping is harmless).
     """
-    member = ctx.caller.member
-    if member is not None and not member.is_officer:
-        raise Forbidden("Only the chair or the secretariat can set the board's protective marking.")
+    ctx.require_officer("set the board's protective marking")
     marking = check_marking(text)
     if marking:
         wanted, by_hand = marking, True

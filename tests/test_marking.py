@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
+
+import pytest
 
 from bot.runtime import Runtime
 from db import queries
 from db.models import AuditEvent, EventKind
 from handlers.context import Caller
-from handlers.errors import Forbidden, UserError
+from handlers.errors import UserError
 from handlers.identity import Via
 from handlers.marking import board_marking, set_board_marking
 from handlers.minutes.model import Minutes
 from handlers.minutes.text import parse_text
-from tests.conftest import run_import
+from tests.conftest import SAMPLE, run_import
 
-SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 MINUTES_MARKING = "PROTECT – MANAGEMENT"
 LATER = datetime(2020, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -79,16 +79,17 @@ def test_a_marking_is_one_short_plain_line(board: Runtime) -> None:
     assert marking_of(board)[0] == "OFFICIAL SENSITIVE"
 
 
-def test_only_officers_set_the_marking(board: Runtime) -> None:
+@pytest.mark.parametrize("who", ["DP", "a stranger in Slack"])
+def test_only_officers_set_the_marking(board: Runtime, who: str) -> None:
     with board.sessions() as session:
         member = queries.member_by_initials(session, queries.default_board(session), "DP")
-        caller = Caller(member, "test:DP", Via.CONSOLE)
-    try:
+    caller = (
+        Caller(member, "test:DP", Via.CONSOLE)
+        if who == "DP"
+        else Caller(None, "slack:U9", Via.SLACK)
+    )
+    with pytest.raises(UserError):  # Forbidden, or "not linked" for the stranger
         set_marking(board, "OFFICIAL", caller)
-    except Forbidden:
-        pass
-    else:
-        raise AssertionError("a member who is not an officer set the marking")
     assert marking_of(board) == (MINUTES_MARKING, False)
 
 
