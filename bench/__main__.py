@@ -35,7 +35,8 @@ class Sizes:
     pure: list[int]  # open actions for the pure planner
     requests: int  # per latency scenario
     renders: int  # per web desk page
-    fan_outs: list[tuple[int, float]]  # (nudges, messages a second the workspace allows)
+    # (nudges, messages a second the workspace allows, whether DM channels are known already)
+    fan_outs: list[tuple[int, float, bool]]
     import_items: int
     idle_seconds: float
 
@@ -47,8 +48,9 @@ FULL = Sizes(
     requests=150,
     renders=50,
     # 100/s: faster than one tick sends, so the limits should not bite; 20/s: they must, and
-    # the 429s must cost time, never a message.
-    fan_outs=[(2000, 100), (400, 20)],
+    # the 429s must cost time, never a message. A later quarter knows every DM channel; the
+    # first opens each at Tier 3 (50 a minute): 100 people take a minute of wall time.
+    fan_outs=[(2000, 100, True), (400, 20, True), (100, 100, False)],
     import_items=70,
     idle_seconds=2.0,
 )
@@ -58,7 +60,7 @@ SMOKE = Sizes(
     pure=[1000],
     requests=5,
     renders=3,
-    fan_outs=[(20, 10)],
+    fan_outs=[(20, 10, True), (20, 10, False)],
     import_items=3,
     idle_seconds=0.2,
 )
@@ -89,38 +91,81 @@ def _fill(url: str, scale: Scale) -> None:
     engine.dispose()
 
 
-def run(sizes: Sizes, console: Console) -> list[Result]:
+SECTIONS = ("footprint", "web", "latency", "planning", "fanout", "import")
+
+
+def run(
+    sizes: Sizes,
+    console: Console,
+    only: frozenset[str] = frozenset(SECTIONS),
+    before: Path | None = None,
+) -> list[Result]:
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         for kind in ("SQLite", "PostgreSQL"):
-            label = f"{kind}, {sizes.served.label}"
-            with database(kind, directory, "served", sizes.served) as url:
-                console.print(f"Serving from {label}")
-                if kind == "SQLite":
-                    results += footprint.measure(url, idle_seconds=sizes.idle_seconds)
-                # Before the latency runs: they close actions, and the board page shows the open.
-                results += web.measure(url, kind, renders=sizes.renders)
-                results += latency.measure(url, kind, requests=sizes.requests)
-            with database(kind, directory, "planned", sizes.planned) as url:
-                console.print(f"Planning from {kind}, {sizes.planned.label}")
-                engine = make_engine(url)
-                scale = sizes.planned
-                results.append(
-                    planning.from_database(
-                        make_session_factory(engine),
-                        f"{kind}, {scale.actions:,} open actions, "
-                        f"{scale.meetings_per_board:,} meetings",
-                    )
-                )
-                engine.dispose()
-    console.print("Planning in memory")
-    results += planning.pure(sizes.pure)
-    for nudges, per_second in sizes.fan_outs:
+            if only & {"footprint", "web", "latency"}:
+                results += served(sizes, console, only, before, kind, directory)
+            if "planning" in only:
+                results += planned(sizes, console, kind, directory)
+    if "planning" in only:
+        console.print("Planning in memory")
+        results += planning.pure(sizes.pure)
+    if "fanout" in only:
+        results += fan_outs(sizes, console)
+    if "import" in only:
+        results += imports(sizes, console)
+    return results
+
+
+def served(
+    sizes: Sizes,
+    console: Console,
+    only: frozenset[str],
+    before: Path | None,
+    kind: str,
+    directory: Path,
+) -> list[Result]:
+    results: list[Result] = []
+    label = f"{kind}, {sizes.served.label}"
+    with database(kind, directory, "served", sizes.served) as url:
+        console.print(f"Serving from {label}")
+        if kind == "SQLite" and "footprint" in only:
+            results += footprint.measure(url, idle_seconds=sizes.idle_seconds)
+        # Before the latency runs: they close actions, and the board page shows the open.
+        if "web" in only:
+            results += web.measure(url, kind, renders=sizes.renders)
+        if "latency" in only:
+            results += latency.measure(url, kind, requests=sizes.requests, before=before)
+    return results
+
+
+def planned(sizes: Sizes, console: Console, kind: str, directory: Path) -> list[Result]:
+    with database(kind, directory, "planned", sizes.planned) as url:
+        console.print(f"Planning from {kind}, {sizes.planned.label}")
+        engine = make_engine(url)
+        scale = sizes.planned
+        result = planning.from_database(
+            make_session_factory(engine),
+            f"{kind}, {scale.actions:,} open actions, {scale.meetings_per_board:,} meetings",
+        )
+        engine.dispose()
+    return [result]
+
+
+def fan_outs(sizes: Sizes, console: Console) -> list[Result]:
+    results: list[Result] = []
+    for nudges, per_second, known in sizes.fan_outs:
         console.print(f"Fan-out: {nudges:,} nudges at {per_second:g}/s")
-        results += fanout.measure(members=nudges, workspace_per_second=per_second)
+        results += fanout.measure(
+            members=nudges, workspace_per_second=per_second, channels_known=known
+        )
+    return results
+
+
+def imports(sizes: Sizes, console: Console) -> list[Result]:
     console.print("Import")
-    results += importing.measure(items=sizes.import_items)
+    results = importing.measure(items=sizes.import_items)
     results += importing.measure_plain(items=sizes.import_items * 5 // 4)
     results += importing.measure_pdf(items=sizes.import_items * 5 // 4)
     console.print("Minutes corpus")
@@ -132,9 +177,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks that it runs")
     parser.add_argument("--out", type=Path, default=Path("bench/results/latest.json"))
+    parser.add_argument(
+        "--only", action="append", choices=SECTIONS, help="run only this section (repeatable)"
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of another commit (such as main's): its `crb serve` is measured too",
+    )
     args = parser.parse_args()
     console = Console(width=150)  # the table stays readable when written to a file or CI log
-    results = run(SMOKE if args.smoke else FULL, console)
+    only = frozenset(args.only or SECTIONS)
+    results = run(SMOKE if args.smoke else FULL, console, only, args.before)
     show(results, console)
     write(results, args.out)
     console.print(f"Wrote {args.out}")

@@ -1,20 +1,25 @@
-"""The floor: a bare Bolt AsyncApp on the same aiohttp stack as `crb serve`, that only acks.
+"""The floor: a bare Bolt AsyncApp on the same aiohttp stack as `crb serve`, that acks and then
+answers one line through ``respond()`` (the request's response_url), doing nothing else.
 
 Run as `python -m bench.bare_bolt --port N [--process-before-response]`; it serves
 POST /slack/events and GET /healthz. By default Bolt runs the listener beside the request and
-polls every 10 ms for its ack(); with ``--process-before-response`` it answers when the listener
-returns, as `crb serve` is configured to.
+polls every 10 ms for its ack(); the listener acks, then responds. With
+``--process-before-response`` Bolt answers the request when the listener returns, as `crb serve`
+is configured to, and the listener acks and hands the answer to a task, as `crb serve` does.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+
+BARE_ANSWER = "Bare answer"
 
 
 def make_app(*, process_before_response: bool = False) -> web.Application:
@@ -27,9 +32,18 @@ def make_app(*, process_before_response: bool = False) -> web.Application:
         process_before_response=process_before_response,
     )
 
+    answering: set[asyncio.Task[object]] = set()  # held, so that no task is collected unfinished
+
     @bolt.command("/crb")
-    async def only_ack(ack) -> None:
+    async def ack_then_respond(ack, respond) -> None:
         await ack()
+        answer = respond(text=BARE_ANSWER, response_type="ephemeral", replace_original=False)
+        if not process_before_response:
+            await answer
+            return
+        task = asyncio.ensure_future(answer)
+        answering.add(task)
+        task.add_done_callback(answering.discard)
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))

@@ -389,12 +389,8 @@ def member_reactivate(initials: str) -> None:
 def member_revoke_links(initials: str) -> None:
     """Withdraw every one-click link emailed to a member so far (a forwarded email, a lost
     phone). Their next email carries new links."""
-    from handlers.email_links import revoke_links
-
     with operator(wall_clock()) as ctx:
-        member = find_member(ctx, initials)
-        revoke_links(ctx, member)
-        out.print(f"Every email link sent to {member.initials} until now is withdrawn.")
+        print_change(roster.revoke_email_links(ctx, initials))
 
 
 # ---------------------------------------------------------------- the board (issue 15)

@@ -162,8 +162,12 @@ def _action_of(block_id: str) -> tuple[str, int] | None:
     return (kind, int(action_id)) if action_id.isdigit() and int(action_id) else None
 
 
-def _rich_blocks(reply: Reply) -> list[Block]:
-    """Every action a section of its own, under its section's header, with its buttons."""
+def _rich_blocks(reply: Reply, limit: int | None = None) -> list[Block]:
+    """Every action a section of its own, under its section's header, with its buttons.
+
+    With ``limit``, the rendering stops once it has more blocks than that (it cannot fit then:
+    blocks are only ever added), so a list of 400 actions is not rendered whole to be thrown away.
+    """
     buttons = _Buttons()
     blocks = [_section(_MARK[reply.tone] + reply.title), *_text_blocks(reply.lines)]
     for section in reply.sections:
@@ -172,6 +176,8 @@ def _rich_blocks(reply: Reply) -> list[Block]:
         blocks += _text_blocks(section.lines)
         for view in section.actions:
             blocks += _action_blocks(view, buttons)
+            if limit is not None and len(blocks) > limit:
+                return blocks
     if reply.buttons:
         blocks.append(buttons.block(reply.buttons))
     return blocks
@@ -305,7 +311,7 @@ def blocks_for(
     """The richest rendering that fits in ``budget`` blocks and ``text_budget`` characters:
     a section and buttons for every action, or else as many actions as fit, several to a section.
     """
-    rich = _rich_blocks(reply)
+    rich = _rich_blocks(reply, limit=budget)
     if len(rich) <= budget and _text_size(rich) <= text_budget:
         return rich
     return _packed_blocks(reply, budget, text_budget, full_list)

@@ -32,6 +32,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -212,6 +213,8 @@ class SlackBot:
         self._linking = asyncio.Lock()  # one email match at a time: never two links for one id
         self._asked_slack: dict[str, float] = {}  # unknown user id -> when users.info was asked
         self._owed: set[asyncio.Task[Any]] = set()  # listeners acknowledged, still answering
+        self._answers: aiohttp.ClientSession | None = None  # kept alive for response_url posts
+        self._answers_loop: asyncio.AbstractEventLoop | None = None  # the loop it belongs to
         self.dms = DmChannels(self.client, runtime.sessions, run=runtime.run_in_thread, clock=clock)
         self.full_list = config.full_list_url
         self.app = AsyncApp(
@@ -268,6 +271,8 @@ class SlackBot:
         if self._owed:
             log.info("finishing %d answer(s) already acknowledged", len(self._owed))
             await asyncio.wait(set(self._owed), timeout=FINISH_SECONDS)
+        if self._answers is not None:
+            await self._answers.close()
 
     async def _email_links_context(self, _app: web.Application) -> AsyncIterator[None]:
         """At start-up, link members whose email Slack knows (users.lookupByEmail)."""
@@ -356,17 +361,30 @@ class SlackBot:
 
     async def run_text(self, user_id: str, text: str, *, signature: str | None = None) -> Reply:
         """Run typed text as ``user_id``; a ``signature`` seen before is refused as a replay."""
-        await self.ensure_linked(user_id)
-        return await self.runtime.run_in_thread(self._execute_text, user_id, text, signature)
-
-    def _execute_text(self, user_id: str, text: str, signature: str | None) -> Reply:
-        return self._execute_command(user_id, typed_text(text), signature)
+        return await self.run_command(user_id, typed_text(text), signature=signature)
 
     async def run_command(
-        self, user_id: str, command: Command, *, signature: str | None = None
+        self, user_id: str, command: Command | str, *, signature: str | None = None
     ) -> Reply:
+        """Run as ``user_id``, linking an unknown user by email first (``ensure_linked``).
+
+        A linked user (nearly every request) is checked and served in one hand-off to a worker
+        thread; only an unknown one goes back to the event loop to ask Slack for an email.
+        """
+        run = self.runtime.run_in_thread
+        reply = await run(self._execute_if_linked, user_id, command, signature)
+        if reply is not None:
+            return reply
         await self.ensure_linked(user_id)
-        return await self.runtime.run_in_thread(self._execute_command, user_id, command, signature)
+        return await run(self._execute_command, user_id, command, signature)
+
+    def _execute_if_linked(
+        self, user_id: str, command: Command | str, signature: str | None
+    ) -> Reply | None:
+        """The reply, run as a linked user; None when the user is not linked (nothing was run)."""
+        if not self._is_linked(user_id):
+            return None
+        return self._execute_command(user_id, command, signature)
 
     def _execute_command(
         self, user_id: str, command: Command | str, signature: str | None
@@ -405,7 +423,7 @@ class SlackBot:
         """
         try:
             payload = response_payload(reply, self.full_list)
-            answer = await respond(**payload, replace_original=False)
+            answer = await self._send_answer(respond, payload)
             status = getattr(answer, "status_code", 200)
             if status < 300:
                 return
@@ -414,6 +432,21 @@ class SlackBot:
             problem = f"{type(error).__name__}: {error}"
         log.error("Could not answer through the response_url (%s); trying another way", problem)
         await self._answer_another_way(user_id, channel, reply)
+
+    async def _send_answer(
+        self, respond: Callable[..., Awaitable[Any]], payload: dict[str, Any]
+    ) -> Any:
+        """``respond(**payload)``, over one kept-alive connection pool for every answer: Bolt's
+        ``respond()`` opens (and closes) a session and a connection for each."""
+        if not isinstance(respond, AsyncRespond) or respond.response_url is None:
+            return await respond(**payload, replace_original=False)
+        if respond.proxy or respond.ssl:
+            return await respond(**payload, replace_original=False)
+        loop = asyncio.get_running_loop()
+        if self._answers is None or self._answers.closed or self._answers_loop is not loop:
+            self._answers, self._answers_loop = aiohttp.ClientSession(), loop
+        client = AsyncWebhookClient(respond.response_url, session=self._answers)
+        return await client.send_dict(payload | {"replace_original": False})
 
     async def _answer_another_way(self, user_id: str, channel: str | None, reply: Reply) -> None:
         """The answer, privately: ephemeral in the channel the request came from, else in a DM."""
@@ -907,14 +940,35 @@ class DmChannels:
     ) -> None:
         self.client, self.sessions, self.clock = client, sessions, clock
         self.run = run or asyncio.to_thread
+        self._read_ahead: dict[str, str] | None = None  # in a tick: every kept channel
+
+    @asynccontextmanager
+    async def read_ahead(self) -> AsyncIterator[None]:
+        """For a tick's fan-out: every kept channel read in one query, not one query a message
+        (2,000 of them, each a session and a hand-off to a thread). Forgotten afterwards, so
+        the next tick reads what other instances have kept since."""
+        self._read_ahead = {}
+        if self.sessions is not None:
+            try:
+                self._read_ahead = await self.run(self._read_all)
+            except Exception:  # a cache: each message can still read its own, or ask Slack
+                log.exception("Could not read the kept DM channels")
+        try:
+            yield
+        finally:
+            self._read_ahead = None
 
     async def channel(self, user_id: str, *, fresh: bool = False) -> str:
         """The DM channel with ``user_id``; ``fresh``: ask Slack even if one is kept."""
+        if not fresh and self._read_ahead and (known := self._read_ahead.get(user_id)):
+            return known
         if not fresh and (known := await self._cached(user_id)):
             return known
         opened = await self.client.conversations_open(users=user_id)
         channel = str(opened["channel"]["id"])
         await self._keep(user_id, channel)
+        if self._read_ahead is not None:
+            self._read_ahead[user_id] = channel  # the rest of the tick uses the new one
         return channel
 
     async def _cached(self, user_id: str) -> str | None:
@@ -938,6 +992,11 @@ class DmChannels:
         assert self.sessions is not None
         with self.sessions() as session:
             return queries.slack_dm_channel(session, user_id)
+
+    def _read_all(self) -> dict[str, str]:
+        assert self.sessions is not None
+        with self.sessions() as session:
+            return queries.slack_dm_channels(session)
 
     def _write(self, user_id: str, channel: str) -> None:
         assert self.sessions is not None
@@ -969,22 +1028,24 @@ class SlackChannel:
 
     @asynccontextmanager
     async def connected(self) -> AsyncIterator[None]:
-        """One aiohttp session for a tick's sends, so its connections are kept alive.
+        """One aiohttp session for a tick's sends, so its connections are kept alive, and the
+        DM channels kept in the database read once (``DmChannels.read_ahead``).
 
         Without one, AsyncWebClient opens a new session and a new connection for every call,
         two per message. The session is made on the running loop (`crb serve` and `crb tick`
         each run their own) and closed on leaving.
         """
-        if self.client.session is not None:  # the caller's own session, or a tick's already
-            yield
-            return
-        timeout = aiohttp.ClientTimeout(total=self.client.timeout)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            self.client.session = session
-            try:
+        async with self.dms.read_ahead():
+            if self.client.session is not None:  # the caller's own session, or a tick's already
                 yield
-            finally:
-                self.client.session = None
+                return
+            timeout = aiohttp.ClientTimeout(total=self.client.timeout)
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                self.client.session = session
+                try:
+                    yield
+                finally:
+                    self.client.session = None
 
     async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
         if not member.slack_id:

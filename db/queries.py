@@ -481,6 +481,12 @@ def slack_dm_channel(session: Session, slack_id: str) -> str | None:
     )
 
 
+def slack_dm_channels(session: Session) -> dict[str, str]:
+    """Every kept DM channel, by Slack user id."""
+    rows = session.execute(select(SlackDmChannel.slack_id, SlackDmChannel.channel_id))
+    return {slack_id: channel for slack_id, channel in rows}
+
+
 def remember_slack_dm_channel(session: Session, slack_id: str, channel: str, now: datetime) -> None:
     """Keep (or replace) the DM channel of a Slack user; the caller commits."""
     known = session.get(SlackDmChannel, slack_id)

@@ -25,6 +25,7 @@ from db.models import (
 )
 from handlers.audit import record
 from handlers.context import Ctx
+from handlers.email_links import revoke_links
 from handlers.errors import UserError
 from handlers.members import (
     IDENTITIES,
@@ -256,6 +257,15 @@ def reactivate(ctx: Ctx, initials: str) -> Changed:
     ctx.session.flush()
     record(ctx, EventKind.MEMBER_CHANGED, member=member, details={"active": "no -> yes"})
     return Changed(f"Reactivated {who(member)}.")
+
+
+def revoke_email_links(ctx: Ctx, initials: str) -> Changed:
+    """Withdraw every one-click link emailed to a member so far (a forwarded email, a lost
+    phone); their next email carries new ones."""
+    ctx.require_officer("withdraw a member's email links")
+    member = find_member(ctx, initials)
+    revoke_links(ctx, member)
+    return Changed(f"Every email link sent to {who(member)} until now is withdrawn.")
 
 
 # ---------------------------------------------------------------- reading, for the desk

@@ -46,22 +46,32 @@ REQUEST_MEMORY = timedelta(days=1)  # longer than any platform retries or accept
 @contextmanager
 def unit(sessions: Sessions, who: Who, now: datetime) -> Iterator[Ctx]:
     """One request's context. The body decides: ``ctx.session.commit()`` or leave to roll back."""
-    with sessions() as session:
-        board = queries.default_board(session)
-        if board is None:
-            raise RuntimeError("No board: the database has not been prepared.")
-        caller = identify(session, board, who) if isinstance(who, Account) else who
-        links = session.info.get(LINKS)  # the runtime's: where links point, what signs them
-        try:
-            yield Ctx(session, board, caller, now, links(now) if links else None)
-        finally:
-            if session.in_transaction():
-                session.rollback()
+    with sessions() as session, _unit_in(session, who, now) as ctx:
+        yield ctx
+
+
+@contextmanager
+def _unit_in(session: Session, who: Who, now: datetime) -> Iterator[Ctx]:
+    board = queries.default_board(session)
+    if board is None:
+        raise RuntimeError("No board: the database has not been prepared.")
+    caller = identify(session, board, who) if isinstance(who, Account) else who
+    links = session.info.get(LINKS)  # the runtime's: where links point, what signs them
+    try:
+        yield Ctx(session, board, caller, now, links(now) if links else None)
+    finally:
+        if session.in_transaction():
+            session.rollback()
 
 
 def run_use_case(sessions: Sessions, who: Who, now: datetime, use_case: UseCase) -> Reply:
     """Run ``use_case`` in one transaction; commit only if its reply changed the board."""
-    with unit(sessions, who, now) as ctx:
+    with sessions() as session:
+        return _run_use_case_in(session, who, now, use_case)
+
+
+def _run_use_case_in(session: Session, who: Who, now: datetime, use_case: UseCase) -> Reply:
+    with _unit_in(session, who, now) as ctx:
         reply = use_case(ctx)
         if reply.changed:
             ctx.session.commit()
@@ -81,12 +91,15 @@ def run_command(
     ``request_key`` (platform, key) names the request itself, such as a Slack signature or a
     Teams activity id: a key seen before is a replay and is refused without running anything.
     """
-    if request_key is not None and not first_time(sessions, *request_key, now):
-        log.warning("a %s request was received again: not run again", request_key[0])
-        return Reply(REPLAYED)
-    if isinstance(command, str):
-        return run_use_case(sessions, who, now, lambda ctx: handle(ctx, command))
-    return run_use_case(sessions, who, now, lambda ctx: run(ctx, command))
+    # One session (one connection from the pool) for both: the key is remembered in its own
+    # transaction, committed before the command's transaction begins, as if apart.
+    with sessions() as session:
+        if request_key is not None and not _remember(session, *request_key, now):
+            log.warning("a %s request was received again: not run again", request_key[0])
+            return Reply(REPLAYED)
+        if isinstance(command, str):
+            return _run_use_case_in(session, who, now, lambda ctx: handle(ctx, command))
+        return _run_use_case_in(session, who, now, lambda ctx: run(ctx, command))
 
 
 def link_account_by_email(
@@ -114,8 +127,14 @@ def first_time(sessions: Sessions, platform: str, key: str, now: datetime) -> bo
     A duplicate delivery, or a request sent again byte for byte, finds its key here and is
     not run a second time. Keys are forgotten after ``REQUEST_MEMORY``.
     """
+    with sessions() as session:
+        return _remember(session, platform, key, now)
+
+
+def _remember(session: Session, platform: str, key: str, now: datetime) -> bool:
+    """``first_time`` in ``session``, in a transaction of its own, committed on return."""
     try:
-        with sessions() as session, session.begin():
+        with session.begin():
             forgotten = ProcessedEvent.received_at < now - REQUEST_MEMORY
             session.execute(delete(ProcessedEvent).where(forgotten))
             session.add(ProcessedEvent(platform=platform, event_id=key, received_at=now))

@@ -32,6 +32,9 @@ pytest_plugins = [
     "tests.web_fixtures",
 ]
 
+# The bundled sample minutes, as `crb import` reads them.
+SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
+
 # The morning after the sample meeting: the board as the minutes left it.
 AFTER_MEETING = datetime(2020, 11, 26, 9, 30, tzinfo=UTC)
 OPERATOR = Caller(None, "test", Via.SYSTEM)  # who sets a test's board up

@@ -20,9 +20,8 @@ from bot.cli import app
 from bot.config import Config
 from bot.runtime import Runtime
 from db import backup
-from tests.conftest import AFTER_MEETING, say
+from tests.conftest import AFTER_MEETING, SAMPLE, say
 
-SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
 
 # Which audit event explains a changed row: the event's column that must point at the row.

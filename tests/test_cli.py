@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
+from tests.conftest import SAMPLE
+
 ACTION_KEYS = {"ref", "item", "meeting", "owners", "text", "status", "done_at", "done_by"}
 MEMBER_KEYS = {"initials", "name", "role", "slack_id", "email"}
 MEETING_KEYS = {"date", "time", "venue"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 
 import pytest
 
@@ -17,9 +16,8 @@ from handlers.errors import Forbidden, UserError
 from handlers.settings import Cadence, describe_recurrence, upcoming_dates
 from planning.plan import plan
 from scheduler.dispatch import load_world
-from tests.conftest import acting
+from tests.conftest import SAMPLE, acting
 
-SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 AT = ("--at", "2021-02-01T12:00Z")
 FEB_1 = datetime(2021, 2, 1, 12, tzinfo=UTC)
 FEB_10 = datetime(2021, 2, 10, 9, 0, 30, tzinfo=UTC)

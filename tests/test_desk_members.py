@@ -24,9 +24,8 @@ from handlers.minutes.text import parse_text
 from handlers.reach import reach_for_all
 from planning.plan import plan
 from scheduler.dispatch import load_world
-from tests.conftest import AFTER_MEETING, acting, say
+from tests.conftest import AFTER_MEETING, SAMPLE, acting, say
 
-SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 FEB_10 = datetime(2021, 2, 10, 9, 0, 30, tzinfo=UTC)  # the 14-day nudges
 FEB_17 = datetime(2021, 2, 17, 9, 0, 30, tzinfo=UTC)  # the 7-day nudges and digests
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from pathlib import Path
 
 import pytest
 
@@ -15,10 +14,8 @@ from bot.email import EmailChannel, parse_smtp_url
 from bot.runtime import Runtime
 from handlers.errors import UserError
 from scheduler.dispatch import tick
-from tests.conftest import FEB_10, OWNERS, link
+from tests.conftest import FEB_10, OWNERS, SAMPLE, link
 from tests.doubles import smtp_server
-
-SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 
 
 def free_port() -> int:

@@ -13,11 +13,9 @@ from handlers.context import Links
 from handlers.email_links import LinkRefused, Purpose, read, revoke_links
 from handlers.link_pages import Pressed, visit
 from handlers.reply import Tone
-from tests.conftest import AFTER_MEETING
+from tests.conftest import AFTER_MEETING, FEB_10, SAMPLE
 from tests.email_harness import KEYS, OPERATOR, PUBLIC_URL
 from tests.link_harness import FEB_24, counts, member_id, token
-from tests.test_email_and_tick_cli import SAMPLE
-from tests.test_reminders import FEB_10
 
 LINKS = Links(PUBLIC_URL, lambda: KEYS)
 LATER = FEB_10 + timedelta(hours=2)
@@ -168,7 +166,7 @@ def test_a_link_for_a_member_no_longer_active_is_refused(board: Runtime) -> None
 def test_crb_member_revoke_links_withdraws_a_members_links(crb) -> None:
     crb("import", str(SAMPLE))
     shown = crb("member", "revoke-links", "DP").stdout
-    assert "Every email link sent to DP until now is withdrawn." in shown
+    assert "Every email link sent to Damian Pettit (DP) until now is withdrawn." in shown
     assert "No member" in crb("member", "revoke-links", "ZZ", code=1).stderr
 
 

@@ -15,7 +15,7 @@ import pytest
 from bot.email import EmailChannel
 from bot.runtime import Runtime
 from handlers.errors import UserError
-from tests.conftest import import_sample, make_runtime
+from tests.conftest import FEB_10, OWNERS, import_sample, link, make_runtime
 from tests.email_harness import (
     SENDER,
     links_in,
@@ -25,7 +25,6 @@ from tests.email_harness import (
     text_part,
     with_links,
 )
-from tests.test_reminders import FEB_10, OWNERS, link
 
 AWKWARD = {
     "CR": "Richardson, Claire",

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.runtime import Runtime
 from db.models import Action, AuditEvent, EventKind
 from handlers.email_links import Purpose
+from tests.conftest import FEB_10, link
 from tests.email_harness import html_part, links_in
 from tests.link_harness import (
     counts,
@@ -24,7 +25,6 @@ from tests.link_harness import (
     token,
     token_in,
 )
-from tests.test_reminders import FEB_10, link
 from tests.web_harness import MovableClock, WebDesk, assert_accessible, screenshot
 
 FEB_11 = FEB_10 + timedelta(days=1)

@@ -25,7 +25,7 @@ from handlers.errors import UserError
 from handlers.export import build_paper, letter, render, render_markdown
 from handlers.identity import Via
 from handlers.minutes.read import parse_minutes
-from tests.conftest import AFTER_MEETING, run_import, say
+from tests.conftest import AFTER_MEETING, SAMPLE, run_import, say
 from tests.docx_fixtures import (
     MARKING,
     add_attendance,
@@ -40,7 +40,6 @@ from tests.paper_harness import at, next_minutes_docx, work_on_the_actions
 
 BEFORE_FEBRUARY = datetime(2021, 2, 10, 9, 0, tzinfo=UTC)
 MARCH = datetime(2021, 3, 10, 9, 0, tzinfo=UTC)
-SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 
 
 def paper_of(runtime: Runtime, now: datetime, fmt: str = "md") -> str | bytes:

@@ -37,11 +37,9 @@ from handlers.minutes.importer import import_minutes
 from handlers.minutes.read import MAX_BYTES, parse_minutes
 from handlers.plain import plain_line
 from handlers.reply import ActionView, Button, Reply, Section
-from tests.conftest import AFTER_MEETING, import_sample, make_runtime, say
+from tests.conftest import AFTER_MEETING, SAMPLE, import_sample, make_runtime, say
 from tests.databases import fresh_sqlite
 from tests.nasty import NASTY, NASTY_STRINGS
-
-SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 
 # Each verb, with the hostile text in each place it can go.
 TEMPLATES = [

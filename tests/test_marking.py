@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -17,9 +16,8 @@ from handlers.identity import Via
 from handlers.marking import board_marking, set_board_marking
 from handlers.minutes.model import Minutes
 from handlers.minutes.text import parse_text
-from tests.conftest import run_import
+from tests.conftest import SAMPLE, run_import
 
-SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 MINUTES_MARKING = "PROTECT – MANAGEMENT"
 LATER = datetime(2020, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -14,11 +14,10 @@ from bot.runtime import Runtime
 from handlers import roster
 from handlers.minutes.text import parse_text
 from scheduler.dispatch import tick
-from tests.conftest import AFTER_MEETING, acting, run_import, say
+from tests.conftest import AFTER_MEETING, SAMPLE, acting, run_import, say
 from tests.doubles import RecordingChannel
 
 NOON = AFTER_MEETING + timedelta(hours=3)
-SAMPLE = Path(__file__).parent.parent / "bot" / "samples" / "crb-minutes-2020-11-25.txt"
 
 
 def run_tick(runtime: Runtime, channels: list, now: datetime):

@@ -139,3 +139,29 @@ def test_a_get_changes_nothing(web_desk: WebDesk) -> None:
         visitor.get(path)
     assert member(web_desk.runtime, "DP").active
     assert member(web_desk.runtime, "TO").role == Role.MEMBER
+
+
+def test_the_secretariat_withdraws_a_members_email_links(web_desk: WebDesk) -> None:
+    """Issue 18: one person's email links can be revoked from the web desk."""
+    visitor = web_desk.visitor()
+    visitor.sign_in("RT")
+    token = visitor.csrf_from(visitor.get("/members/DP"))
+    visitor.post(
+        "/members/DP/link", {"field": "email", "value": "dp@example.org", "csrf_token": token}
+    )
+    page = visitor.get("/members/DP")
+    assert (
+        "Withdraw email links" in page.text
+        and member(web_desk.runtime, "DP").links_revoked_at is None
+    )
+    withdrawn = visitor.post("/members/DP/revoke-links", {"csrf_token": token})
+    assert withdrawn.status_code == 303
+    assert member(web_desk.runtime, "DP").links_revoked_at is not None
+    assert "until now is withdrawn" in visitor.get(withdrawn.headers["Location"]).text
+
+    plain = web_desk.visitor()
+    plain.sign_in("CR")
+    refused = plain.post(
+        "/members/JS/revoke-links", {"csrf_token": plain.csrf_from(plain.get("/"))}
+    )
+    assert refused.status_code == 403 and member(web_desk.runtime, "JS").links_revoked_at is None

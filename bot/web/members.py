@@ -327,6 +327,14 @@ async def reactivate(request: web.Request) -> web.StreamResponse:
     raise done(path_of(row.initials), said(result))
 
 
+@routes.post("/members/{initials}/revoke-links")
+@officer_only
+async def revoke_links(request: web.Request) -> web.StreamResponse:
+    row = await row_of(request)
+    result = await change(request, lambda ctx: roster.revoke_email_links(ctx, row.initials))
+    raise done(path_of(row.initials), said(result))
+
+
 # ---------------------------------------------------------------- link and unlink
 
 
