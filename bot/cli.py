@@ -22,7 +22,7 @@ from typer.core import TyperGroup
 from bot import config as config_module
 from bot.delivery import configured_platforms
 from bot.render_text import render
-from bot.runtime import Runtime, wall_clock
+from bot.runtime import Runtime
 from db import migrate, queries
 from db.models import Action, ActionStatus, Role
 from handlers import roster
@@ -36,6 +36,7 @@ from handlers.records import action_record, audit_record, meeting_record, member
 from handlers.reply import Tone
 from handlers.views import display_refs
 from planning.calendar import zone
+from scheduler.clock import wall_clock
 
 out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)

@@ -7,11 +7,12 @@ from datetime import datetime
 from rich.console import Console as RichConsole
 
 from bot.render_text import render
-from bot.runtime import Runtime, wall_clock
+from bot.runtime import Runtime
 from db import queries
 from handlers.identity import Account, find_member
 from handlers.reply import Reply
 from handlers.run import run_command
+from scheduler.clock import wall_clock
 
 PROMPT = "crb> "
 INTRO = (

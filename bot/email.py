@@ -26,7 +26,6 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bot.render_email import render_email
-from bot.runtime import wall_clock
 from db.models import Member
 from handlers.context import Links
 from handlers.email_links import EmailLinks, LinkMaker, expiry, links_for
@@ -36,6 +35,7 @@ from handlers.plain import plain_line
 from handlers.reply import Reply
 from planning.calendar import zone
 from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
+from scheduler.clock import wall_clock
 
 TIMEOUT = 30  # seconds: a stuck relay must not hold a ticker past its lease
 

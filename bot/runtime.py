@@ -12,7 +12,7 @@ import contextvars
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
@@ -36,11 +36,6 @@ SYSTEM = Caller(None, "system", Via.SYSTEM)
 # make the event loop wait longer for its turn, and the event loop is what acknowledges Slack
 # (measured in bench/: acknowledgement p99 at 20 requests in flight fell from ~120 to ~30 ms).
 WORKER_THREADS = 2
-
-
-def wall_clock() -> datetime:
-    """The one place the real time is read; everything else is handed a clock or an instant."""
-    return datetime.now(UTC)
 
 
 class Runtime:

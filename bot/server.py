@@ -21,9 +21,10 @@ from aiohttp import web
 from bot.config import Config
 from bot.delivery import build_channels
 from bot.logs import configure, request_id_middleware
-from bot.runtime import Runtime, wall_clock
+from bot.runtime import Runtime
 from bot.web import mount_web
 from handlers.errors import UserError
+from scheduler.clock import wall_clock
 from scheduler.jobs import Ticker
 from scheduler.simulated import SimulatedClock
 

@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 
 from bot import render_slack
 from bot.config import Config
-from bot.runtime import Runtime, wall_clock
+from bot.runtime import Runtime
 from db import queries
 from db.models import Member, Rag
 from handlers import identity, uploads
@@ -68,6 +68,7 @@ from handlers.refs import ActionId
 from handlers.reply import Reply, Tone, Visibility
 from handlers.run import link_account_by_email, run_command, run_use_case
 from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
+from scheduler.clock import wall_clock
 
 log = logging.getLogger("crb.slack")
 

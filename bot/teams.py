@@ -62,7 +62,7 @@ from bot.render_teams import (
     reply_card,
     with_notice,
 )
-from bot.runtime import Runtime, wall_clock
+from bot.runtime import Runtime
 from bot.teams_auth import (
     BOT_FRAMEWORK_ISSUERS,
     ServiceHosts,
@@ -84,6 +84,7 @@ from handlers.refs import ActionId
 from handlers.reply import Reply, Tone, Visibility
 from handlers.run import link_account_by_email, run_command, run_use_case
 from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
+from scheduler.clock import wall_clock
 
 log = logging.getLogger("crb.teams")
 

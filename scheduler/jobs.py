@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import ledger
 from scheduler.channels import Channel
+from scheduler.clock import wall_clock
 from scheduler.dispatch import TickResult, tick
 from scheduler.simulated import SimulatedClock
 
@@ -80,7 +81,9 @@ class Ticker:
             max_instances=1,  # a slow tick is never overlapped by the next one in this process
             coalesce=True,  # after a stall, one tick catches up, not a burst
             misfire_grace_time=50,
-            next_run_time=self.clock(),  # at once (bot.runtime.wall_clock: the real time)
+            # At once. APScheduler keeps real time, whatever the board's clock says: handed a
+            # past instant, it would first count every minute missed since then.
+            next_run_time=wall_clock(),
         )
         scheduler.start()
         self.scheduler = scheduler

@@ -25,9 +25,10 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import logs
 from bot.config import Config
-from bot.runtime import Runtime, wall_clock
+from bot.runtime import Runtime
 from bot.server import make_app, serve_until
 from bot.slack import SlackBot
+from scheduler.clock import wall_clock
 from scheduler.jobs import Ticker
 from tests.conftest import (
     AFTER_MEETING,
