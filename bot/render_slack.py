@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.render_text import render_lines
 from handlers.commands import pinned_value
-from handlers.reply import ActionView, Button, Reply, Tone
+from handlers.reply import ActionView, Button, Link, Reply, Tone
 from handlers.resolve import shorten
 
 MESSAGE_BLOCKS = 50
@@ -311,10 +311,18 @@ def blocks_for(
     """The richest rendering that fits in ``budget`` blocks and ``text_budget`` characters:
     a section and buttons for every action, or else as many actions as fit, several to a section.
     """
+    link = _link_block(reply.link) if reply.link else None
+    if link is not None:
+        budget, text_budget = budget - 1, text_budget - _text_size([link])
     rich = _rich_blocks(reply, limit=budget)
-    if len(rich) <= budget and _text_size(rich) <= text_budget:
-        return rich
-    return _packed_blocks(reply, budget, text_budget, full_list)
+    if len(rich) > budget or _text_size(rich) > text_budget:
+        rich = _packed_blocks(reply, budget, text_budget, full_list)
+    return [*rich, link] if link is not None else rich
+
+
+def _link_block(link: Link) -> Block:
+    text = f"<{escape(link.url)}|{escape(link.label)}>"
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def updated_message(

@@ -236,6 +236,9 @@ def _reply_card(reply: Reply, shown: int, full_list_url: str | None) -> dict[str
                     ],
                 }
             )
+    if reply.link:
+        opens = {"type": "Action.OpenUrl", "title": reply.link.label, "url": reply.link.url}
+        body.append({"type": "ActionSet", "actions": [opens]})
     return _card(body + _button_rows(reply.buttons))
 
 

@@ -50,3 +50,5 @@ def render_lines(reply: Reply) -> Iterator[str]:
                 yield update
     if reply.buttons:
         yield "  " + "   ".join(f"[{_p(b.label)}: {_p(b.command)}]" for b in reply.buttons)
+    if reply.link:
+        yield f"  {_p(reply.link.label)}: {_p(reply.link.url)}"

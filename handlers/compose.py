@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
 from db.models import NOTICE, Meeting, Member
-from handlers.context import Caller, Ctx
+from handlers.context import LINKS, Caller, Ctx
 from handlers.identity import Via
 from handlers.notices import event_id_of, notice_reply
 from handlers.reminders import Nudge, digest_reply, nudge_replies, officers_addresses
@@ -68,7 +68,8 @@ def compose(
             return [None] * len(wanted)
         members = _by_id(session, Member, {w.recipient_id for w in wanted})
         meetings = _by_id(session, Meeting, {w.meeting_id for w in wanted})
-        ctx = Ctx(session, board, SCHEDULER, now)
+        links = session.info.get(LINKS)  # the runtime's: where a digest's board link points
+        ctx = Ctx(session, board, SCHEDULER, now, links(now) if links else None)
         found = {
             index: (members[w.recipient_id], meetings[w.meeting_id])
             for index, w in enumerate(wanted)

@@ -31,7 +31,7 @@ from handlers.context import Ctx
 from handlers.errors import UserError
 from handlers.marking import board_marking
 from handlers.meetings import NextMeeting, next_meeting
-from handlers.reply import About, ActionView, Button, Reply, Section, Tone
+from handlers.reply import About, ActionView, Button, Link, Reply, Section, Tone
 from handlers.reports import by_owner
 from handlers.views import action_views, buttons_for, display_refs, listed_views
 from planning import plan
@@ -193,6 +193,7 @@ def digest_reply(
         buttons=(Button("Outstanding actions", "outstanding"),),
         tone=Tone.INFO,
         about=about(ctx, meeting, "digest"),
+        link=Link("Open the board on the web desk", f"{ctx.links.base}/") if ctx.links else None,
     )
 
 

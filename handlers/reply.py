@@ -72,6 +72,14 @@ class About:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A page to open, such as the board on the web desk: a link, never a command."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Section:
     heading: str | None
     lines: tuple[str, ...] = ()
@@ -88,6 +96,7 @@ class Reply:
     visibility: Visibility = Visibility.EPHEMERAL
     changed: bool = False  # the request changed the board
     about: About | None = None  # set on a nudge or a digest
+    link: Link | None = None  # where the whole picture is, on the web desk
 
     @cached_property  # a renderer fitting 400 actions into 50 blocks asks a dozen times
     def actions(self) -> tuple[ActionView, ...]:

@@ -199,6 +199,8 @@ def test_the_digest_shows_outstanding_changes_silence_and_the_unreachable(board:
     unreached = next(s for s in digest.sections if s.heading == "Could not be reached")
     assert any(line.startswith("Steven Gabriel (SG): no Slack") for line in unreached.lines)
     assert any("(JS): delivery failed" in line for line in unreached.lines)
+    assert digest.link is not None and digest.link.label == "Open the board on the web desk"
+    assert digest.link.url == f"{board.config.link_base}/"  # the web desk's board page
 
     assert say(board, "RT", "note 05-RT green data received", utc(2021, 2, 19, 10)).changed
     run(board, [chat], utc(2021, 2, 23, 9, 0, 30))

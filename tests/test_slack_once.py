@@ -29,7 +29,7 @@ from db.models import (
     PendingImport,
     SlackDmChannel,
 )
-from handlers.context import Caller, Ctx
+from handlers.context import Caller, Ctx, Links
 from handlers.diary import add_meeting
 from handlers.identity import Via
 from handlers.reminders import digest_reply
@@ -286,8 +286,9 @@ def test_the_digest_of_a_400_action_board_shows_dozens_of_actions_and_what_chang
         chair = queries.member_by_initials(ctx.session, ctx.board, "L01")
         meeting = queries.meetings(ctx.session, ctx.board)[0]
         officer = Caller(chair, "scheduler", Via.SYSTEM)
+        desk = Links("https://crb.example.gov.uk", lambda: ("a key",))
         digest = digest_reply(
-            Ctx(ctx.session, ctx.board, officer, ctx.now),
+            Ctx(ctx.session, ctx.board, officer, ctx.now, desk),
             meeting,
             since=AFTER_MEETING - timedelta(days=1),
             since_label="yesterday",
@@ -304,6 +305,9 @@ def test_the_digest_of_a_400_action_board_shows_dozens_of_actions_and_what_chang
     text = block_text(posted.blocks)
     assert f"{400 - len(shown)} more — <https://crb.example.gov.uk/actions|see" in text
     assert "What changed since yesterday" in text
+    # Issue 18: the digest links to the board on the web desk, as its last block.
+    link = posted.blocks[-1]["elements"][0]["text"]
+    assert link == "<https://crb.example.gov.uk/|Open the board on the web desk>"
 
 
 def test_the_chairs_home_with_120_owners_shows_actions_not_just_headers(

@@ -18,7 +18,7 @@ from bot.runtime import Runtime
 from bot.teams import TeamsChannel
 from bot.teams_retry import RetryPolicy
 from handlers.reminders import SNOOZE_BUTTONS
-from handlers.reply import ActionView, Button, Reply, Section, Tone
+from handlers.reply import ActionView, Button, Link, Reply, Section, Tone
 from scheduler.channels import DeliveryError
 from tests.teams_cards import PHONE_WIDTH, card_problems, render_at_360
 from tests.teams_harness import (
@@ -96,6 +96,15 @@ def test_a_short_reply_is_never_cut() -> None:
     card = reply_card(digest(3))
     assert shown_refs(card) == ["01-DP", "02-DP", "03-DP"]
     assert "more — see the full list" not in card_text(card)
+
+
+def test_the_digest_opens_the_board_on_the_web_desk() -> None:
+    """Issue 18: the digest links to the board page, as a link to open, not a command."""
+    board = Link("Open the board on the web desk", "https://crb.example.gov.uk/")
+    card = reply_card(replace(digest(3), link=board))
+    (opens,) = _nodes(card, "Action.OpenUrl")
+    assert (opens["title"], opens["url"]) == (board.label, board.url)
+    assert card_problems([card]) == [[]]
 
 
 def _nodes(card: Any, kind: str) -> list[dict[str, Any]]:
