@@ -74,16 +74,8 @@ def dry_run(ctx: Ctx, filename: str, data: bytes) -> Preview:
     )
 
 
-def stage(ctx: Ctx, filename: str, data: bytes, preview: Preview) -> Reply:
-    """Keep the file for "Import" and answer with the preview. Commits when it stored the file."""
-    member = require_importer(ctx)
-    if not preview.changes_anything:
-        return Reply(
-            f"The minutes of {preview.meeting} are already in: importing {filename} would change "
-            "nothing.",
-            lines=_warning_lines(preview.warnings),
-            tone=Tone.SUCCESS,
-        )
+def keep_upload(ctx: Ctx, member: Member, filename: str, data: bytes) -> PendingImport:
+    """Keep uploaded minutes until they are imported or their preview expires."""
     upload = PendingImport(
         board_id=ctx.board.id,
         uploaded_by_id=member.id,
@@ -94,6 +86,20 @@ def stage(ctx: Ctx, filename: str, data: bytes, preview: Preview) -> Reply:
     )
     ctx.session.add(upload)
     ctx.session.flush()
+    return upload
+
+
+def stage(ctx: Ctx, filename: str, data: bytes, preview: Preview) -> Reply:
+    """Keep the file for "Import" and answer with the preview. Commits when it stored the file."""
+    member = require_importer(ctx)
+    if not preview.changes_anything:
+        return Reply(
+            f"The minutes of {preview.meeting} are already in: importing {filename} would change "
+            "nothing.",
+            lines=_warning_lines(preview.warnings),
+            tone=Tone.SUCCESS,
+        )
+    upload = keep_upload(ctx, member, filename, data)
     return Reply(
         title=f"Preview: the minutes of {preview.meeting} ({filename})",
         lines=(

@@ -6,7 +6,7 @@ reactivate. The chair and the secretariat only; every change is a use-case in ha
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 from aiohttp import web
@@ -322,16 +322,21 @@ async def deactivate(request: web.Request) -> web.StreamResponse:
 @routes.post("/members/{initials}/reactivate")
 @officer_only
 async def reactivate(request: web.Request) -> web.StreamResponse:
-    row = await row_of(request)
-    result = await change(request, lambda ctx: roster.reactivate(ctx, row.initials))
-    raise done(path_of(row.initials), said(result))
+    return await one_step(request, roster.reactivate)
 
 
 @routes.post("/members/{initials}/revoke-links")
 @officer_only
 async def revoke_links(request: web.Request) -> web.StreamResponse:
+    return await one_step(request, roster.revoke_email_links)
+
+
+async def one_step(
+    request: web.Request, use_case: Callable[[Any, str], roster.Changed]
+) -> NoReturn:
+    """A change with nothing to ask: made at once, then back to the member's page."""
     row = await row_of(request)
-    result = await change(request, lambda ctx: roster.revoke_email_links(ctx, row.initials))
+    result = await change(request, lambda ctx: use_case(ctx, row.initials))
     raise done(path_of(row.initials), said(result))
 
 

@@ -17,7 +17,6 @@ answer says what is different now, so the secretariat can look again.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,7 +34,7 @@ from handlers.minutes.model import Minutes
 from handlers.refs import format_ref
 from handlers.reply import Reply, Section, Tone
 from handlers.roster import change_role
-from handlers.uploads import UPLOAD_LIFETIME, require_importer
+from handlers.uploads import UPLOAD_LIFETIME, keep_upload, require_importer
 
 # What an action of the minutes becomes in the import.
 CREATED, CHANGED, UNCHANGED, DROPPED = "created", "changed", "unchanged", "dropped"
@@ -224,17 +223,7 @@ def receive(ctx: Ctx, filename: str, data: bytes) -> int:
         raise UserError(
             f"I couldn't find the meeting's date in {filename}, so there is nothing to import."
         )
-    upload = PendingImport(
-        board_id=ctx.board.id,
-        uploaded_by_id=member.id,
-        filename=filename[:300],
-        data=data,
-        digest=hashlib.sha256(data).hexdigest(),
-        created_at=ctx.now,
-    )
-    ctx.session.add(upload)
-    ctx.session.flush()
-    return upload.id
+    return keep_upload(ctx, member, filename, data).id
 
 
 def preview(ctx: Ctx, upload_id: int, fixes: Fixes = NO_FIXES) -> ImportPreview:
