@@ -56,6 +56,9 @@ def run_demo(path: Path, at: datetime | None, *, interactive: bool) -> None:
         show_board(screen, ctx, len(report.actions))
     screen.print(f"\nThe demo board is in {path}. Keep using it with:")
     screen.print(f"  DATABASE_URL=sqlite:///{path} crb console --as DP --at {now:%Y-%m-%dT%H:%M}Z")
+    screen.print("Or open it on the web desk, as the secretariat (two terminals):")
+    screen.print(f"  DATABASE_URL=sqlite:///{path} crb serve --no-scheduler")
+    screen.print(f"  DATABASE_URL=sqlite:///{path} crb web link --as RT   # then open the link")
     if interactive:
         secretary = _first_secretary(runtime)
         screen.print()
