@@ -58,6 +58,20 @@ def said(result: roster.Changed) -> str:
     return " ".join((result.summary, *result.notes))
 
 
+def member_page_of(
+    request: web.Request,
+    template: str,
+    row: roster.MemberRow,
+    title: str,
+    *,
+    status: int = 200,
+    **context: Any,
+) -> web.Response:
+    """A page about one member: their row and their page's address go with it."""
+    shown = {"title": title, "row": row, "path": path_of(row.initials), **context}
+    return page(request, template, shown, status=status)
+
+
 # ---------------------------------------------------------------- the list and one member
 
 
@@ -166,15 +180,12 @@ async def edit_form(request: web.Request) -> web.StreamResponse:
         "capacity": row.capacity or "",
         "email": row.email or "",
     }
-    return page(
+    return member_page_of(
         request,
         "member_edit.html",
-        {
-            "title": f"Change {row.name}'s details",
-            "row": row,
-            "form": values,
-            "path": path_of(row.initials),
-        },
+        row,
+        f"Change {row.name}'s details",
+        form=values,
     )
 
 
@@ -206,16 +217,13 @@ async def edit(request: web.Request) -> web.StreamResponse:
             errors.append((field, error.message))
         else:
             raise done(path_of(initials.upper()), said(result))
-    return page(
+    return member_page_of(
         request,
         "member_edit.html",
-        {
-            "title": f"Change {row.name}'s details",
-            "row": row,
-            "form": dict(form),
-            "errors": errors,
-            "path": path_of(row.initials),
-        },
+        row,
+        f"Change {row.name}'s details",
+        form=dict(form),
+        errors=errors,
         status=400,
     )
 
@@ -227,15 +235,12 @@ async def edit(request: web.Request) -> web.StreamResponse:
 @officer_only
 async def role_form(request: web.Request) -> web.StreamResponse:
     row = await row_of(request)
-    return page(
+    return member_page_of(
         request,
         "member_role.html",
-        {
-            "title": f"What is {row.name}'s role?",
-            "row": row,
-            "roles": ROLE_CHOICES,
-            "path": path_of(row.initials),
-        },
+        row,
+        f"What is {row.name}'s role?",
+        roles=ROLE_CHOICES,
     )
 
 
@@ -260,15 +265,12 @@ async def role(request: web.Request) -> web.StreamResponse:
         )
     if chosen == Role.CHAIR and row.role != Role.CHAIR and text(form, "confirmed") != "yes":
         chair = await with_unit(request, roster.chair_row)
-        return page(
+        return member_page_of(
             request,
             "member_handover.html",
-            {
-                "title": "Check the chair's handover",
-                "row": row,
-                "chair": chair,
-                "path": path_of(row.initials),
-            },
+            row,
+            "Check the chair's handover",
+            chair=chair,
         )
     try:
         result = await change(
@@ -305,15 +307,12 @@ async def deactivate(request: web.Request) -> web.StreamResponse:
     try:
         result = await change(request, lambda ctx: roster.deactivate(ctx, row.initials))
     except UserError as error:
-        return page(
+        return member_page_of(
             request,
             "member_deactivate.html",
-            {
-                "title": f"Deactivate {row.name}?",
-                "row": row,
-                "path": path_of(row.initials),
-                "errors": [("", error.message)],
-            },
+            row,
+            f"Deactivate {row.name}?",
+            errors=[("", error.message)],
             status=400,
         )
     raise done(path_of(row.initials), said(result))
@@ -347,16 +346,13 @@ async def one_step(
 @officer_only
 async def link_form(request: web.Request) -> web.StreamResponse:
     row = await row_of(request)
-    return page(
+    return member_page_of(
         request,
         "member_link.html",
-        {
-            "title": f"Link {row.name}",
-            "row": row,
-            "fields": IDENTITY_FIELDS,
-            "form": {},
-            "path": path_of(row.initials),
-        },
+        row,
+        f"Link {row.name}",
+        fields=IDENTITY_FIELDS,
+        form={},
     )
 
 
@@ -378,17 +374,14 @@ async def link(request: web.Request) -> web.StreamResponse:
             errors.append(("value", error.message))
         else:
             raise done(path_of(row.initials), said(result))
-    return page(
+    return member_page_of(
         request,
         "member_link.html",
-        {
-            "title": f"Link {row.name}",
-            "row": row,
-            "fields": IDENTITY_FIELDS,
-            "form": dict(form),
-            "errors": errors,
-            "path": path_of(row.initials),
-        },
+        row,
+        f"Link {row.name}",
+        fields=IDENTITY_FIELDS,
+        form=dict(form),
+        errors=errors,
         status=400,
     )
 
