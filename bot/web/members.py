@@ -134,11 +134,7 @@ async def new_member(request: web.Request) -> web.StreamResponse:
 @officer_only
 async def member_page(request: web.Request) -> web.StreamResponse:
     row = await row_of(request)
-    return page(
-        request,
-        "member.html",
-        {"title": row.name, "row": row, "path": path_of(row.initials), "fields": IDENTITY_FIELDS},
-    )
+    return member_page_of(request, "member.html", row, row.name, fields=IDENTITY_FIELDS)
 
 
 def _field_at_fault(message: str) -> str:
@@ -293,11 +289,7 @@ async def role(request: web.Request) -> web.StreamResponse:
 @officer_only
 async def deactivate_form(request: web.Request) -> web.StreamResponse:
     row = await row_of(request)
-    return page(
-        request,
-        "member_deactivate.html",
-        {"title": f"Deactivate {row.name}?", "row": row, "path": path_of(row.initials)},
-    )
+    return member_page_of(request, "member_deactivate.html", row, f"Deactivate {row.name}?")
 
 
 @routes.post("/members/{initials}/deactivate")
