@@ -7,6 +7,8 @@ zone turns them into instants.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
@@ -110,6 +112,8 @@ class Board(Base):
     __tablename__ = "boards"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The code people type to name the board ("CRB", "GOV"): letters and digits, unique.
+    short: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     command_prefix: Mapped[str] = mapped_column(String(20), default="crb")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
@@ -124,6 +128,9 @@ class Board(Base):
     # Server defaults only: a backup from before these columns restores without naming them.
     marking: Mapped[str | None] = mapped_column(String(100), default=None)
     marking_by_hand: Mapped[bool] = mapped_column(server_default=false())
+    # The chat channel bound to this board: a command typed there means this board.
+    slack_channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    teams_channel: Mapped[str | None] = mapped_column(String(400), default=None)
 
     members: Mapped[list[Member]] = relationship(back_populates="board")
     meetings: Mapped[list[Meeting]] = relationship(back_populates="board")
@@ -135,35 +142,103 @@ class Board(Base):
         return parse_day_list(self.digest_days)
 
 
+def derive_short(name: str, taken: Collection[str] = ()) -> str:
+    """A board's short code from its name: "Crime Reduction Board" -> "CRB". When that is
+    ``taken`` (compared case-insensitively), a number is added: "CRB2"."""
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    base = "".join(word[0] for word in words).upper()[:12] or "BOARD"
+    used = {code.upper() for code in taken}
+    short, number = base, 1
+    while short in used:
+        number += 1
+        short = f"{base}{number}"
+    return short
+
+
 def parse_day_list(text: str) -> list[int]:
     """ "14,7,1" -> [14, 7, 1]: most days before the meeting first."""
     days = {int(part) for part in text.replace(" ", "").split(",") if part}
     return sorted(days, reverse=True)
 
 
+class Person(Base):
+    """Someone who sits on one or more boards: their one identity, whatever the board.
+
+    Linking an account or an email links the person, so on every board they sit on at once.
+    Each seat (initials, role, name as the board knows them) is a ``Member``.
+    """
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), default=None, index=True)
+    slack_id: Mapped[str | None] = mapped_column(String(32), default=None, unique=True)
+    teams_id: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    members: Mapped[list[Member]] = relationship(back_populates="person")
+
+
 class Member(Base):
+    """A person's seat on one board: their initials and role there."""
+
     __tablename__ = "members"
-    __table_args__ = (
-        UniqueConstraint("board_id", "initials"),
-        UniqueConstraint("board_id", "slack_id"),
-        UniqueConstraint("board_id", "teams_id"),
-    )
+    __table_args__ = (UniqueConstraint("board_id", "initials"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     initials: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(200))
     capacity: Mapped[str | None] = mapped_column(String(300), default=None)
     role: Mapped[Role] = mapped_column(String(20), default=Role.MEMBER)
-    email: Mapped[str | None] = mapped_column(String(320), default=None)
-    slack_id: Mapped[str | None] = mapped_column(String(32), default=None)
-    teams_id: Mapped[str | None] = mapped_column(String(64), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # Email links issued to this member before this instant are refused (revoked from the desk).
     links_revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     board: Mapped[Board] = relationship(back_populates="members")
+    person: Mapped[Person] = relationship(back_populates="members", lazy="joined", innerjoin=True)
+
+    def __init__(
+        self,
+        *,
+        person: Person | None = None,
+        email: str | None = None,
+        slack_id: str | None = None,
+        teams_id: str | None = None,
+        **columns: Any,
+    ) -> None:
+        """A seat for ``person``, or for a new person with these accounts."""
+        super().__init__(**columns)
+        self.person = person or Person(
+            email=email, slack_id=slack_id, teams_id=teams_id, created_at=columns.get("created_at")
+        )
+
+    # The person's accounts, read and written through the seat (every board sees the change).
+    @property
+    def email(self) -> str | None:
+        return self.person.email
+
+    @email.setter
+    def email(self, value: str | None) -> None:
+        self.person.email = value
+
+    @property
+    def slack_id(self) -> str | None:
+        return self.person.slack_id
+
+    @slack_id.setter
+    def slack_id(self, value: str | None) -> None:
+        self.person.slack_id = value
+
+    @property
+    def teams_id(self) -> str | None:
+        return self.person.teams_id
+
+    @teams_id.setter
+    def teams_id(self, value: str | None) -> None:
+        self.person.teams_id = value
 
     @property
     def is_officer(self) -> bool:

@@ -22,8 +22,10 @@ from db.models import (
     Meeting,
     MeetingStatus,
     Member,
+    Person,
     Role,
     SlackDmChannel,
+    derive_short,
 )
 
 DEFAULT_BOARD_NAME = "Crime Reduction Board"
@@ -32,13 +34,26 @@ DEFAULT_BOARD_NAME = "Crime Reduction Board"
 # Every request reads the board and its caller: these two statements are built once, at import,
 # as the listings below are (see ``plain_rows``).
 _DEFAULT_BOARD = select(Board).order_by(Board.id).limit(1)
+_IDENTITY_MATCHES = {
+    "slack_id": Person.slack_id == bindparam("value"),
+    "teams_id": Person.teams_id == bindparam("value"),
+    "email": func.lower(Person.email) == bindparam("value"),
+}
 _MEMBER_BY_IDENTITY = {
-    field: select(Member).where(Member.board_id == bindparam("board"), matches)
-    for field, matches in (
-        ("slack_id", Member.slack_id == bindparam("value")),
-        ("teams_id", Member.teams_id == bindparam("value")),
-        ("email", func.lower(Member.email) == bindparam("value")),
-    )
+    field: select(Member).join(Member.person).where(Member.board_id == bindparam("board"), matches)
+    for field, matches in _IDENTITY_MATCHES.items()
+}
+_PERSON_BY_IDENTITY = {
+    field: select(Person).where(matches).order_by(Person.id).limit(1)
+    for field, matches in _IDENTITY_MATCHES.items()
+}
+_SEATS_BY_IDENTITY = {
+    field: select(Member)
+    .join(Member.person)
+    .join(Member.board)
+    .where(matches, Member.active.is_(True))
+    .order_by(Board.short)
+    for field, matches in _IDENTITY_MATCHES.items()
 }
 
 
@@ -46,11 +61,29 @@ def default_board(session: Session) -> Board | None:
     return session.scalars(_DEFAULT_BOARD).first()
 
 
+def boards(session: Session) -> Sequence[Board]:
+    """Every board, by short code."""
+    return session.scalars(select(Board).order_by(Board.short)).all()
+
+
+def board_by_short(session: Session, short: str) -> Board | None:
+    """The board whose short code is ``short`` (any case)."""
+    return session.scalars(
+        select(Board).where(func.upper(Board.short) == short.strip().upper())
+    ).first()
+
+
+def short_codes(session: Session) -> list[str]:
+    return list(session.scalars(select(Board.short)))
+
+
 def ensure_board(session: Session, now: datetime, **settings: object) -> Board:
     """The first board, created with ``settings`` if there is none yet."""
     board = default_board(session)
     if board is None:
-        board = Board(name=DEFAULT_BOARD_NAME, created_at=now)
+        board = Board(
+            name=DEFAULT_BOARD_NAME, short=derive_short(DEFAULT_BOARD_NAME), created_at=now
+        )
         for key, value in settings.items():
             if value is not None:
                 setattr(board, key, value)
@@ -79,6 +112,20 @@ def member_by_identity(session: Session, board: Board, **identity: str) -> Membe
     typed = value.lower() if field == "email" else value
     parameters = {"board": board.id, "value": typed}
     return session.scalars(_MEMBER_BY_IDENTITY[field], parameters).first()
+
+
+def person_by_identity(session: Session, **identity: str) -> Person | None:
+    """The person with this slack_id, teams_id or email (matched case-insensitively)."""
+    ((field, value),) = identity.items()
+    typed = value.lower() if field == "email" else value
+    return session.scalars(_PERSON_BY_IDENTITY[field], {"value": typed}).first()
+
+
+def seats_by_identity(session: Session, **identity: str) -> Sequence[Member]:
+    """The active seats, on every board, of the person with this account (by board code)."""
+    ((field, value),) = identity.items()
+    typed = value.lower() if field == "email" else value
+    return session.scalars(_SEATS_BY_IDENTITY[field], {"value": typed}).unique().all()
 
 
 def officers(session: Session, board: Board) -> Sequence[Member]:

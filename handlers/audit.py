@@ -19,8 +19,10 @@ def record(
     rag: Rag | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    """One audit event on the board of ``member`` (a person's seat may be on another board than
+    the request's: each board's trail shows what changed on it), else of the request."""
     event = AuditEvent(
-        board_id=ctx.board.id,
+        board_id=member.board_id if member is not None and member.board_id else ctx.board.id,
         at=ctx.now,
         kind=kind,
         actor_id=ctx.caller.member.id if ctx.caller.member else None,

@@ -100,37 +100,55 @@ def account_holder(session: Session, board: Board, account: Account) -> Member |
     return queries.member_by_identity(session, board, **{account.field: str(value)})
 
 
+def seats_of(session: Session, account: Account) -> Sequence[Member]:
+    """The account's active seats on every board (a member id vouches for one seat only)."""
+    value = account.value
+    if account.field is None or value is None or value == "" or account.field == INITIALS:
+        return ()
+    if account.field == MEMBER_ID:
+        member = session.get(Member, int(value))
+        return (member,) if member is not None and member.active else ()
+    return queries.seats_by_identity(session, **{account.field: str(value)})
+
+
 def identify(session: Session, board: Board, account: Account) -> Caller:
     """The caller behind ``account``: their member (active only), their label, their channel."""
     return Caller(find_member(session, board, account), account.label, account.via)
 
 
 def link_by_email(ctx: Ctx, field: str, account_id: str, emails: Iterable[str]) -> Member | None:
-    """Link the platform account ``account_id`` (a ``field`` of Member) to the active member
-    with one of ``emails``, inside ``ctx``'s transaction. The caller commits.
+    """Link the platform account ``account_id`` (``slack_id`` or ``teams_id``) to the person
+    with one of ``emails`` who has an active seat on a board, inside ``ctx``'s transaction; the
+    link holds on every board they sit on. The caller commits. Returns one of their seats.
 
-    Refused (None) when no active member has the email, when that member already holds another
+    Refused (None) when nobody active has the email, when that person already holds another
     account of this kind, or when this account already belongs to someone: a link never moves
-    an account from one member to another behind anyone's back.
+    an account from one person to another behind anyone's back.
     """
-    if queries.member_by_identity(ctx.session, ctx.board, **{field: account_id}) is not None:
+    if queries.person_by_identity(ctx.session, **{field: account_id}) is not None:
         return None
     for email in emails:
-        member = queries.member_by_identity(ctx.session, ctx.board, email=email)
-        if member is None or not member.active:
+        seat = first_seat_with_email(ctx.session, email)
+        if seat is None:
             continue
-        if getattr(member, field):
+        if getattr(seat, field):
             log.warning(
                 "%s %s matches %s by email, who is linked to another account",
                 field,
                 account_id,
-                member.initials,
+                seat.initials,
             )
             return None
-        link_member(ctx, member, **{field: account_id})
-        log.info("Linked %s to %s %s by their email", member.initials, field, account_id)
-        return member
+        link_member(ctx, seat, **{field: account_id})
+        log.info("Linked %s to %s %s by their email", seat.initials, field, account_id)
+        return seat
     return None
+
+
+def first_seat_with_email(session: Session, email: str) -> Member | None:
+    """An active seat, on any board, of the person with this email."""
+    seats = queries.seats_by_identity(session, email=email)
+    return seats[0] if seats else None
 
 
 def unlinked_with_email(session: Session, board: Board, field: str) -> Sequence[tuple[str, str]]:

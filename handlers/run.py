@@ -25,12 +25,19 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import queries
-from db.models import ProcessedEvent
+from db.models import Board, ProcessedEvent
+from handlers.boards import choose_board
 from handlers.commands import Command
 from handlers.context import LINKS, Caller, Ctx
 from handlers.dispatch import handle, run
-from handlers.identity import Account, identify, link_by_email
+from handlers.errors import UserError
+from handlers.identity import (
+    Account,
+    first_seat_with_email,
+    identify,
+    link_by_email,
+    seats_of,
+)
 from handlers.reply import Reply
 
 log = logging.getLogger("crb.run")
@@ -44,17 +51,25 @@ REQUEST_MEMORY = timedelta(days=1)  # longer than any platform retries or accept
 
 
 @contextmanager
-def unit(sessions: Sessions, who: Who, now: datetime) -> Iterator[Ctx]:
-    """One request's context. The body decides: ``ctx.session.commit()`` or leave to roll back."""
-    with sessions() as session, _unit_in(session, who, now) as ctx:
+def unit(sessions: Sessions, who: Who, now: datetime, board: str | None = None) -> Iterator[Ctx]:
+    """One request's context on ``board`` (a short code; ``None``: the board ``who`` sits on,
+    or the only one). The body decides: ``ctx.session.commit()`` or leave to roll back.
+    Raises ``BoardNeeded`` when several boards could be meant."""
+    with sessions() as session, _unit_on(session, board_for(session, who, board), who, now) as ctx:
         yield ctx
 
 
+def board_for(session: Session, who: Who, short: str | None) -> Board:
+    """The board named, else the one board the account has a seat on, else the only board."""
+    if short is None and isinstance(who, Account):
+        boards = {seat.board_id: seat.board for seat in seats_of(session, who)}
+        if len(boards) == 1:
+            return next(iter(boards.values()))
+    return choose_board(session, short)
+
+
 @contextmanager
-def _unit_in(session: Session, who: Who, now: datetime) -> Iterator[Ctx]:
-    board = queries.default_board(session)
-    if board is None:
-        raise RuntimeError("No board: the database has not been prepared.")
+def _unit_on(session: Session, board: Board, who: Who, now: datetime) -> Iterator[Ctx]:
     caller = identify(session, board, who) if isinstance(who, Account) else who
     links = session.info.get(LINKS)  # the runtime's: where links point, what signs them
     try:
@@ -64,14 +79,22 @@ def _unit_in(session: Session, who: Who, now: datetime) -> Iterator[Ctx]:
             session.rollback()
 
 
-def run_use_case(sessions: Sessions, who: Who, now: datetime, use_case: UseCase) -> Reply:
+def run_use_case(
+    sessions: Sessions, who: Who, now: datetime, use_case: UseCase, board: str | None = None
+) -> Reply:
     """Run ``use_case`` in one transaction; commit only if its reply changed the board."""
     with sessions() as session:
-        return _run_use_case_in(session, who, now, use_case)
+        return _run_use_case_in(session, who, now, use_case, board)
 
 
-def _run_use_case_in(session: Session, who: Who, now: datetime, use_case: UseCase) -> Reply:
-    with _unit_in(session, who, now) as ctx:
+def _run_use_case_in(
+    session: Session, who: Who, now: datetime, use_case: UseCase, board: str | None
+) -> Reply:
+    try:
+        chosen = board_for(session, who, board)
+    except UserError as error:  # no such board, or several and none named
+        return Reply.error(error.message, *error.hints)
+    with _unit_on(session, chosen, who, now) as ctx:
         reply = use_case(ctx)
         if reply.changed:
             ctx.session.commit()
@@ -85,6 +108,7 @@ def run_command(
     now: datetime,
     *,
     request_key: tuple[str, str] | None = None,
+    board: str | None = None,
 ) -> Reply:
     """Run one command (parsed, or as typed) as ``who`` at ``now``.
 
@@ -98,8 +122,8 @@ def run_command(
             log.warning("a %s request was received again: not run again", request_key[0])
             return Reply(REPLAYED)
         if isinstance(command, str):
-            return _run_use_case_in(session, who, now, lambda ctx: handle(ctx, command))
-        return _run_use_case_in(session, who, now, lambda ctx: run(ctx, command))
+            return _run_use_case_in(session, who, now, lambda ctx: handle(ctx, command), board)
+        return _run_use_case_in(session, who, now, lambda ctx: run(ctx, command), board)
 
 
 def link_account_by_email(
@@ -113,12 +137,16 @@ def link_account_by_email(
     """Link a platform account to the active member with one of ``emails``, in one transaction
     (``handlers.identity.link_by_email`` checks for clashes inside it). The member's id, or None.
     """
-    with unit(sessions, linker, now) as ctx:
-        member = link_by_email(ctx, field, account_id, emails)
-        if member is None:
+    with sessions() as session:
+        seat = next(filter(None, (first_seat_with_email(session, e) for e in emails)), None)
+        if seat is None:
             return None
-        ctx.session.commit()
-        return member.id
+        with _unit_on(session, seat.board, linker, now) as ctx:
+            member = link_by_email(ctx, field, account_id, emails)
+            if member is None:
+                return None
+            ctx.session.commit()
+            return member.id
 
 
 def first_time(sessions: Sessions, platform: str, key: str, now: datetime) -> bool:

@@ -23,6 +23,10 @@ from tests.conftest import say
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LATER = datetime(2020, 12, 10, 9, 0, tzinfo=UTC)
+# Columns a later revision moved to another table (0013: a member's accounts are their person's).
+MOVED = {
+    ("members", column): ("people", "person_id") for column in ("email", "slack_id", "teams_id")
+}
 
 
 @pytest.fixture
@@ -66,8 +70,18 @@ def test_upgrading_the_first_release_loses_nothing(upgraded: Runtime) -> None:
             key = tuple(old[c] for c in table)
             assert key in new_by_key, f"{name} row {key} is gone after the upgrade"
             new = new_by_key[key]
-            lost = {c: (v, new.get(c, "<column gone>")) for c, v in old.items() if new.get(c) != v}
+            lost = {c: (v, _now_value(now, name, new, c)) for c, v in old.items()}
+            lost = {c: values for c, values in lost.items() if values[0] != values[1]}
             assert not lost, f"{name} row {key} changed in the upgrade: {lost}"
+
+
+def _now_value(tables: dict, table: str, row: dict, column: str) -> object:
+    """The column's value now, followed to where a later revision moved it."""
+    if (table, column) not in MOVED:
+        return row.get(column, "<column gone>")
+    home, key = MOVED[table, column]
+    (moved,) = [other for other in tables[home] if other["id"] == row[key]]
+    return moved[column]
 
 
 def test_the_upgraded_board_still_works(upgraded: Runtime) -> None:
