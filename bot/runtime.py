@@ -52,7 +52,10 @@ class Runtime:
         self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
 
     def prepare(self, now: datetime) -> None:
-        """Bring the schema up to date (SQLite: automatically) and the board in line with config."""
+        """Bring the schema up to date (SQLite: automatically) and the first board in line with
+        config. ``CRB_TIMEZONE``, ``CRB_REMINDER_DAYS`` and ``CRB_REMINDER_TIME`` describe the
+        first board (the lowest id: the one a single-board installation has always had) and no
+        other: every further board keeps the settings `crb board add`/`set` gave it."""
         if self.engine.dialect.name == "sqlite":
             migrate.upgrade_if_behind(self.engine)
         elif not migrate.is_current(self.engine):
@@ -93,9 +96,12 @@ class Runtime:
         when a link is made."""
         return Links(self.config.link_base, partial(self.signing_keys, now))
 
-    def unit(self, who: Who, now: datetime) -> AbstractContextManager[Ctx]:
-        """A request's context (``handlers.run.unit``): commit in the body, or it rolls back."""
-        return run.unit(self.sessions, who, now)
+    def unit(
+        self, who: Who, now: datetime, board: str | None = None
+    ) -> AbstractContextManager[Ctx]:
+        """A request's context (``handlers.run.unit``) on ``board`` (a short code; None: the
+        only board): commit in the body, or it rolls back."""
+        return run.unit(self.sessions, who, now, board)
 
     def execute(self, who: Who, text: str, now: datetime) -> Reply:
         """Run one typed command (``handlers.run.run_command``)."""
