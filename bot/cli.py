@@ -454,10 +454,18 @@ def boards_command(as_json: JsonOption = False) -> None:
     if as_json:
         emit_json({"boards": found})
         return
-    columns = ["short", "name", "timezone", "marking", "reminder_days", "reminder_time"]
-    columns += ["slack_channel", "teams_channel"]
-    rows = [[b[c] for c in columns] for b in found]
-    headings = [c.replace("_", " ").capitalize() for c in columns]
+    rows = [
+        [
+            b["short"],
+            b["name"],
+            b["timezone"],
+            b["marking"],
+            f"{b['reminder_days']} days before, at {b['reminder_time']}",
+            ", ".join(f"{c}: {b[f'{c}_channel']}" for c in ("slack", "teams") if b[f"{c}_channel"]),
+        ]
+        for b in found
+    ]
+    headings = ["Short", "Name", "Time zone", "Marking", "Nudges", "Channels"]
     out.print(table(f"Boards: {len(found)}", headings, rows))
 
 
