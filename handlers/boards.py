@@ -93,7 +93,7 @@ def _words(text: str) -> tuple[str, ...]:
 def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
     """Whether ``part`` is a run of whole words in ``words``."""
     size = len(part)
-    return any(words[i : i + size] == part for i in range(len(words) - size + 1))
+    return size > 0 and any(words[i : i + size] == part for i in range(len(words) - size + 1))
 
 
 # ---------------------------------------------------------------- adding and changing boards
