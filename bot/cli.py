@@ -58,7 +58,8 @@ class CrbGroup(TyperGroup):
             err.print(f"crb: {plain_line(error.message)}")
             for hint in error.hints:
                 err.print(f"  {plain_line(hint)}")
-            raise typer.Exit(ExitCode.BAD_INPUT) from error
+            # Most refusals are bad input (1); "which board?" is a usage question (2).
+            raise typer.Exit(error.exit_code) from error
         except OperationalError as error:
             # An unreachable database is the operator's to fix: say so, without the password.
             url = config_module.hide_password(config_module.load().database_url)
@@ -92,6 +93,15 @@ app.add_typer(db_app, name="db")
 app.add_typer(web_app, name="web")
 
 CLI = Caller(None, "cli", Via.CLI)
+BoardOption = Annotated[
+    str | None,
+    typer.Option(
+        "--board",
+        envvar="CRB_BOARD",
+        metavar="SHORT",
+        help="The board (its short code, e.g. GOV; default: the only board).",
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 AtOption = Annotated[
     str | None,
@@ -125,10 +135,11 @@ def runtime(now: datetime) -> Runtime:
 
 
 @contextmanager
-def operator(now: datetime, *, commit: bool = True) -> Iterator[Ctx]:
-    """The CLI acts as the operator (the audit trail says "cli"), in one transaction."""
+def operator(now: datetime, board: str | None, *, commit: bool = True) -> Iterator[Ctx]:
+    """The CLI acts as the operator (the audit trail says "cli") on ``board`` (a short code;
+    None: the only board), in one transaction."""
     rt = runtime(now)
-    with rt.unit(CLI, now) as ctx:
+    with rt.unit(CLI, now, board) as ctx:
         yield ctx
         if commit:
             ctx.session.commit()
@@ -155,10 +166,11 @@ def actions_command(
     status: Annotated[StatusFilter, typer.Option(help="Which actions.")] = StatusFilter.OPEN,
     owner: Annotated[str | None, typer.Option(help="Only this member's (initials).")] = None,
     as_json: JsonOption = False,
+    board: BoardOption = None,
 ) -> None:
     """List the board's actions."""
     now = wall_clock()
-    with operator(now, commit=False) as ctx:
+    with operator(now, board, commit=False) as ctx:
         who = find_member(ctx, owner) if owner else None
         wanted = None if status == StatusFilter.ALL else ActionStatus(status.value)
         found = queries.actions(ctx.session, ctx.board, status=wanted, owner=who)
@@ -184,12 +196,13 @@ def audit_command(
     action: Annotated[str | None, typer.Option(help="Only this action's events (a REF).")] = None,
     last: Annotated[int, typer.Option(min=1, help="How many of the latest events.")] = 50,
     as_json: JsonOption = False,
+    board: BoardOption = None,
 ) -> None:
     """The audit trail: who changed what, when, and through which channel."""
     from handlers.refs import parse_ref
     from handlers.resolve import resolve
 
-    with operator(wall_clock(), commit=False) as ctx:
+    with operator(wall_clock(), board, commit=False) as ctx:
         ref = parse_ref(action) if action else None
         if action and ref is None:
             raise UserError(f"“{plain_line(action)[:40]}” is not a REF, like 04-CR.")
@@ -222,9 +235,9 @@ def audit_command(
 
 
 @app.command("members")
-def members_command(as_json: JsonOption = False) -> None:
+def members_command(as_json: JsonOption = False, board: BoardOption = None) -> None:
     """List the board's members."""
-    with operator(wall_clock(), commit=False) as ctx:
+    with operator(wall_clock(), board, commit=False) as ctx:
         found = queries.members(ctx.session, ctx.board)
         if as_json:
             reach = reach_for_all(ctx.session, found, configured_platforms(config_module.load()))
@@ -251,9 +264,9 @@ def members_command(as_json: JsonOption = False) -> None:
 
 
 @app.command("meetings")
-def meetings_command(as_json: JsonOption = False) -> None:
+def meetings_command(as_json: JsonOption = False, board: BoardOption = None) -> None:
     """List the board's meetings."""
-    with operator(wall_clock(), commit=False) as ctx:
+    with operator(wall_clock(), board, commit=False) as ctx:
         found = queries.meetings(ctx.session, ctx.board)
         if as_json:
             emit_json({"meetings": [meeting_record(m) for m in found]})
@@ -284,9 +297,10 @@ def member_add(
     slack_id: Annotated[str | None, typer.Option("--slack-id", help="Slack user id (U…).")] = None,
     teams_id: Annotated[str | None, typer.Option("--teams-id", help="Teams AAD object id.")] = None,
     capacity: Annotated[str | None, typer.Option(help="Post and organisation.")] = None,
+    board: BoardOption = None,
 ) -> None:
     """Add a board member (as chair: the present chair becomes a member)."""
-    with operator(wall_clock()) as ctx:
+    with operator(wall_clock(), board) as ctx:
         print_change(
             roster.new_member(
                 ctx,
@@ -321,10 +335,11 @@ def member_link(
     slack_id: Annotated[str | None, typer.Option("--slack-id", help="Slack user id (U…).")] = None,
     teams_id: Annotated[str | None, typer.Option("--teams-id", help="Teams AAD object id.")] = None,
     email: Annotated[str | None, typer.Option(help="Email address.")] = None,
+    board: BoardOption = None,
 ) -> None:
     """Link a member to a Slack id, a Teams id or an email address."""
     field, value = _one_identity(slack_id=slack_id, teams_id=teams_id, email=email)
-    with operator(wall_clock()) as ctx:
+    with operator(wall_clock(), board) as ctx:
         print_change(roster.link(ctx, initials, field, value))
 
 
@@ -334,10 +349,11 @@ def member_unlink(
     slack: Annotated[bool, typer.Option("--slack", help="Forget their Slack account.")] = False,
     teams: Annotated[bool, typer.Option("--teams", help="Forget their Teams account.")] = False,
     email: Annotated[bool, typer.Option("--email", help="Forget their email address.")] = False,
+    board: BoardOption = None,
 ) -> None:
     """Unlink a member's Slack account, Teams account or email: nudges stop going there."""
     field, _ = _one_identity(slack_id=slack, teams_id=teams, email=email)
-    with operator(wall_clock()) as ctx:
+    with operator(wall_clock(), board) as ctx:
         print_change(roster.unlink(ctx, initials, field))
 
 
@@ -352,9 +368,10 @@ def member_edit(
         str | None, typer.Option(help="Post and organisation ('' clears it).")
     ] = None,
     email: Annotated[str | None, typer.Option(help="Email address ('' unlinks it).")] = None,
+    board: BoardOption = None,
 ) -> None:
     """Change a member's name, initials, capacity or email."""
-    with operator(wall_clock()) as ctx:
+    with operator(wall_clock(), board) as ctx:
         print_change(
             roster.edit_member(
                 ctx, initials, name=name, new_initials=new_initials, capacity=capacity, email=email
@@ -366,67 +383,131 @@ def member_edit(
 def member_role(
     initials: str,
     role: Annotated[Role, typer.Argument(help="member, chair or secretariat.")],
+    board: BoardOption = None,
 ) -> None:
     """Change a member's role. Making someone the chair hands the chair over."""
-    with operator(wall_clock()) as ctx:
+    with operator(wall_clock(), board) as ctx:
         print_change(roster.change_role(ctx, initials, role))
 
 
 @member_app.command("deactivate")
-def member_deactivate(initials: str) -> None:
+def member_deactivate(initials: str, board: BoardOption = None) -> None:
     """Deactivate a member: no more nudges, refused in chat and on the web; history kept."""
-    with operator(wall_clock()) as ctx:
+    with operator(wall_clock(), board) as ctx:
         print_change(roster.deactivate(ctx, initials))
 
 
 @member_app.command("reactivate")
-def member_reactivate(initials: str) -> None:
+def member_reactivate(initials: str, board: BoardOption = None) -> None:
     """Reactivate a deactivated member."""
-    with operator(wall_clock()) as ctx:
+    with operator(wall_clock(), board) as ctx:
         print_change(roster.reactivate(ctx, initials))
 
 
 @member_app.command("revoke-links")
-def member_revoke_links(initials: str) -> None:
+def member_revoke_links(initials: str, board: BoardOption = None) -> None:
     """Withdraw every one-click link emailed to a member so far (a forwarded email, a lost
     phone). Their next email carries new links."""
-    with operator(wall_clock()) as ctx:
+    with operator(wall_clock(), board) as ctx:
         print_change(roster.revoke_email_links(ctx, initials))
 
 
-# ---------------------------------------------------------------- the board (issue 15)
+# ---------------------------------------------------------------- boards (issues 15, 16)
 
 ShortArgument = Annotated[
     str | None,
-    typer.Argument(metavar="[SHORT]", help="The board's short name (optional: one board)."),
+    typer.Argument(
+        metavar="[SHORT]",
+        envvar="CRB_BOARD",
+        help="The board's short code, e.g. GOV (optional with one board).",
+    ),
+]
+NameOption = Annotated[str | None, typer.Option("--name", help="The board's full name.")]
+TimezoneOption = Annotated[
+    str | None, typer.Option("--timezone", help="Its time zone, e.g. Europe/London.")
+]
+RecurrenceOption = Annotated[
+    str | None,
+    typer.Option(help="When the board meets, as an RFC 5545 rule (FREQ=YEARLY;BYMONTH=…)."),
+]
+MarkingOption = Annotated[
+    str | None,
+    typer.Option(
+        "--marking",
+        help='Protective marking on every paper, event, email and page ("" follows the '
+        "minutes again).",
+    ),
 ]
 
 
-def the_board_named(ctx: Ctx, short: str | None) -> None:
-    """One board for now: SHORT, if given, must name it (its name or its initials)."""
-    if short is None:
+@app.command("boards")
+def boards_command(as_json: JsonOption = False) -> None:
+    """List the boards this database holds."""
+    from handlers.boards import board_record
+
+    rt = runtime(wall_clock())
+    try:
+        with rt.sessions() as session:
+            found = [board_record(session, b) for b in queries.boards(session)]
+    finally:
+        rt.engine.dispose()
+    if as_json:
+        emit_json({"boards": found})
         return
-    name = ctx.board.name
-    initials = "".join(word[0] for word in name.split() if word[:1].isalpha())
-    if plain_line(short).casefold() not in (name.casefold(), initials.casefold()):
-        raise UserError(f"There is no board called “{plain_line(short)[:40]}”: this is {name}.")
+    rows = [
+        [
+            b["short"],
+            b["name"],
+            b["timezone"],
+            b["marking"],
+            f"{b['reminder_days']} days before, at {b['reminder_time']}",
+            ", ".join(f"{c}: {b[f'{c}_channel']}" for c in ("slack", "teams") if b[f"{c}_channel"]),
+        ]
+        for b in found
+    ]
+    headings = ["Short", "Name", "Time zone", "Marking", "Nudges", "Channels"]
+    out.print(table(f"Boards: {len(found)}", headings, rows))
+
+
+@board_app.command("add")
+def board_add(
+    short: Annotated[str, typer.Argument(metavar="SHORT", help="Its short code, e.g. GOV.")],
+    name: Annotated[str, typer.Option("--name", help="The board's full name.")],
+    timezone: TimezoneOption = None,
+    recurrence: RecurrenceOption = None,
+    marking: MarkingOption = None,
+) -> None:
+    """Add a board: one bot, one database, several boards."""
+    from handlers.boards import add_board
+
+    now = wall_clock()
+    rt = runtime(now)
+    try:
+        with rt.sessions() as session:
+            board = add_board(
+                session,
+                CLI,
+                now,
+                short,
+                name,
+                timezone=timezone,
+                recurrence=recurrence,
+                marking=marking,
+            )
+            session.commit()
+            out.print(f"Added the {board.name} ({board.short}), in {board.timezone}.")
+    finally:
+        rt.engine.dispose()
+    err.print(f"Give its commands --board {board.short} (or set CRB_BOARD={board.short}).")
 
 
 @board_app.command("set")
 def board_set(
     short: ShortArgument = None,
-    marking: Annotated[
-        str | None,
-        typer.Option(
-            "--marking",
-            help='Protective marking on every paper, event, email and page ("" follows the '
-            "minutes again).",
-        ),
-    ] = None,
-    recurrence: Annotated[
-        str | None,
-        typer.Option(help="When the board meets, as an RFC 5545 rule (FREQ=YEARLY;BYMONTH=…)."),
-    ] = None,
+    name: NameOption = None,
+    timezone: TimezoneOption = None,
+    marking: MarkingOption = None,
+    recurrence: RecurrenceOption = None,
     meeting_time: Annotated[
         str | None, typer.Option("--meeting-time", help="Usual start time, HH:MM ('' clears it).")
     ] = None,
@@ -439,14 +520,22 @@ def board_set(
     reminder_time: Annotated[
         str | None, typer.Option("--reminder-time", help="Time of day for reminders, HH:MM.")
     ] = None,
+    slack_channel: Annotated[
+        str | None,
+        typer.Option("--slack-channel", help="Bind a Slack channel id (C…) to it ('' unbinds)."),
+    ] = None,
+    teams_channel: Annotated[
+        str | None,
+        typer.Option("--teams-channel", help="Bind a Teams channel id to it ('' unbinds)."),
+    ] = None,
 ) -> None:
-    """Change the board's settings: its marking, when it meets, when owners are reminded."""
-    from handlers.marking import board_marking, set_board_marking
+    """Change a board: its name, time zone, channels, marking, when it meets and reminds."""
+    from handlers.boards import change_board
     from handlers.settings import change_settings
 
     changes: dict[str, Any] = {
-        name: value
-        for name, value in (
+        setting: value
+        for setting, value in (
             ("recurrence", recurrence),
             ("reminder_days", reminder_days),
             ("digest_days", digest_days),
@@ -456,40 +545,58 @@ def board_set(
     }
     if meeting_time is not None:
         changes["meeting_time"] = parse_time(meeting_time) if meeting_time.strip() else None
-    if marking is None and not changes:
-        err.print('Say what to set, e.g. crb board set --marking "OFFICIAL-SENSITIVE".')
+    identity = {
+        field: value
+        for field, value in (
+            ("name", name),
+            ("timezone", timezone),
+            ("slack_channel", slack_channel),
+            ("teams_channel", teams_channel),
+        )
+        if value is not None
+    }
+    if marking is None and not changes and not identity:
+        err.print('Say what to set, e.g. crb board set GOV --marking "OFFICIAL-SENSITIVE".')
         raise typer.Exit(ExitCode.USAGE)
-    pinned = config_module.load().board_settings()
-    with operator(wall_clock()) as ctx:
-        the_board_named(ctx, short)
+    with operator(wall_clock(), short) as ctx:
+        pinned = pinned_settings(ctx)
+        said = change_board(ctx, pinned=pinned, **identity)
         if changes:
-            said = change_settings(ctx, pinned=pinned, **changes)
+            said += change_settings(ctx, pinned=pinned, **changes)
+        if changes or identity:
             out.print(
                 "Changed " + "; ".join(said) + "." if said else "Those settings are as given."
             )
-        if marking is None:
-            return
-        changed = set_board_marking(ctx, marking)
-        shown = board_marking(ctx.session, ctx.board) or "none"
-        source = "set by hand" if ctx.board.marking_by_hand else "from the latest minutes"
-        said_marking = "is now" if changed else "was already"
-        out.print(f"{ctx.board.name}'s protective marking {said_marking} {shown} ({source}).")
+        if marking is not None:
+            print_marking(ctx, marking)
+
+
+def pinned_settings(ctx: Ctx) -> dict[str, object]:
+    """The settings the environment sets at every start: the first board's only
+    (``Runtime.prepare``), so another board's are its own to change."""
+    first = queries.default_board(ctx.session)
+    return config_module.load().board_settings() if ctx.board is first else {}
+
+
+def print_marking(ctx: Ctx, marking: str) -> None:
+    from handlers.marking import board_marking, set_board_marking
+
+    changed = set_board_marking(ctx, marking)
+    shown = board_marking(ctx.session, ctx.board) or "none"
+    source = "set by hand" if ctx.board.marking_by_hand else "from the latest minutes"
+    said_marking = "is now" if changed else "was already"
+    out.print(f"{ctx.board.name}'s protective marking {said_marking} {shown} ({source}).")
 
 
 @board_app.command("show")
 def board_show(short: ShortArgument = None, as_json: JsonOption = False) -> None:
-    """Show the board's settings."""
-    from handlers.marking import board_marking
+    """Show a board's settings."""
+    from handlers.boards import board_record
 
-    with operator(wall_clock(), commit=False) as ctx:
-        the_board_named(ctx, short)
+    with operator(wall_clock(), short, commit=False) as ctx:
         board = ctx.board
-        settings = {
-            "name": board.name,
-            "marking": board_marking(ctx.session, board),
-            "marking_by_hand": bool(board.marking_by_hand),
-            "timezone": board.timezone,
-        }
+        settings = board_record(ctx.session, board)
+        settings["marking_by_hand"] = bool(board.marking_by_hand)
         if as_json:
             emit_json({"board": settings})
             return
@@ -521,12 +628,13 @@ def meeting_add(
     day: Annotated[str, typer.Argument(metavar="YYYY-MM-DD")],
     at: Annotated[str | None, typer.Option("--time", help="Local start time, HH:MM.")] = None,
     venue: Annotated[str | None, typer.Option(help="Where it is held.")] = None,
+    board: BoardOption = None,
 ) -> None:
     """Record a meeting in the board's diary (or confirm one pencilled in as tentative)."""
     from handlers.diary import new_meeting
 
     meeting_day, start = parse_day(day), parse_time(at)
-    with operator(wall_clock()) as ctx:
+    with operator(wall_clock(), board) as ctx:
         meeting, created = new_meeting(ctx, meeting_day, start, venue)
         what = "Recorded" if created else "Confirmed"
         out.print(f"{what} the meeting on {meeting.date:%A %-d %B %Y}.")
@@ -542,13 +650,16 @@ def import_command(
         bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
     ] = False,
     as_json: JsonOption = False,
+    board: BoardOption = None,
 ) -> None:
-    """Import actions, members and meetings from the minutes."""
+    """Import actions, members and meetings from the minutes (without --board, into the board
+    whose name the minutes' title holds)."""
     from handlers.minutes.importer import import_minutes
     from handlers.minutes.read import read_minutes
 
     minutes = read_minutes(file)
-    with operator(wall_clock(), commit=not dry_run) as ctx:
+    now = wall_clock()
+    with operator(now, board or minutes_board(now, minutes.board_name), commit=not dry_run) as ctx:
         ctx = Ctx(ctx.session, ctx.board, Caller(None, f"import:{file.name}", Via.IMPORT), ctx.now)
         report = import_minutes(ctx, minutes)
         if as_json:
@@ -570,6 +681,19 @@ def import_command(
             )
         else:
             print_import_report(report, dry_run)
+
+
+def minutes_board(now: datetime, title: str | None) -> str:
+    """The short code of the board minutes with this title are for (the only board, or the one
+    whose name the title holds); else "which board?" (exit 2)."""
+    from handlers.boards import board_of_minutes
+
+    rt = runtime(now)
+    try:
+        with rt.sessions() as session:
+            return board_of_minutes(session, title).short
+    finally:
+        rt.engine.dispose()
 
 
 def print_import_report(report: Any, dry_run: bool) -> None:
@@ -603,12 +727,14 @@ def console_command(
         str | None, typer.Option("-c", "--command", help="Run one command and exit.")
     ] = None,
     at: AtOption = None,
+    board: BoardOption = None,
 ) -> None:
     """The chat commands in a terminal, acting as a member."""
     from bot.console import Console as ChatConsole
 
     now = parse_instant(at)
-    chat = ChatConsole(runtime(now), as_member, fixed_now=now if at else None)
+    chat = ChatConsole(runtime(now), as_member, fixed_now=now if at else None, board=board)
+    chat.check_board()
     if command is not None:
         reply = chat.run(command)
         if reply.tone in (Tone.ERROR, Tone.WARNING):
@@ -640,10 +766,7 @@ def web_link(
     as_initials: Annotated[
         str, typer.Option("--as", metavar="INITIALS", help="The member who signs in.")
     ],
-    board: Annotated[
-        str | None,
-        typer.Option("--board", metavar="SHORT", help="The board (default: the only one)."),
-    ] = None,
+    board: BoardOption = None,
     as_json: JsonOption = False,
     when: AtOption = None,
 ) -> None:
@@ -655,8 +778,7 @@ def web_link(
     rt = runtime(now)
     try:
         keys = rt.signing_keys(now)
-        with rt.unit(CLI, now) as ctx:
-            web_access.board_named(ctx, board)
+        with rt.unit(CLI, now, board) as ctx:
             member = find_member(ctx, as_initials)
             token = web_access.issue_sign_in_link(ctx, member, keys, via="cli")
             ctx.session.commit()
@@ -839,12 +961,13 @@ def meeting_move(
     new_day: Annotated[str, typer.Argument(metavar="NEW-DATE", help="Its new date.")],
     at: Annotated[str | None, typer.Option("--time", help="A new local start time, HH:MM.")] = None,
     when: AtOption = None,
+    board: BoardOption = None,
 ) -> None:
     """Move a meeting; its reminders follow it, and those already sent are not sent again."""
     from handlers.diary import move_meeting
 
     old, new, start = parse_day(day), parse_day(new_day), parse_time(at)
-    with operator(parse_instant(when)) as ctx:
+    with operator(parse_instant(when), board) as ctx:
         meeting = move_meeting(ctx, old, new, start)
         out.print(f"Moved the meeting of {old:%-d %B %Y} to {meeting.date:%A %-d %B %Y}.")
 
@@ -853,11 +976,12 @@ def meeting_move(
 def meeting_cancel(
     day: Annotated[str, typer.Argument(metavar="YYYY-MM-DD")],
     when: AtOption = None,
+    board: BoardOption = None,
 ) -> None:
     """Cancel a meeting: no more reminders for it; open actions carry over to the next one."""
     from handlers.diary import cancel_meeting
 
-    with operator(parse_instant(when)) as ctx:
+    with operator(parse_instant(when), board) as ctx:
         meeting = cancel_meeting(ctx, parse_day(day))
         out.print(f"Cancelled the meeting of {meeting.date:%A %-d %B %Y}.")
 
@@ -866,11 +990,12 @@ def meeting_cancel(
 def meeting_restore(
     day: Annotated[str, typer.Argument(metavar="YYYY-MM-DD")],
     when: AtOption = None,
+    board: BoardOption = None,
 ) -> None:
     """Restore a cancelled meeting: its reminders still to come go again."""
     from handlers.diary import restore_meeting
 
-    with operator(parse_instant(when)) as ctx:
+    with operator(parse_instant(when), board) as ctx:
         meeting = restore_meeting(ctx, parse_day(day))
         out.print(f"Restored the meeting of {meeting.date:%A %-d %B %Y}.")
 
@@ -883,6 +1008,7 @@ def meeting_edit(
     ] = None,
     venue: Annotated[str | None, typer.Option(help="Where it is held ('' clears it).")] = None,
     when: AtOption = None,
+    board: BoardOption = None,
 ) -> None:
     """Change a meeting's start time or venue (to change its date: crb meeting move)."""
     from handlers.diary import KEEP, edit_meeting
@@ -891,7 +1017,7 @@ def meeting_edit(
         err.print("Give --time or --venue (or both).")
         raise typer.Exit(ExitCode.USAGE)
     start = KEEP if at is None else parse_time(at) if at.strip() else None
-    with operator(parse_instant(when)) as ctx:
+    with operator(parse_instant(when), board) as ctx:
         meeting = edit_meeting(
             ctx, parse_day(day), at=start, venue=KEEP if venue is None else venue
         )
@@ -913,6 +1039,7 @@ def action_reassign(
     ref: Annotated[str, typer.Argument(help="The action's REF, e.g. 04-CR or 03-? for no owner.")],
     owners: Annotated[str, typer.Argument(help="Its new owner's initials (DP/RT for two).")],
     when: AtOption = None,
+    board: BoardOption = None,
 ) -> None:
     """Give an action to someone else, or an owner to one with none (03-?). They are told."""
     from handlers.commands import Reassign, parse_owners
@@ -922,7 +1049,7 @@ def action_reassign(
     parsed = parse_ref(ref)
     if parsed is None:
         raise UserError(f"“{plain_line(ref)[:30]}” is not a REF, like 04-CR or 03-?.")
-    with operator(parse_instant(when), commit=False) as ctx:
+    with operator(parse_instant(when), board, commit=False) as ctx:
         reply = run(ctx, Reassign(parsed, parse_owners(owners)))
         if reply.changed:
             ctx.session.commit()
@@ -951,6 +1078,7 @@ def export_command(
         Path | None, typer.Option("-o", "--output", help="Write to this file, not stdout.")
     ] = None,
     at: AtOption = None,
+    board: BoardOption = None,
 ) -> None:
     """The "Actions from the previous meeting" paper for the next meeting, or the meetings as
     an iCalendar feed."""
@@ -959,7 +1087,7 @@ def export_command(
     if fmt == ExportFormat.DOCX and output is None and sys.stdout.isatty():
         err.print("A Word document can't be shown here: give -o FILE, e.g. -o actions.docx.")
         raise typer.Exit(ExitCode.USAGE)
-    with operator(parse_instant(at), commit=False) as ctx:
+    with operator(parse_instant(at), board, commit=False) as ctx:
         document = render_export(ctx, fmt.value)
     data = document.encode("utf-8") if isinstance(document, str) else document
     if output is None:
@@ -981,21 +1109,36 @@ def backup_command(
     output: Annotated[
         Path, typer.Option("-o", "--output", help="File to write the backup to ('-': stdout).")
     ],
+    board: Annotated[
+        str | None,
+        typer.Option(
+            "--board",
+            metavar="SHORT",
+            help="Only this board and what hangs off it (default: every board). CRB_BOARD is "
+            "not read here: a backup is of everything unless you say otherwise.",
+        ),
+    ] = None,
 ) -> None:
-    """Write the whole board (every table, every row) to one JSON file."""
+    """Write every board (every table, every row), or one board, to one JSON file."""
     from db import backup
+    from handlers.boards import choose_board
 
     rt = Runtime(config_module.load())
     if rt.engine.dialect.name == "sqlite":
         migrate.upgrade(rt.engine)
-    document = backup.dump(rt.engine, wall_clock())
+    if board is not None:
+        with rt.sessions() as session:
+            board = choose_board(session, board).short
+    document = backup.dump(rt.engine, wall_clock(), board)
     text = backup.to_json(document)
     if str(output) == "-":
         sys.stdout.write(text)
         return
     write_private(output, text)
     rows = sum(len(rows) for rows in document["tables"].values())
-    out.print(f"Backed up {rows} rows of {len(document['tables'])} tables to {output}.")
+    what = f"board {board} only" if board else "every board"
+    tables = len(document["tables"])
+    out.print(f"Backed up {rows} rows of {tables} tables ({what}) to {output}.")
 
 
 def write_private(path: Path, text: str) -> None:

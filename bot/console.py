@@ -8,7 +8,7 @@ from rich.console import Console as RichConsole
 
 from bot.render_text import render
 from bot.runtime import Runtime
-from db import queries
+from handlers.boards import choose_board
 from handlers.identity import Account, find_member
 from handlers.reply import Reply
 from handlers.run import run_command
@@ -22,21 +22,34 @@ INTRO = (
 
 
 class Console:
-    def __init__(self, runtime: Runtime, initials: str | None, fixed_now: datetime | None = None):
+    def __init__(
+        self,
+        runtime: Runtime,
+        initials: str | None,
+        fixed_now: datetime | None = None,
+        board: str | None = None,
+    ):
         self.runtime = runtime
         self.initials = initials.upper() if initials else None
         self.fixed_now = fixed_now
+        self.board = board  # a short code; None: the only board
         self.screen = RichConsole(highlight=False, markup=False, emoji=False)
 
     def now(self) -> datetime:
         return self.fixed_now or wall_clock()
 
     def run(self, text: str) -> Reply:
-        return run_command(self.runtime.sessions, Account.console(self.initials), text, self.now())
+        account = Account.console(self.initials)
+        return run_command(self.runtime.sessions, account, text, self.now(), board=self.board)
+
+    def check_board(self) -> None:
+        """Raises ``BoardNeeded`` (several boards, none named) or ``NotFound`` (no such board)."""
+        with self.runtime.sessions() as session:
+            choose_board(session, self.board)
 
     def whoami(self) -> str:
         with self.runtime.sessions() as session:
-            board = queries.default_board(session)
+            board = choose_board(session, self.board)
             member = find_member(session, board, Account.console(self.initials))
             if member is None:
                 return "You are not acting as any member: only “help” works. Type “as XX”."

@@ -52,7 +52,10 @@ class Runtime:
         self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
 
     def prepare(self, now: datetime) -> None:
-        """Bring the schema up to date (SQLite: automatically) and the board in line with config."""
+        """Bring the schema up to date (SQLite: automatically) and the first board in line with
+        config. ``CRB_TIMEZONE``, ``CRB_REMINDER_DAYS`` and ``CRB_REMINDER_TIME`` describe the
+        first board (the lowest id: the one a single-board installation has always had) and no
+        other: every further board keeps the settings `crb board add`/`set` gave it."""
         if self.engine.dialect.name == "sqlite":
             migrate.upgrade_if_behind(self.engine)
         elif not migrate.is_current(self.engine):

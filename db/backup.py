@@ -97,21 +97,79 @@ def _snapshot(connection: Connection) -> None:
         connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
-def dump(engine: Engine, now: datetime) -> dict[str, Any]:
-    """Every row of every table, in dependency order, as one JSON-ready document."""
+def dump(engine: Engine, now: datetime, board: str | None = None) -> dict[str, Any]:
+    """Every row of every table, in dependency order, as one JSON-ready document; with
+    ``board`` (a short code), that board's rows only (``one_board``)."""
     with engine.connect() as connection:
         _snapshot(connection)
+        tables = {table.name: _rows(connection, table) for table in Base.metadata.sorted_tables}
         document = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "schema_revision": schema_revision(connection),
             "created_at": now.isoformat(),
-            "tables": {
-                table.name: _rows(connection, table) for table in Base.metadata.sorted_tables
-            },
+            "tables": tables if board is None else one_board(tables, board),
         }
         connection.rollback()
+    if board is not None:
+        document["board"] = board.upper()
     return document
+
+
+def one_board(tables: Mapping[str, list[dict[str, Any]]], short: str) -> dict[str, list[Any]]:
+    """One board's rows of a whole backup: the board, every row that hangs off it through
+    foreign keys (its members, meetings, actions, audit events, ledger, sessions …), and the
+    people its members are. A table that no foreign key ties to a board is left out: the
+    installation's signing keys, the replay memory, rate-limit counts and chat caches."""
+    board_rows = [row for row in tables["boards"] if row["short"].upper() == short.upper()]
+    if not board_rows:
+        raise BackupError(f"There is no board {short!r} to back up.")
+    kept = _Kept({"boards": board_rows})
+    for table in Base.metadata.sorted_tables:  # parents come first
+        if table.foreign_keys:
+            kept.rows[table.name] = [r for r in tables[table.name] if kept.hangs_off(table, r)]
+    for table in Base.metadata.sorted_tables:  # the people kept seats are: pointed at, no board
+        if table.foreign_keys or table.name == "boards":
+            continue
+        wanted = kept.pointed_at(table)
+        if wanted:
+            kept.rows[table.name] = [row for row in tables[table.name] if row["id"] in wanted]
+    return {t.name: kept.rows[t.name] for t in Base.metadata.sorted_tables if t.name in kept.rows}
+
+
+class _Kept:
+    """The rows a one-board backup keeps so far, by table."""
+
+    def __init__(self, rows: dict[str, list[dict[str, Any]]]) -> None:
+        self.rows = rows
+        self._values: dict[tuple[str, str], set[Any]] = {}
+
+    def values(self, table: str, column: str) -> set[Any]:
+        """A kept table's values of ``column``: asked only once the table is complete."""
+        key = (table, column)
+        if key not in self._values:
+            self._values[key] = {row[column] for row in self.rows[table]}
+        return self._values[key]
+
+    def hangs_off(self, table: Table, row: Mapping[str, Any]) -> bool:
+        """Whether every key of ``row`` into kept tables points at a kept row (and one does)."""
+        ties = [fk for fk in table.foreign_keys if fk.column.table.name in self.rows]
+        return bool(ties) and all(
+            row[fk.parent.name] is None
+            or row[fk.parent.name] in self.values(fk.column.table.name, fk.column.name)
+            for fk in ties
+        )
+
+    def pointed_at(self, table: Table) -> set[Any]:
+        """The ids in ``table`` that kept rows point at."""
+        return {
+            row[fk.parent.name]
+            for other in Base.metadata.sorted_tables
+            if other.name in self.rows
+            for fk in other.foreign_keys
+            if fk.column.table is table
+            for row in self.rows[other.name]
+        }
 
 
 def to_json(document: Mapping[str, Any]) -> str:

@@ -32,6 +32,7 @@ from handlers.members import (
     add_member,
     check_initials,
     find_member,
+    joined_note,
     link_member,
 )
 from handlers.plain import plain_line, plain_or_none
@@ -71,10 +72,11 @@ def new_member(
         raise UserError(_already_a_member(existing, role))
     previous_chair = current_chair(ctx) if role == Role.CHAIR else None
     member = add_member(ctx, initials, name, role=role, capacity=capacity, **identities)
-    notes: tuple[str, ...] = ()
+    joined = joined_note(member)  # the same person as a seat on another board
+    notes: tuple[str, ...] = (joined,) if joined else ()
     if previous_chair is not None:
         _set_role(ctx, previous_chair, Role.MEMBER, handover_to=member)
-        notes = (f"{who(previous_chair)} is now a member.",)
+        notes += (f"{who(previous_chair)} is now a member.",)
     return Changed(f"Added {who(member)} as {ROLE_NAMES[member.role]}.", notes)
 
 

@@ -149,22 +149,6 @@ def sign_in_url(base: str, token: str) -> str:
     return f"{base.rstrip('/')}{SIGN_IN_PATH}?{urlencode({'token': token})}"
 
 
-def board_named(ctx: Ctx, short: str | None) -> Board:
-    """The board ``--board SHORT`` names; this database holds one board, so it must be that one."""
-    if short is None:
-        return ctx.board
-    names = {ctx.board.command_prefix.lower(), ctx.board.name.lower()}
-    own = getattr(ctx.board, "short", None)  # boards gain a short name with several boards
-    if own:
-        names.add(str(own).lower())
-    if short.strip().lower() not in names:
-        raise UserError(
-            f"There is no board {short!r} here: this database holds one board, the "
-            f"{ctx.board.name} ({ctx.board.command_prefix})."
-        )
-    return ctx.board
-
-
 def web_link_reply(ctx: Ctx, _command: Web) -> Reply:
     """`web` in chat: a sign-in link for the caller, in a reply only they see."""
     member = ctx.require_member()

@@ -102,7 +102,7 @@ def test_crb_board_set_marking(crb) -> None:
     assert "was already" in again.stdout
     crb("board", "set", "WMCRB", "--marking", "OFFICIAL")
     refused = crb("board", "set", "Another Board", "--marking", "SECRET", code=1)
-    assert "no board called" in refused.stderr
+    assert "There is no board 'Another Board'" in refused.stderr
     shown = json.loads(crb("board", "show", "--json").stdout)["board"]
     assert shown["marking"] == "OFFICIAL" and shown["marking_by_hand"] is True
     paper = crb("export", "--format", "md").stdout

@@ -27,6 +27,7 @@ from db.models import (
     Member,
     Rag,
     Role,
+    derive_short,
 )
 from handlers.audit import record
 from handlers.context import Ctx
@@ -167,11 +168,25 @@ def _upsert_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting
         _note(report, "changed", f"meeting {meeting.date}: {said}")
     else:
         _note(report, "unchanged", f"meeting {meeting.date}")
-    if ctx.board.name == queries.DEFAULT_BOARD_NAME and minutes.board_name:
-        ctx.board.name = minutes.board_name
-        record(ctx, EventKind.BOARD_CHANGED, details={"name": minutes.board_name})
+    _name_a_fresh_board(ctx, minutes.board_name)
     ctx.session.flush()
     return meeting
+
+
+def _name_a_fresh_board(ctx: Ctx, title: str | None) -> None:
+    """The only board, still called by the default name, takes the minutes' name; its short
+    code follows, unless someone chose it. With several boards, names are the operator's."""
+    board = ctx.board
+    if not title or board.name != queries.DEFAULT_BOARD_NAME:
+        return
+    if len(queries.boards(ctx.session)) > 1:
+        return
+    details = {"name": title}
+    board.name = title
+    if board.short == derive_short(queries.DEFAULT_BOARD_NAME):
+        board.short = derive_short(title)  # the only board: no other code to avoid
+        details["short"] = board.short
+    record(ctx, EventKind.BOARD_CHANGED, details=details)
 
 
 def _propose_chair(ctx: Ctx, minutes: Minutes, meeting: Meeting, report: ImportReport) -> None:
