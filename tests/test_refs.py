@@ -119,7 +119,7 @@ def test_commands_parse() -> None:
         ("mine please", "takes nothing after it"),
         ("add 04 CR", "Say the item, the owner and the action"),
         ("add four CR do it", "Say the item, the owner and the action"),
-        ("outstanding CR DP", "at most one"),
+        ("outstanding GOV CR DP", "at most a board"),
         ("reassign 04-CR", "Say whose action it becomes"),
     ],
 )
