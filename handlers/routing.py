@@ -60,9 +60,10 @@ def route(
     named, command = _leading_board(session, command)
     if named is not None:
         return Route((named,), command)
-    parsed = _parsed(session, command)
-    if parsed is None:
-        return None  # malformed: refused as it always was
+    try:
+        parsed = _parsed(session, command)
+    except UserError as error:  # malformed: refused on no board, as on any
+        return Route(reply=Reply.error(error.message, *error.hints))
     if (explicit := _named_in(session, parsed)) is not None:
         return explicit
     seats = _seat_boards(session, account)
@@ -83,13 +84,8 @@ def route(
     return None
 
 
-def _parsed(session: Session, command: Command | str) -> Command | None:
-    if not isinstance(command, str):
-        return command
-    try:
-        return parse_command(command, _prefix(session))
-    except UserError:
-        return None
+def _parsed(session: Session, command: Command | str) -> Command:
+    return parse_command(command, _prefix(session)) if isinstance(command, str) else command
 
 
 def _prefix(session: Session) -> str:

@@ -109,6 +109,11 @@ def test_a_board_qualified_ref_names_its_board(
     assert action(two_boards, "draft paper").status == ActionStatus.OPEN
 
 
+def test_a_mistyped_command_is_refused_before_any_board_is_asked_for(bot: SlackHarness) -> None:
+    text = block_text(bot.slash(DP, "frobnicate").reply["blocks"])
+    assert "I don't know the command “frobnicate”" in text and "Which board" not in text
+
+
 def test_a_ref_naming_an_unknown_board_is_refused(bot: SlackHarness) -> None:
     text = block_text(bot.slash(DP, "done XYZ:04-DP").reply["blocks"])
     assert "There is no board 'XYZ'" in text
