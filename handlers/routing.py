@@ -22,6 +22,7 @@ has: ``route`` answers ``None`` and ``handlers.run.board_for`` picks the board.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -38,6 +39,7 @@ from handlers.refs import ActionId, Ref
 from handlers.reply import ActionView, Button, Reply, Section, Tone
 from handlers.resolve import AmbiguousRef, RefIndex
 
+_SHORT = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,15}$", re.ASCII)  # what could be a board's code
 # The board column that binds a chat channel, by the channel a request came through.
 _CHANNEL_FIELDS = {Via.SLACK: "slack_channel", Via.TEAMS: "teams_channel"}
 
@@ -100,7 +102,7 @@ def _leading_board(session: Session, command: Command | str) -> tuple[Board | No
     words = command.split()
     if words and words[0].lower().lstrip("/") == _prefix(session).lower():
         words = words[1:]
-    if len(words) < 2 or words[0].lower() in USAGE or words[0].lower() in ALIASES:
+    if len(words) < 2 or not _SHORT.match(words[0]) or words[0].lower() in USAGE | ALIASES:
         return None, command
     board = queries.board_by_short(session, words[0])
     return (board, " ".join(words[1:])) if board is not None else (None, command)
