@@ -360,12 +360,27 @@ class SlackBot:
         """A message's text and blocks; a list too long for it links to the full list."""
         return render_slack.message(reply, full_list=self.full_list)
 
-    async def run_text(self, user_id: str, text: str, *, signature: str | None = None) -> Reply:
-        """Run typed text as ``user_id``; a ``signature`` seen before is refused as a replay."""
-        return await self.run_command(user_id, typed_text(text), signature=signature)
+    async def run_text(
+        self,
+        user_id: str,
+        text: str,
+        *,
+        signature: str | None = None,
+        channel: str | None = None,
+    ) -> Reply:
+        """Run typed text as ``user_id``; a ``signature`` seen before is refused as a replay.
+        ``channel`` is where it was typed: a channel bound to a board means that board."""
+        return await self.run_command(
+            user_id, typed_text(text), signature=signature, channel=channel
+        )
 
     async def run_command(
-        self, user_id: str, command: Command | str, *, signature: str | None = None
+        self,
+        user_id: str,
+        command: Command | str,
+        *,
+        signature: str | None = None,
+        channel: str | None = None,
     ) -> Reply:
         """Run as ``user_id``, linking an unknown user by email first (``ensure_linked``).
 
@@ -373,22 +388,22 @@ class SlackBot:
         thread; only an unknown one goes back to the event loop to ask Slack for an email.
         """
         run = self.runtime.run_in_thread
-        reply = await run(self._execute_if_linked, user_id, command, signature)
+        reply = await run(self._execute_if_linked, user_id, command, signature, channel)
         if reply is not None:
             return reply
         await self.ensure_linked(user_id)
-        return await run(self._execute_command, user_id, command, signature)
+        return await run(self._execute_command, user_id, command, signature, channel)
 
     def _execute_if_linked(
-        self, user_id: str, command: Command | str, signature: str | None
+        self, user_id: str, command: Command | str, signature: str | None, channel: str | None
     ) -> Reply | None:
         """The reply, run as a linked user; None when the user is not linked (nothing was run)."""
         if not self._is_linked(user_id):
             return None
-        return self._execute_command(user_id, command, signature)
+        return self._execute_command(user_id, command, signature, channel)
 
     def _execute_command(
-        self, user_id: str, command: Command | str, signature: str | None
+        self, user_id: str, command: Command | str, signature: str | None, channel: str | None
     ) -> Reply:
         """Run as the Slack user. A signed request is run once: its signature is its key.
 
@@ -400,7 +415,12 @@ class SlackBot:
         """
         key = (REPLAY_PLATFORM, signature) if signature else None
         return run_command(
-            self.runtime.sessions, Account.slack(user_id), command, self.now(), request_key=key
+            self.runtime.sessions,
+            Account.slack(user_id),
+            command,
+            self.now(),
+            request_key=key,
+            channel=channel,
         )
 
     async def _safely(self, work: Awaitable[Reply]) -> Reply:
@@ -467,9 +487,8 @@ class SlackBot:
     # ------------------------------------------------------------------ linking
 
     def _is_linked(self, user_id: str) -> bool:
-        with self.runtime.sessions() as session:
-            board = queries.default_board(session)
-            return bool(board and identity.account_holder(session, board, Account.slack(user_id)))
+        with self.runtime.sessions() as session:  # on any board: the person holds the account
+            return queries.person_by_identity(session, slack_id=user_id) is not None
 
     async def ensure_linked(self, user_id: str) -> None:
         """Link an unknown Slack user to the member with the same email, if there is one."""
@@ -550,8 +569,11 @@ class SlackBot:
     ) -> None:
         user_id = command["user_id"]
         text = command.get("text") or "help"
-        reply = await self._safely(self.run_text(user_id, text, signature=signature))
-        await self._respond(respond, reply, user_id, command.get("channel_id"))
+        channel = command.get("channel_id")
+        reply = await self._safely(
+            self.run_text(user_id, text, signature=signature, channel=channel)
+        )
+        await self._respond(respond, reply, user_id, channel)
 
     async def on_button(
         self,
@@ -585,7 +607,7 @@ class SlackBot:
         if pinned is not None:
             work = self.run_command(user_id, pinned_command(*pinned), signature=signature)
         else:
-            work = self.run_text(user_id, value, signature=signature)
+            work = self.run_text(user_id, value, signature=signature, channel=click.channel)
         reply = await self._safely(work)
         await self._show_click(user_id, click, reply, respond)
 

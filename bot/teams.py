@@ -561,6 +561,7 @@ class TeamsBot:
         # The same activity again (Teams redelivering it, or a repeated request) is refused as
         # a replay: a note or an add must not be recorded twice.
         key = activity_key(context.activity)
+        conversation = context.activity.conversation
         return await self.runtime.run_in_thread(
             partial(
                 run_command,
@@ -569,6 +570,7 @@ class TeamsBot:
                 text,
                 self.clock(),
                 request_key=(PLATFORM, key) if key else None,
+                channel=conversation.id if conversation else None,  # may be bound to a board
             )
         )
 

@@ -73,6 +73,11 @@ def board_by_short(session: Session, short: str) -> Board | None:
     ).first()
 
 
+def board_by_channel(session: Session, field: str, channel: str) -> Board | None:
+    """The board bound to this chat channel (``field``: "slack_channel" or "teams_channel")."""
+    return session.scalars(select(Board).where(getattr(Board, field) == channel)).first()
+
+
 def short_codes(session: Session) -> list[str]:
     return list(session.scalars(select(Board.short)))
 

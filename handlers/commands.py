@@ -53,6 +53,7 @@ class Mine:
 class Outstanding:
     owner: str | None = None
     post: bool = False
+    board: str | None = None  # a board's short code, when one was typed before the initials
 
 
 @dataclass(frozen=True)
@@ -225,10 +226,16 @@ def _parse_no_args(command: Command, verb: str):
 def _parse_outstanding(rest: str) -> Outstanding:
     words = rest.split()
     post = any(word.lower() in ("--post", "post") for word in words)
-    others = [word for word in words if word.lower() not in ("--post", "post")]
-    if len(others) > 1 or (others and not _INITIALS.match(others[0])):
-        raise UserError("Give at most one member's initials.", hints=(USAGE["outstanding"],))
-    return Outstanding(others[0].upper() if others else None, post)
+    others = [word.upper() for word in words if word.lower() not in ("--post", "post")]
+    if len(others) > 2 or not all(_INITIALS.match(word) for word in others):
+        raise UserError(
+            "Give at most a board's code and one member's initials.",
+            hints=(USAGE["outstanding"],),
+        )
+    if len(others) == 2:  # "outstanding GOV DP": the board, then the member
+        return Outstanding(others[1], post, board=others[0])
+    # One word is a member's initials, or a board's code: ``handlers.across`` tells them apart.
+    return Outstanding(others[0] if others else None, post)
 
 
 def parse_owners(text: str) -> tuple[str, ...]:

@@ -60,7 +60,7 @@ def run(ctx: Ctx, command: Command) -> Reply:
     try:
         return perform(ctx, command)
     except AmbiguousRef as error:
-        return _ambiguous_reply(error, command)
+        return ambiguous_reply(error, command)
     except UserError as error:
         return Reply.error(error.message, *error.hints)
 
@@ -74,7 +74,7 @@ def handle(ctx: Ctx, text: str) -> Reply:
     return run(ctx, command)
 
 
-def _ambiguous_reply(error: AmbiguousRef, command: Command) -> Reply:
+def ambiguous_reply(error: AmbiguousRef, command: Command) -> Reply:
     """The actions a REF could mean, each with its state, and a button for each it could do."""
     lines = tuple(f"{error.refs[a.id]} — {shorten(a.text)} ({_state(a)})" for a in error.candidates)
     verb = type(command).__name__.lower()

@@ -3,7 +3,8 @@
 ``04-CR`` names the item-04 actions that CR owns. It is matched case-insensitively and tolerates
 ``4-cr``, ``04 CR`` and ``04-DP/RT``. Where that still names several actions, a suffix tells
 them apart: ``04-CR.2`` is CR's second item-04 action of a meeting, and ``@2020-11-25`` picks the
-meeting, as in ``04-CR.2@2020-11-25``.
+meeting, as in ``04-CR.2@2020-11-25``. With several boards, a board's short code and a colon
+name the board: ``GOV:04-DP`` (also ``gov:4-dp``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import date
 
 _REF = re.compile(
     r"""^\s*
+    (?:(?P<board>[A-Za-z][A-Za-z0-9]{0,15})\s*:\s*)?
     (?P<item>\d{1,3})
     \s*[-–—_:\s]\s*
     (?P<owners>\?|[A-Za-z][A-Za-z0-9]{0,9}(?:\s*[/+&]\s*[A-Za-z][A-Za-z0-9]{0,9})*)
@@ -31,9 +33,11 @@ class Ref:
     owners: tuple[str, ...]  # upper case, in the order typed; () for "?", an action with none
     ordinal: int | None = None
     meeting: date | None = None
+    board: str | None = None  # upper case: the board's short code, when one was typed
 
     def __str__(self) -> str:
-        return format_ref(self.item, self.owners, self.ordinal, self.meeting)
+        plain = format_ref(self.item, self.owners, self.ordinal, self.meeting)
+        return f"{self.board}:{plain}" if self.board else plain
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,8 @@ def parse_ref(text: str) -> Ref | None:
     ordinal = int(match["ordinal"]) if match["ordinal"] else None
     if ordinal == 0:
         return None
-    return Ref(normalise_item(match["item"]), owners, ordinal, meeting)
+    board = match["board"].upper() if match["board"] else None
+    return Ref(normalise_item(match["item"]), owners, ordinal, meeting, board)
 
 
 def split_ref(text: str) -> tuple[Ref | None, str]:

@@ -92,7 +92,8 @@ def outstanding(ctx: Ctx, command: Outstanding) -> Reply:
         )
     buttons = ()
     if member.role == Role.CHAIR and not command.post:
-        text = f"outstanding {command.owner or ''} --post".replace("  ", " ")
+        named = " ".join(filter(None, (command.board, command.owner)))
+        text = f"outstanding {named} --post".replace("  ", " ")
         buttons = (Button("Post to channel", text),)
     return Reply(
         title=f"Outstanding actions: {len(open_actions)}",

@@ -146,6 +146,8 @@ def resolve(ctx: Ctx, target: Target) -> Action:
     """
     if isinstance(target, ActionId):
         return by_id(ctx, target)
+    if target.board and target.board != ctx.board.short.upper():
+        raise NotFound(f"{target} is not on {ctx.board.name} ({ctx.board.short}).")
     same_item = queries.listed_actions(ctx.session, ctx.board, item=target.item)
     index = RefIndex(same_item)
     candidates = index.candidates(target)

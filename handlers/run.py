@@ -39,6 +39,7 @@ from handlers.identity import (
     seats_of,
 )
 from handlers.reply import Reply
+from handlers.routing import Route, grouped, route
 
 log = logging.getLogger("crb.run")
 
@@ -109,11 +110,15 @@ def run_command(
     *,
     request_key: tuple[str, str] | None = None,
     board: str | None = None,
+    channel: str | None = None,
 ) -> Reply:
     """Run one command (parsed, or as typed) as ``who`` at ``now``.
 
     ``request_key`` (platform, key) names the request itself, such as a Slack signature or a
     Teams activity id: a key seen before is a replay and is refused without running anything.
+    ``board`` fixes the board (the console's ``--board``); without it, a chat account's request
+    goes where ``handlers.routing`` sends it, using the ``channel`` it was typed in (a Slack
+    channel or Teams conversation id) when that channel is bound to a board.
     """
     # One session (one connection from the pool) for both: the key is remembered in its own
     # transaction, committed before the command's transaction begins, as if apart.
@@ -121,9 +126,33 @@ def run_command(
         if request_key is not None and not _remember(session, *request_key, now):
             log.warning("a %s request was received again: not run again", request_key[0])
             return Reply(REPLAYED)
-        if isinstance(command, str):
-            return _run_use_case_in(session, who, now, lambda ctx: handle(ctx, command), board)
-        return _run_use_case_in(session, who, now, lambda ctx: run(ctx, command), board)
+        if board is None and isinstance(who, Account):
+            try:
+                chosen = route(session, who, command, channel)
+            except UserError as error:  # a board named that does not exist
+                return Reply.error(error.message, *error.hints)
+            if chosen is not None:
+                return _run_routed(session, who, now, chosen)
+        return _run_use_case_in(session, who, now, _running(command), board)
+
+
+def _running(command: Command | str) -> UseCase:
+    if isinstance(command, str):
+        return lambda ctx: handle(ctx, command)
+    return lambda ctx: run(ctx, command)
+
+
+def _run_routed(session: Session, who: Account, now: datetime, chosen: Route) -> Reply:
+    """The routed request: answered already, run on its board, or read on each and grouped."""
+    if chosen.reply is not None:
+        return chosen.reply
+    if len(chosen.boards) == 1:
+        return _run_use_case_in(session, who, now, _running(chosen.command), chosen.boards[0].short)
+    parts = []
+    for board in chosen.boards:  # ``mine`` and ``next``: reads, each as the seat on its board
+        with _unit_on(session, board, who, now) as ctx:
+            parts.append((board, _running(chosen.command)(ctx)))
+    return grouped(parts)
 
 
 def link_account_by_email(

@@ -40,6 +40,13 @@ def test_joint_owners_and_disambiguators() -> None:
     assert str(Ref("04", ("CR",), 2, date(2020, 11, 25))) == "04-CR.2@2020-11-25"
 
 
+@pytest.mark.parametrize("typed", ["GOV:04-DP", "gov:4-dp", "Gov : 04 DP", "gov:04:dp"])
+def test_a_board_code_and_a_colon_name_the_board(typed: str) -> None:
+    assert parse_ref(typed) == Ref("04", ("DP",), board="GOV")
+    assert str(parse_ref(typed)) == "GOV:04-DP"
+    assert split_ref(f"{typed} sent on 3 Dec") == (Ref("04", ("DP",), board="GOV"), "sent on 3 Dec")
+
+
 @pytest.mark.parametrize(
     "typed", ["", "CR", "04", "04-", "-CR", "04-CR.0", "04-CR@2020-13-45", "x" * 200, "04-C R"]
 )
@@ -100,6 +107,7 @@ def test_commands_parse() -> None:
     assert parse_command("mine") == Mine()
     assert parse_command("outstanding") == Outstanding()
     assert parse_command("outstanding cr --post") == Outstanding("CR", post=True)
+    assert parse_command("outstanding gov cr") == Outstanding("CR", board="GOV")
     assert parse_command("next") == Next()
     assert parse_command("add 7 DP/RT Bring the probation update") == Add(
         "07", ("DP", "RT"), "Bring the probation update"
@@ -119,7 +127,7 @@ def test_commands_parse() -> None:
         ("mine please", "takes nothing after it"),
         ("add 04 CR", "Say the item, the owner and the action"),
         ("add four CR do it", "Say the item, the owner and the action"),
-        ("outstanding CR DP", "at most one"),
+        ("outstanding GOV CR DP", "at most a board"),
         ("reassign 04-CR", "Say whose action it becomes"),
     ],
 )
