@@ -87,7 +87,8 @@ def notice_reply(ctx: Ctx, owner: Member, event_id: int | None) -> Reply | None:
     return Reply(
         title=title,
         lines=(
-            f"Raised at the meeting of {meeting.date:%-d %B %Y}, item {action.item}.",
+            f"Raised at the {ctx.board.name}'s meeting of {meeting.date:%-d %B %Y}, "
+            f"item {action.item}.",
             "Mark it done when it is, or add an update for the board to read.",
         ),
         sections=(Section("Your new action", actions=(view,)),),
