@@ -33,13 +33,13 @@ GOV_ACTIONS = {
 def add_governance_board(
     runtime: Runtime,
     *,
-    dp: tuple[str, str | None] = ("Damian Pettit", None),
-    cr: tuple[str, str | None] = ("Cara Reid", None),
-    chair_email: str | None = None,
+    dp: tuple[str, dict[str, str]] = ("Damian Pettit", {}),
+    cr: tuple[str, dict[str, str]] = ("Cara Reid", {}),
 ) -> None:
-    """GOV with a chair (AB), DP and CR, each ``(name, email)``, and an action for each.
+    """GOV with a chair (AB), DP and CR, each ``(name, {identity: value})``, and an action each.
 
-    An email that a sample board member has makes that seat theirs (``add_member`` joins them).
+    An email or chat id that a sample board member has makes that seat theirs (``add_member``
+    joins them).
     """
     with runtime.sessions() as session, session.begin():
         session.add(
@@ -52,9 +52,9 @@ def add_governance_board(
             )
         )
     with unit(runtime.sessions, OPERATOR, SET_UP, board=GOV) as ctx:
-        add_member(ctx, "AB", "Alex Brook", role=Role.CHAIR, email=chair_email)
-        add_member(ctx, "DP", dp[0], email=dp[1])
-        add_member(ctx, "CR", cr[0], email=cr[1])
+        add_member(ctx, "AB", "Alex Brook", role=Role.CHAIR)
+        add_member(ctx, "DP", dp[0], **dp[1])
+        add_member(ctx, "CR", cr[0], **cr[1])
         for day, status in ((GOV_HELD, MeetingStatus.HELD), (GOV_NEXT, MeetingStatus.SCHEDULED)):
             ctx.session.add(
                 Meeting(board_id=ctx.board.id, date=day, status=status, created_at=SET_UP)

@@ -45,7 +45,7 @@ def tick_through(
 
 def test_dp_on_two_boards_gets_each_boards_nudges_on_its_own_dates_once(board: Runtime) -> None:
     link_members(board, {"DP": DP_EMAIL}, "email")
-    add_governance_board(board, dp=("Damian Pettit", DP_EMAIL))
+    add_governance_board(board, dp=("Damian Pettit", {"email": DP_EMAIL}))
     sent, mail = tick_through(board, QUARTER)
     to_dp = [(day, o) for day, o in sent if o.to == "DP" and o.platform == "email"]
     nudges = [(o.board, o.slot, o.meeting, day) for day, o in to_dp if o.kind == "nudge"]
