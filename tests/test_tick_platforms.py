@@ -153,6 +153,7 @@ def test_a_teams_member_is_nudged_in_the_stored_conversation(
 
 def test_a_teams_chat_opened_on_one_board_carries_the_other_boards_nudges(
     cli,
+    crb,
     sqlite_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -168,12 +169,18 @@ def test_a_teams_chat_opened_on_one_board_carries_the_other_boards_nudges(
         add_governance_board(runtime, dp=("Damian Pettit", {"teams_id": DP_AAD}))
         conversation = activity(connector.url, DP)["conversation"]["id"]
         before = len(connector.messages(conversation))
-        due = tick(cli, "2021-02-24T09:00:30Z")  # GOV's 14-day nudges; CRB meets today
-        assert tick(cli, "2021-02-24T09:01:00Z")["sent"] == []
+        # GOV's 14-day nudges fall due on CRB's meeting day. --board runs one board alone.
+        at = "2021-02-24T09:00:30Z"
+        assert json.loads(cli("tick", "--at", at, "--board", "CRB", "--json"))["sent"] == []
+        due = json.loads(cli("tick", "--at", at, "--board", "gov", "--json"))
+        assert tick(cli, at)["sent"] == []  # every board: nothing left to send
+        missing = crb("tick", "--at", at, "--board", "NOPE", code=1)
         after = connector.messages(conversation)[before:]
     to_dp = [(line["board"], line["kind"]) for line in due["sent"] if line["to"] == "DP"]
     assert sorted(to_dp) == [("GOV", "notice"), ("GOV", "nudge")]
     assert {line["platform"] for line in due["sent"] if line["to"] == "DP"} == {"teams"}
+    assert {line["board"] for line in due["sent"]} == {"GOV"}
     assert len(after) == 2
     assert all(GOV_NAME in json.dumps(message.activity) for message in after)
+    assert "There is no board 'NOPE'" in missing.stderr
     runtime.engine.dispose()
