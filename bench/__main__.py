@@ -32,6 +32,7 @@ from tests.databases import postgres_database
 class Sizes:
     served: Scale  # the database `crb serve` answers from
     planned: Scale  # the database one tick plans from
+    boards: Scale  # many boards, each planned in turn by one tick (issue 16)
     pure: list[int]  # open actions for the pure planner
     requests: int  # per latency scenario
     renders: int  # per web desk page
@@ -44,6 +45,7 @@ class Sizes:
 FULL = Sizes(
     served=Scale(boards=50, members=2000, actions=20_000),
     planned=Scale(boards=1, members=2000, actions=100_000, meetings_per_board=1000),
+    boards=Scale(boards=100, members=2000, actions=40_000),
     pure=[10_000, 100_000, 1_000_000],
     requests=150,
     renders=50,
@@ -57,6 +59,7 @@ FULL = Sizes(
 SMOKE = Sizes(
     served=Scale(boards=2, members=20, actions=50),
     planned=Scale(boards=1, members=20, actions=200, meetings_per_board=20),
+    boards=Scale(boards=3, members=30, actions=90),
     pure=[1000],
     requests=5,
     renders=3,
@@ -141,16 +144,22 @@ def served(
 
 
 def planned(sizes: Sizes, console: Console, kind: str, directory: Path) -> list[Result]:
-    with database(kind, directory, "planned", sizes.planned) as url:
-        console.print(f"Planning from {kind}, {sizes.planned.label}")
-        engine = make_engine(url)
-        scale = sizes.planned
-        result = planning.from_database(
-            make_session_factory(engine),
-            f"{kind}, {scale.actions:,} open actions, {scale.meetings_per_board:,} meetings",
-        )
-        engine.dispose()
-    return [result]
+    results = []
+    for name, scale, label in (
+        ("planned", sizes.planned, f"{sizes.planned.meetings_per_board:,} meetings"),
+        ("boards", sizes.boards, f"{sizes.boards.boards:,} boards"),
+    ):
+        with database(kind, directory, name, scale) as url:
+            console.print(f"Planning from {kind}, {scale.label}")
+            engine = make_engine(url)
+            results.append(
+                planning.from_database(
+                    make_session_factory(engine),
+                    f"{kind}, {scale.actions:,} open actions, {label}",
+                )
+            )
+            engine.dispose()
+    return results
 
 
 def fan_outs(sizes: Sizes, console: Console) -> list[Result]:

@@ -60,15 +60,15 @@ def populate(
             first_member = len(members) + 1
             for m in range(per_board_members):
                 role = Role.CHAIR if m == 0 else Role.SECRETARIAT if m == 1 else Role.MEMBER
-                person_id = len(people) + 1  # a person a seat: nobody sits on two boards here
+                seat = len(members) + 1  # each seat its own person: one person, one board here
                 people.append(
-                    {"id": person_id, "slack_id": f"U{board_id:03d}{m:05d}", "created_at": CREATED}
+                    {"id": seat, "slack_id": f"U{board_id:03d}{m:05d}", "created_at": CREATED}
                 )
                 members.append(
                     {
-                        "id": len(members) + 1,
+                        "id": seat,
                         "board_id": board_id,
-                        "person_id": person_id,
+                        "person_id": seat,
                         "initials": _initials(m),
                         "name": f"Member {m} of {board_id}",
                         "role": role,

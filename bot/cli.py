@@ -890,28 +890,41 @@ app.add_typer(teams_app, name="teams")
 
 
 @app.command("tick")
-def tick_command(at: AtOption = None, as_json: JsonOption = False) -> None:
+def tick_command(
+    at: AtOption = None,
+    as_json: JsonOption = False,
+    board: Annotated[
+        str | None,
+        typer.Option(
+            "--board", envvar="CRB_BOARD", metavar="SHORT", help="Only this board (default: all)."
+        ),
+    ] = None,
+) -> None:
     """Send every nudge and digest due now (or --at) that has not been sent; print them."""
     import asyncio
 
     from bot.delivery import build_channels
+    from handlers.boards import choose_board
     from scheduler.dispatch import tick
 
     config = config_module.load()
     now = parse_instant(at, config.timezone or "Europe/London")
     rt = runtime(now)
+    with rt.sessions() as session:
+        chosen = choose_board(session, board) if board else None
+        zones = {b.timezone for b in ([chosen] if chosen else queries.boards(session))}
     channels = build_channels(config, rt.sessions)
     try:
-        result = asyncio.run(tick(rt.sessions, channels, now, lease=config.claim_lease))
+        only = chosen.id if chosen else None
+        result = asyncio.run(
+            tick(rt.sessions, channels, now, board_id=only, lease=config.claim_lease)
+        )
     finally:
         rt.engine.dispose()
     if as_json:
         emit_json(result.record())
         return
-    with rt.sessions() as session:
-        board = queries.default_board(session)
-        tz = board.timezone if board else "Europe/London"
-    print_tick(result, tz, configured=bool(channels))
+    print_tick(result, zones.pop() if len(zones) == 1 else "UTC", configured=bool(channels))
 
 
 def print_tick(result: Any, tz: str, *, configured: bool) -> None:
@@ -924,6 +937,7 @@ def print_tick(result: Any, tz: str, *, configured: bool) -> None:
     if not result.sent and not result.failed:
         out.print(f"Nothing due at {local}.")
         return
+    several = len({o.board for o in result.sent + result.failed}) > 1
     if not configured:
         out.print(
             f"Nothing was sent at {local}: no channel is configured (Slack: SLACK_BOT_TOKEN; "
@@ -931,11 +945,11 @@ def print_tick(result: Any, tz: str, *, configured: bool) -> None:
             f"These {len(unreachable)} messages are kept, and each goes once a channel is "
             "configured that reaches its recipient, while it is still current:"
         )
-        rows = [[o.kind, o.to, ", ".join(o.actions), o.slot] for o in unreachable]
+        rows = [[o.kind, _recipient(o, several), ", ".join(o.actions), o.slot] for o in unreachable]
         out.print(table("Waiting for a channel", ["Kind", "To", "Actions", "Slot"], rows))
         return
     rows = [
-        [o.kind, o.to, o.platform, ", ".join(o.actions), o.slot, _tick_note(o)]
+        [o.kind, _recipient(o, several), o.platform, ", ".join(o.actions), o.slot, _tick_note(o)]
         for o in delivered + unreachable + result.failed
     ]
     title = f"Tick at {local}: {len(delivered)} sent"
@@ -944,6 +958,11 @@ def print_tick(result: Any, tz: str, *, configured: bool) -> None:
     if result.failed:
         title += f", {len(result.failed)} failed"
     out.print(table(title, ["Kind", "To", "Platform", "Actions", "Slot", "Note"], rows))
+
+
+def _recipient(outcome: Any, several_boards: bool) -> str:
+    """ "DP", or with several boards "GOV DP": a person may hold a seat on each."""
+    return f"{outcome.board} {outcome.to}" if several_boards else outcome.to
 
 
 def _tick_note(outcome: Any) -> str:

@@ -786,9 +786,9 @@ class TeamsChannel:
             return True
         session = object_session(member)
         if session is not None:
-            return session.get(TeamsConversation, member.id) is not None
+            return queries.teams_conversation(session, member.id) is not None
         with self.sessions() as own:
-            return own.get(TeamsConversation, member.id) is not None
+            return queries.teams_conversation(own, member.id) is not None
 
     def connected(self) -> AbstractAsyncContextManager[object]:
         return nullcontext()  # nothing held open across sends: the Agents SDK connects per call
@@ -891,7 +891,7 @@ class TeamsChannel:
 
     def _load(self, member_id: int) -> tuple[ConversationReference, dict[str, Any], bool] | None:
         with self.sessions() as session:
-            row = session.get(TeamsConversation, member_id)
+            row = queries.teams_conversation(session, member_id)
             if row is None:
                 return None
             reference = ConversationReference.model_validate(row.reference)

@@ -20,7 +20,18 @@ from datetime import date, datetime, time
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Connection, Engine, Table, TypeDecorator, func, inspect, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    TypeDecorator,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.types import Date, DateTime, LargeBinary, Time, TypeEngine
 
 from db import migrate
@@ -229,6 +240,17 @@ def _prepare_schema(engine: Engine, revision: str | None) -> None:
         )
 
 
+def _tables_now(engine: Engine) -> list[Table]:
+    """The tables as the database holds them, in dependency order: the models' at head; for a
+    backup made by an earlier release, read from the database migrated to its revision (a later
+    revision may have moved a column: 0013 moved the members' accounts to ``people``)."""
+    if migrate.is_current(engine):
+        return list(Base.metadata.sorted_tables)
+    found = MetaData()
+    found.reflect(bind=engine)
+    return list(found.sorted_tables)
+
+
 def _check_rows(table: Table, rows: Iterable[Any]) -> list[dict[str, Any]]:
     checked = []
     for row in rows:
@@ -271,7 +293,7 @@ def restore(
     same transaction, so a failed restore leaves the old board as it was.
     """
     _prepare_schema(engine, document.get("schema_revision"))
-    tables = [t for t in Base.metadata.sorted_tables if t.name in document["tables"]]
+    tables = [t for t in _tables_now(engine) if t.name in document["tables"]]
     loaded = {t.name: _check_rows(t, document["tables"][t.name]) for t in tables}
     with engine.begin() as connection:
         held = {name: count for name, count in row_counts(connection).items() if count}

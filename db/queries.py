@@ -25,6 +25,7 @@ from db.models import (
     Person,
     Role,
     SlackDmChannel,
+    TeamsConversation,
     derive_short,
 )
 
@@ -523,6 +524,40 @@ def latest_note(session: Session, action: Action, actor: Member | None) -> Audit
         .order_by(AuditEvent.id.desc())
         .limit(1)
     ).first()
+
+
+def teams_conversation(session: Session, member_id: int) -> TeamsConversation | None:
+    """Where the bot reaches this seat's holder on Teams: the seat's own conversation, else the
+    1:1 chat the same person opened from another seat (one person, one bot: they need not talk
+    to it once for each board they sit on)."""
+    own = session.get(TeamsConversation, member_id)
+    if own is not None:
+        return own
+    return session.scalars(_teams_chat_of_person(member_id).limit(1)).first()
+
+
+def with_teams_conversation(session: Session, member_ids: Collection[int]) -> set[int]:
+    """Which of these seats ``teams_conversation`` finds a conversation for."""
+    seat, other = aliased(Member), aliased(Member)
+    shared = (
+        select(seat.id)
+        .join(other, other.person_id == seat.person_id)
+        .join(TeamsConversation, TeamsConversation.member_id == other.id)
+        .where(seat.id.in_(member_ids))
+        .where(or_(other.id == seat.id, TeamsConversation.personal))
+    )
+    return set(session.scalars(shared))
+
+
+def _teams_chat_of_person(member_id: int) -> Select[tuple[TeamsConversation]]:
+    seat, other = aliased(Member), aliased(Member)
+    return (
+        select(TeamsConversation)
+        .join(other, other.id == TeamsConversation.member_id)
+        .join(seat, seat.person_id == other.person_id)
+        .where(seat.id == member_id, TeamsConversation.personal)
+        .order_by(TeamsConversation.member_id)
+    )
 
 
 def slack_dm_channel(session: Session, slack_id: str) -> str | None:

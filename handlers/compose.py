@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
-from db.models import NOTICE, Meeting, Member
+from db.models import NOTICE, Board, Meeting, Member
 from handlers.context import LINKS, Caller, Ctx
 from handlers.identity import Via
 from handlers.notices import event_id_of, notice_reply
@@ -55,19 +55,22 @@ class Reminder:
 
 
 def compose(
-    sessions: sessionmaker[Session], wanted: Sequence[Wanted], now: datetime, reachable: Reachable
+    sessions: sessionmaker[Session],
+    board_id: int,
+    wanted: Sequence[Wanted],
+    now: datetime,
+    reachable: Reachable,
 ) -> list[Reminder | None]:
     """Each wanted message as it stands now; None where nothing is left to say.
 
     One read for them all: a fan-out's nudges are composed together (``nudge_replies``).
     ``reachable`` says whether some channel can reach a member (the digest lists who not).
+    Only board ``board_id``'s members and meetings are read: the ledger's rows are a board's.
     """
     with sessions() as session:
-        board = queries.default_board(session)
-        if board is None:
-            return [None] * len(wanted)
-        members = _by_id(session, Member, {w.recipient_id for w in wanted})
-        meetings = _by_id(session, Meeting, {w.meeting_id for w in wanted})
+        board = session.get_one(Board, board_id)
+        members = _by_id(session, Member, board_id, {w.recipient_id for w in wanted})
+        meetings = _by_id(session, Meeting, board_id, {w.meeting_id for w in wanted})
         links = session.info.get(LINKS)  # the runtime's: where a digest's board link points
         ctx = Ctx(session, board, SCHEDULER, now, links(now) if links else None)
         found = {
@@ -92,8 +95,9 @@ def compose(
         return [reminders.get(i) for i in range(len(wanted))]
 
 
-def _by_id(session: Session, model: type[Row], ids: set[int]) -> dict[int, Row]:
-    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
+def _by_id(session: Session, model: type[Row], board_id: int, ids: set[int]) -> dict[int, Row]:
+    rows = session.scalars(select(model).where(model.id.in_(ids), model.board_id == board_id))
+    return {row.id: row for row in rows}
 
 
 def digest(ctx: Ctx, meeting: Meeting, reachable: Reachable) -> Reply:

@@ -79,10 +79,11 @@ def notice_reply(ctx: Ctx, owner: Member, event_id: int | None) -> Reply | None:
     listed = queries.listed_actions(ctx.session, ctx.board, ids=[action.id])[0]
     view = replace(view, buttons=buttons_for(owner, listed, view.ref))
     by = event.actor.name if event.actor else "the secretariat"
+    # The board is named: a person on two boards must know whose action this is.
     if event.kind == EventKind.REASSIGNED:
-        title = f"{by} has given you an action: {view.ref}"
+        title = f"{by} has given you an action on the {ctx.board.name}: {view.ref}"
     else:
-        title = f"{by} has added an action for you: {view.ref}"
+        title = f"{by} has added an action for you on the {ctx.board.name}: {view.ref}"
     meeting = action.meeting
     return Reply(
         title=title,

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Member, TeamsConversation
+from db import queries
+from db.models import Member
 
 CHANNEL_ORDER = ("slack", "teams", "email")
 _SETTINGS = {
@@ -83,10 +83,5 @@ def reach_for_all(
     session: Session, members: Sequence[Member], configured: Collection[str]
 ) -> dict[int, Reach]:
     """Each member's reach, the Teams conversations read once for them all."""
-    ids = [m.id for m in members]
-    talked = set(
-        session.scalars(
-            select(TeamsConversation.member_id).where(TeamsConversation.member_id.in_(ids))
-        )
-    )
+    talked = queries.with_teams_conversation(session, [m.id for m in members])
     return {m.id: reach_of(m, configured, has_teams_conversation=m.id in talked) for m in members}

@@ -57,6 +57,11 @@ def describe(meeting: Meeting) -> str:
     return NextMeeting(meeting.date, meeting.time, meeting.venue, meeting.status, True).describe()
 
 
+def next_meeting_line(ctx: Ctx, meeting: Meeting) -> str:
+    """Names the board: a person on two boards must know whose meeting a message is about."""
+    return f"The next meeting of the {ctx.board.name}: {describe(meeting)}."
+
+
 def _countdown(ctx: Ctx, meeting: Meeting) -> str:
     days = (meeting.date - local_date(ctx.now, ctx.board.timezone)).days
     return "tomorrow" if days == 1 else f"in {_plural(days, 'day')}"
@@ -118,7 +123,7 @@ def nudge_replies(ctx: Ctx, nudges: Sequence[Nudge]) -> list[Reply | None]:
 def _nudge(ctx: Ctx, nudge: Nudge, views: Sequence[ActionView]) -> Reply:
     count = _plural(len(views), "open action")
     title = f"Reminder: {count} for the board meeting {_countdown(ctx, nudge.meeting)}"
-    lines = [f"The next meeting: {describe(nudge.meeting)}."]
+    lines = [next_meeting_line(ctx, nudge.meeting)]
     if nudge.snoozed:
         lines.append("You asked me to remind you again today.")
     lines.append("Mark each one done, or add an update for the board to read before it meets.")
@@ -188,7 +193,7 @@ def digest_reply(
     )
     return Reply(
         title=title,
-        lines=(f"The next meeting: {describe(meeting)}.",),
+        lines=(next_meeting_line(ctx, meeting),),
         sections=tuple(sections),
         buttons=(Button("Outstanding actions", "outstanding"),),
         tone=Tone.INFO,

@@ -4,6 +4,10 @@
 `crb serve`, and what `crb tick --at` runs once. All state is in the database; running the same
 tick twice, or in several processes at once, sends each message once.
 
+A tick runs every board in turn (or the one it is given), each with its own meetings, reminder
+days, ledger and officers: a board's messages are planned, composed and recorded with nothing of
+another board in view, so a person on two boards gets each board's messages apart.
+
 Messages are claimed and composed in batches and sent several at once (``IN_FLIGHT``), each
 under its own claim: the ledger, not the order of sending, keeps every message to one delivery.
 Database work is synchronous and runs on one thread per tick; only the channels' sends are
@@ -55,11 +59,13 @@ class Outcome:
     actions: tuple[str, ...]
     slot: str
     meeting: str
+    board: str  # the board's short code: a person on two boards is "DP" on each
     error: str | None = None
     retry_at: datetime | None = None
 
     def record(self) -> dict[str, Any]:
         line: dict[str, Any] = {
+            "board": self.board,
             "kind": self.kind,
             "to": self.to,
             "platform": self.platform,
@@ -92,6 +98,15 @@ class TickResult:
 class Planned:
     due: plan.Due
     meeting_id: int
+
+
+@dataclass(frozen=True)
+class BoardPlan:
+    """One board's messages due at a tick."""
+
+    board_id: int
+    short: str
+    planned: list[Planned]
 
 
 @dataclass(frozen=True)
@@ -163,14 +178,18 @@ def materialise(session: Session, board: Board, meeting: plan.MeetingFact, now: 
     return recorded.id
 
 
+def every_board(sessions: sessionmaker[Session]) -> list[int]:
+    """The boards a tick runs, by short code."""
+    with sessions() as session:
+        return [board.id for board in queries.boards(session)]
+
+
 def prepare(
-    sessions: sessionmaker[Session], channels: Sequence[Channel], now: datetime
-) -> tuple[int | None, list[Planned]]:
-    """The board and the messages due at ``now``, each tied to a recorded meeting."""
+    sessions: sessionmaker[Session], channels: Sequence[Channel], board_id: int, now: datetime
+) -> BoardPlan:
+    """The board's messages due at ``now``, each tied to a recorded meeting."""
     with sessions() as session, session.begin():
-        board = queries.default_board(session)
-        if board is None:
-            return None, []
+        board = session.get_one(Board, board_id)
         world = load_world(session, board, now, channels)
         due = plan.plan(world, now)
         ids: dict[Any, int] = {}
@@ -182,7 +201,7 @@ def prepare(
             planned.append(Planned(item, ids[key]))
         notices = ledger.due_notices(session, board.id, now, world.reachable)
         planned += [Planned(notice, notice.meeting.id or 0) for notice in notices]
-        return board.id, planned
+        return BoardPlan(board.id, board.short, planned)
 
 
 # ---------------------------------------------------------------- composing
@@ -191,6 +210,7 @@ def prepare(
 def compose(
     sessions: sessionmaker[Session],
     channels: Sequence[Channel],
+    board_id: int,
     claimed: Sequence[tuple[Planned, ledger.Claim]],
     now: datetime,
 ) -> list[Composed | None]:
@@ -201,7 +221,7 @@ def compose(
         for p, _ in claimed
     ]
     reminders = compose_reminders(
-        sessions, wanted, now, lambda member: channel_for(member, channels) is not None
+        sessions, board_id, wanted, now, lambda member: channel_for(member, channels) is not None
     )
     return [
         _addressed(reminder, claim, channels, now) if reminder is not None else None
@@ -228,6 +248,7 @@ class Held:
     planned: Planned
     claim: ledger.Claim
     composed: Composed
+    board: str
 
     def outcome(self, platform: str, **failure: Any) -> Outcome:
         due, composed = self.planned.due, self.composed
@@ -238,6 +259,7 @@ class Held:
             composed.refs,
             due.slot,
             due.meeting.date.isoformat(),
+            self.board,
             **failure,
         )
 
@@ -256,7 +278,7 @@ class Sending:
         self,
         sessions: sessionmaker[Session],
         channels: Sequence[Channel],
-        board_id: int,
+        board: BoardPlan,
         now: datetime,
         *,
         lease: timedelta,
@@ -265,7 +287,8 @@ class Sending:
     ) -> None:
         self.sessions = sessions
         self.channels = channels
-        self.board_id = board_id
+        self.board_id = board.board_id
+        self.short = board.short
         self.now = now
         self.lease = lease
         self.workers = workers
@@ -309,13 +332,15 @@ class Sending:
         wanted = [(planned.due, planned.meeting_id) for _, planned in batch]
         claims = ledger.claim(self.sessions, self.board_id, wanted, self.now, lease=self.lease)
         won = [(i, p, c) for (i, p), c in zip(batch, claims, strict=True) if c is not None]
-        messages = compose(self.sessions, self.channels, [(p, c) for _, p, c in won], self.now)
+        messages = compose(
+            self.sessions, self.channels, self.board_id, [(p, c) for _, p, c in won], self.now
+        )
         held = []
         for (index, planned, claim), composed in zip(won, messages, strict=True):
             if composed is None:
                 ledger.mark_skipped(self.sessions, claim, self.now)
             else:
-                held.append(Held(index, planned, claim, composed))
+                held.append(Held(index, planned, claim, composed, self.short))
         return held
 
     async def send(self, held: Held) -> Outcome:
@@ -376,10 +401,12 @@ async def tick(
     channels: Sequence[Channel],
     now: datetime,
     *,
+    board_id: int | None = None,
     lease: timedelta = ledger.LEASE,
     workers: int = IN_FLIGHT,
 ) -> TickResult:
-    """Send everything due at ``now`` that has not been sent: nudges first, then digests.
+    """Send everything due at ``now`` that has not been sent: each board's nudges, then its
+    digests; every board, or only ``board_id``.
 
     ``lease``: how long each claim taken here keeps other tickers off the message.
     ``workers``: how many messages are sent at once.
@@ -387,17 +414,21 @@ async def tick(
     result = TickResult(now)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crb-tick") as database:
         loop = asyncio.get_running_loop()
-        board_id, planned = await loop.run_in_executor(database, prepare, sessions, channels, now)
-        if board_id is None:
-            return result
-        sending = Sending(
-            sessions, channels, board_id, now, lease=lease, workers=workers, database=database
+        boards = (
+            [board_id]
+            if board_id is not None
+            else await loop.run_in_executor(database, every_board, sessions)
         )
-        # The digests report on the nudges (who could not be reached), so they wait for them all.
-        nudges = [item for item in planned if item.due.kind != plan.DIGEST]
-        digests = [item for item in planned if item.due.kind == plan.DIGEST]
         async with connected(channels):
-            for phase in (nudges, digests):
-                for done in await sending.phase(phase):
-                    (result.failed if done.error is not None else result.sent).append(done)
+            for each in boards:
+                board = await loop.run_in_executor(database, prepare, sessions, channels, each, now)
+                sending = Sending(
+                    sessions, channels, board, now, lease=lease, workers=workers, database=database
+                )
+                # The digests report on the nudges (who could not be reached): they wait for them.
+                nudges = [item for item in board.planned if item.due.kind != plan.DIGEST]
+                digests = [item for item in board.planned if item.due.kind == plan.DIGEST]
+                for phase in (nudges, digests):
+                    for done in await sending.phase(phase):
+                        (result.failed if done.error is not None else result.sent).append(done)
     return result

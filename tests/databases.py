@@ -30,6 +30,16 @@ def pg_url(name: str) -> str:
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test session; dropped afterwards."""
+    with empty_postgres_database() as url:
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+@contextmanager
+def empty_postgres_database() -> Iterator[str]:
+    """A new PostgreSQL database with no schema at all (not migrated); dropped afterwards."""
     name = f"crb_test_{uuid.uuid4().hex[:12]}"
     try:
         admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
@@ -40,12 +50,8 @@ def postgres_database() -> Iterator[str]:
         ) from error
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    url = pg_url(name)
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
     try:
-        yield url
+        yield pg_url(name)
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

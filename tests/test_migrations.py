@@ -3,12 +3,16 @@
 ``fixtures/first_release.db`` was made by the first release (schema revision 0001) and
 ``fixtures/first_release.json`` is its backup taken then. A copy is upgraded to head; every row
 and every value the first release wrote must still be there, and the board must still work.
+On PostgreSQL the backup is restored into a new database (migrated to 0001, loaded, upgraded).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,28 +21,43 @@ from sqlalchemy import inspect
 
 from bot.config import Config
 from bot.runtime import Runtime
-from db import backup, migrate
+from db import backup, migrate, queries
+from handlers.boards import choose_board
 from handlers.reply import Tone
-from tests.conftest import say
+from scheduler.dispatch import tick
+from tests.conftest import link_members, say
+from tests.databases import empty_postgres_database
+from tests.doubles import RecordingChannel
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LATER = datetime(2020, 12, 10, 9, 0, tzinfo=UTC)
+MIGRATION_LOG = "alembic.runtime.migration"
 # Columns a later revision moved to another table (0013: a member's accounts are their person's).
 MOVED = {
     ("members", column): ("people", "person_id") for column in ("email", "slack_id", "teams_id")
 }
 
 
-@pytest.fixture
-def upgraded(tmp_path: Path) -> Runtime:
-    path = tmp_path / "first_release.db"
-    shutil.copyfile(FIXTURES / "first_release.db", path)
-    runtime = Runtime(Config(database_url=f"sqlite:///{path}"))
-    with runtime.engine.connect() as connection:
-        assert backup.schema_revision(connection) == "0001"
-    migrate.upgrade(runtime.engine)
-    yield runtime
-    runtime.engine.dispose()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def upgraded(
+    request: pytest.FixtureRequest, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> Iterator[Runtime]:
+    caplog.set_level(logging.INFO, logger=MIGRATION_LOG)  # what `crb db upgrade` reports
+    if request.param == "sqlite":
+        path = tmp_path / "first_release.db"
+        shutil.copyfile(FIXTURES / "first_release.db", path)
+        runtime = Runtime(Config(database_url=f"sqlite:///{path}"))
+        with runtime.engine.connect() as connection:
+            assert backup.schema_revision(connection) == "0001"
+        migrate.upgrade(runtime.engine)
+        yield runtime
+        runtime.engine.dispose()
+        return
+    with empty_postgres_database() as url:
+        runtime = Runtime(Config(database_url=url))
+        backup.restore(runtime.engine, json.loads((FIXTURES / "first_release.json").read_text()))
+        yield runtime
+        runtime.engine.dispose()
 
 
 def test_the_fixture_is_the_first_release(upgraded: Runtime) -> None:
@@ -109,3 +128,33 @@ def test_the_upgrade_gives_the_board_its_latest_minutes_marking(upgraded: Runtim
         assert board_marking(session, board) == board.marking
         for meeting in queries.meetings(session, board):
             assert meeting.updated_at is not None and meeting.sequence >= 0
+
+
+def test_the_upgrade_says_which_short_code_it_gave_the_board(
+    upgraded: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    said = [r.getMessage() for r in caplog.get_records("setup") if r.name == MIGRATION_LOG]
+    assert (
+        "The board “West Mercia Crime Reduction Board” has the short code WMCRB: "
+        "use --board WMCRB to name it."
+    ) in said
+    with upgraded.sessions() as session:
+        (board,) = queries.boards(session)
+        assert board.short == "WMCRB"
+        assert choose_board(session, None) is board  # the only board: nothing need name it
+        assert choose_board(session, "wmcrb") is board
+
+
+def test_the_upgraded_board_is_reminded_as_before(upgraded: Runtime) -> None:
+    """Its next meeting's 14-day nudges go to each owner once, as the first release sent them."""
+    chat = RecordingChannel()
+    for member, slack_id in ((m, f"U{m}") for m in ("CR", "DP", "SG")):
+        link_members(upgraded, {member: slack_id}, now=LATER)
+    due = datetime(2021, 2, 10, 9, 0, 30, tzinfo=UTC)
+    result = asyncio.run(tick(upgraded.sessions, [chat], due))
+    nudged = {o.to: o.actions for o in result.sent if o.kind == "nudge" and o.platform == "slack"}
+    assert set(nudged) == {"CR", "DP", "SG"}
+    assert nudged["CR"] == ("04-CR.1", "04-CR.2")
+    assert {o.board for o in result.sent} == {"WMCRB"}
+    assert asyncio.run(tick(upgraded.sessions, [chat], due)).sent == []
+    assert chat.recipients() == ["CR", "DP", "SG"]

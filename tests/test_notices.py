@@ -39,7 +39,9 @@ def test_a_reassigned_owner_is_told_once_by_the_next_tick(board: Runtime) -> Non
     assert [(o.kind, o.to, o.platform) for o in first.sent] == [("notice", "CR", "slack")]
     ((initials, message),) = chat.deliveries
     assert initials == "CR"
-    assert message.title == "Andy Champness has given you an action: 06-CR"
+    assert message.title == (
+        "Andy Champness has given you an action on the West Mercia Crime Reduction Board: 06-CR"
+    )
     assert [b.label for b in message.actions[0].buttons] == ["Mark done", "Add update"]
     assert run_tick(board, [chat], NOON + timedelta(minutes=2)).sent == []  # once only
     assert len(chat.deliveries) == 1
@@ -52,7 +54,10 @@ def test_an_added_owner_is_told_but_not_the_one_who_added_it(board: Runtime) -> 
     chat = RecordingChannel()
     sent = run_tick(board, [chat], NOON + timedelta(minutes=1)).sent
     assert [(o.kind, o.to) for o in sent] == [("notice", "CR")]
-    assert chat.deliveries[0][1].title == "Rachael Thorold has added an action for you: 07-CR/RT"
+    assert chat.deliveries[0][1].title == (
+        "Rachael Thorold has added an action for you on the West Mercia Crime Reduction Board: "
+        "07-CR/RT"
+    )
 
 
 def test_a_notice_with_nothing_left_to_say_is_dropped(board: Runtime) -> None:

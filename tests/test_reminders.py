@@ -80,6 +80,7 @@ def test_fourteen_days_before_each_owner_gets_one_nudge_once(linked: Runtime) ->
     assert "05-DP/RT" in [v.ref for v in message_for(chat, "RT").actions]
     entry = next(o for o in result.sent if o.to == "CR")
     assert entry.record() == {
+        "board": "CRB",
         "kind": "nudge",
         "to": "CR",
         "platform": "slack",
@@ -134,7 +135,9 @@ def test_after_downtime_each_owner_gets_the_latest_missed_nudge_once(linked: Run
 
 
 def test_a_claim_left_by_a_dead_process_is_retried_after_its_lease(linked: Runtime) -> None:
-    board_id, planned = prepare(linked.sessions, [], FEB_10)
+    with linked.sessions() as session:
+        board_id = queries.default_board(session).id
+    planned = prepare(linked.sessions, [], board_id, FEB_10).planned
     cr = next(p for p in planned if p.due.recipient_id == _member_id(linked, "CR"))
     assert ledger.claim(linked.sessions, board_id, [(cr.due, cr.meeting_id)], FEB_10) != [None]
     # ... and the process died before sending. The others go; CR's claim is still leased.

@@ -20,6 +20,7 @@ from bot import config as config_module
 from bot.config import TEAMS_SETTINGS
 from bot.runtime import Runtime
 from bot.server import make_app
+from tests.boards import GOV_NAME, add_governance_board
 from tests.conftest import AFTER_MEETING
 from tests.loopback import LoopbackServer
 from tests.slack_standin import BOT_TOKEN, SlackStandIn
@@ -147,4 +148,39 @@ def test_a_teams_member_is_nudged_in_the_stored_conversation(
     assert line["platform"] == "teams" and line["kind"] == "nudge"
     assert line["actions"] == ["04-DP", "05-DP/RT"]
     assert len(after) == before + 1
+    runtime.engine.dispose()
+
+
+def test_a_teams_chat_opened_on_one_board_carries_the_other_boards_nudges(
+    cli,
+    crb,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DP talks to the bot once, as a member of the sample board; the Governance Board, where
+    DP also sits, reaches DP in that same chat, and `crb tick --board GOV` runs GOV alone."""
+    monkeypatch.setenv(TEAMS_SETTINGS + "ANONYMOUS_ALLOWED", "true")
+    monkeypatch.setenv("CRB_TEAMS_ALLOWED_SERVICE_HOSTS", "127.0.0.1")  # the loopback stand-in
+    cli("member", "link", "DP", "--teams-id", DP_AAD)
+    runtime = Runtime(config_module.load())
+    runtime.prepare(AFTER_MEETING)
+    with bot_connector() as connector:
+        say_on_teams(runtime, activity(connector.url, DP, text="crb mine"))
+        add_governance_board(runtime, dp=("Damian Pettit", {"teams_id": DP_AAD}))
+        conversation = activity(connector.url, DP)["conversation"]["id"]
+        before = len(connector.messages(conversation))
+        # GOV's 14-day nudges fall due on CRB's meeting day. --board runs one board alone.
+        at = "2021-02-24T09:00:30Z"
+        assert json.loads(cli("tick", "--at", at, "--board", "CRB", "--json"))["sent"] == []
+        due = json.loads(cli("tick", "--at", at, "--board", "gov", "--json"))
+        assert tick(cli, at)["sent"] == []  # every board: nothing left to send
+        missing = crb("tick", "--at", at, "--board", "NOPE", code=1)
+        after = connector.messages(conversation)[before:]
+    to_dp = [(line["board"], line["kind"]) for line in due["sent"] if line["to"] == "DP"]
+    assert sorted(to_dp) == [("GOV", "notice"), ("GOV", "nudge")]
+    assert {line["platform"] for line in due["sent"] if line["to"] == "DP"} == {"teams"}
+    assert {line["board"] for line in due["sent"]} == {"GOV"}
+    assert len(after) == 2
+    assert all(GOV_NAME in json.dumps(message.activity) for message in after)
+    assert "There is no board 'NOPE'" in missing.stderr
     runtime.engine.dispose()
