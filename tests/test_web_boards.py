@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import date
 from typing import Any
 
 import pytest
 
 from bot.runtime import Runtime
 from db import queries
+from handlers.email_links import LinkMaker, Purpose, expiry
 from tests.web_fixtures import GOV_MARKING, Governance
 from tests.web_harness import Visitor, WebDesk, loopback_smtp
 
@@ -216,3 +218,30 @@ def test_pages_signed_in_to_one_board_show_nothing_of_the_other(
     assert own in visitor.get("/audit" if board == "GOV" else "/actions").text
     if board == "CRB":  # the other board's action, by its id, is not on this board
         assert visitor.get(f"/actions/{governance.action_id}").status_code == 404
+
+
+def test_an_email_link_about_one_board_shows_that_board_whatever_the_session(
+    web_desk: WebDesk, governance: Governance
+) -> None:
+    """DP, signed in to CRB, opens a GOV nudge's link: the page wears GOV's name and marking."""
+    runtime, now = web_desk.runtime, web_desk.clock()
+    with runtime.sessions() as session:
+        gov = queries.board_by_short(session, "GOV")
+        dp = queries.member_by_initials(session, gov, "DP")
+        meeting = queries.meeting_on(session, gov, date(2020, 12, 9))
+        maker = LinkMaker(
+            runtime.signing_keys(now),
+            web_desk.base_url,
+            dp.id,
+            meeting.id,
+            now,
+            expiry(gov.timezone, meeting.date),
+            from_nudge=True,
+        )
+    link = maker.link(Purpose.DONE, action_id=governance.action_id)
+    visitor = web_desk.visitor()
+    visitor.sign_in("DP", board="CRB")
+    page = visitor.get(link)
+    assert page.status_code == 200 and "Refresh the governance risk register" in page.text
+    assert GOV_MARKING in page.text and "Governance Board" in page.text
+    assert crb_name(web_desk) not in page.text

@@ -34,7 +34,7 @@ routes = web.RouteTableDef()
 @routes.get(BOARDS_PATH)
 @signed_in
 async def your_boards(request: web.Request) -> web.StreamResponse:
-    return _chooser(request, desk(request).board_short or "")
+    return _chooser(request, "")  # nothing chosen for them: GOV.UK radios are not pre-selected
 
 
 @routes.get(BOARDS_PATH + "/{short}")

@@ -108,6 +108,15 @@ def _load_desk(request: web.Request) -> Desk:
         )
 
 
+def board_desk(request: web.Request, short: str) -> Desk:
+    """The desk of board ``short`` with nobody signed in: an email link's page shows the board
+    the link is about, whichever board the browser is signed in to."""
+    with runtime_of(request).sessions() as session:
+        board = queries.board_by_short(session, short)
+        assert board is not None  # the link's own board
+        return Desk(board.name, board_marking(session, board), None, board.short)
+
+
 def _nobodys_desk(session: Session) -> Desk:
     boards = queries.boards(session)
     if not boards:
