@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Engine, insert
 
-from db.models import Action, ActionOwner, Board, Meeting, MeetingStatus, Member, Role
+from db.models import Action, ActionOwner, Board, Meeting, MeetingStatus, Member, Person, Role
 
 CREATED = datetime(2020, 11, 26, 9, 30, tzinfo=UTC)
 FIRST_MEETING = date(2018, 2, 28)
@@ -50,25 +50,29 @@ def populate(
         connection.execute(
             insert(Board),
             [
-                {"id": b + 1, "name": f"Board {b + 1}", "created_at": CREATED}
+                {"id": b + 1, "short": f"B{b + 1}", "name": f"Board {b + 1}", "created_at": CREATED}
                 for b in range(scale.boards)
             ],
         )
-        members, meetings, actions, owners = [], [], [], []
+        people, members, meetings, actions, owners = [], [], [], [], []
         for b in range(scale.boards):
             board_id = b + 1
             first_member = len(members) + 1
             for m in range(per_board_members):
                 role = Role.CHAIR if m == 0 else Role.SECRETARIAT if m == 1 else Role.MEMBER
+                person_id = len(people) + 1  # a person a seat: nobody sits on two boards here
+                people.append(
+                    {"id": person_id, "slack_id": f"U{board_id:03d}{m:05d}", "created_at": CREATED}
+                )
                 members.append(
                     {
                         "id": len(members) + 1,
                         "board_id": board_id,
+                        "person_id": person_id,
                         "initials": _initials(m),
                         "name": f"Member {m} of {board_id}",
                         "role": role,
                         "active": True,
-                        "slack_id": f"U{board_id:03d}{m:05d}",
                         "created_at": CREATED,
                     }
                 )
@@ -111,6 +115,7 @@ def populate(
                     for n, o in enumerate(owner_ids)
                 ]
         for model, rows in (
+            (Person, people),
             (Member, members),
             (Meeting, meetings),
             (Action, actions),
@@ -124,7 +129,7 @@ def populate(
 
 def _reset_sequences(engine: Engine) -> None:
     with engine.begin() as connection:
-        for table in ("boards", "members", "meetings", "actions"):
+        for table in ("boards", "people", "members", "meetings", "actions"):
             connection.exec_driver_sql(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"COALESCE((SELECT MAX(id) FROM {table}), 1))"

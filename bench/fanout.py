@@ -31,7 +31,7 @@ from bench.report import Result
 from bot.config import Config
 from bot.slack import SlackChannel, make_client
 from db import migrate, queries
-from db.models import Member
+from db.models import Person
 from db.session import make_engine, make_session_factory
 from scheduler import dispatch
 from tests.crowd import dm_of
@@ -127,7 +127,7 @@ def know_every_channel(engine: Engine) -> None:
     sessions = make_session_factory(engine)
     with sessions() as session, session.begin():
         for slack_id in session.scalars(
-            select(Member.slack_id).where(Member.slack_id.is_not(None))
+            select(Person.slack_id).where(Person.slack_id.is_not(None))
         ):
             queries.remember_slack_dm_channel(session, slack_id, dm_of(slack_id), DUE)
 

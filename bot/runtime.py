@@ -93,13 +93,16 @@ class Runtime:
         when a link is made."""
         return Links(self.config.link_base, partial(self.signing_keys, now))
 
-    def unit(self, who: Who, now: datetime) -> AbstractContextManager[Ctx]:
-        """A request's context (``handlers.run.unit``): commit in the body, or it rolls back."""
-        return run.unit(self.sessions, who, now)
+    def unit(
+        self, who: Who, now: datetime, board: str | None = None
+    ) -> AbstractContextManager[Ctx]:
+        """A request's context (``handlers.run.unit``) on ``board`` (a short code; None: the
+        caller's only board, or the only one): commit in the body, or it rolls back."""
+        return run.unit(self.sessions, who, now, board)
 
-    def execute(self, who: Who, text: str, now: datetime) -> Reply:
+    def execute(self, who: Who, text: str, now: datetime, board: str | None = None) -> Reply:
         """Run one typed command (``handlers.run.run_command``)."""
-        return run.run_command(self.sessions, who, text, now)
+        return run.run_command(self.sessions, who, text, now, board=board)
 
     def first_time(self, platform: str, key: str, now: datetime) -> bool:
         return run.first_time(self.sessions, platform, key, now)

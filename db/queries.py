@@ -81,12 +81,11 @@ def ensure_board(session: Session, now: datetime, **settings: object) -> Board:
     """The first board, created with ``settings`` if there is none yet."""
     board = default_board(session)
     if board is None:
-        board = Board(
-            name=DEFAULT_BOARD_NAME, short=derive_short(DEFAULT_BOARD_NAME), created_at=now
-        )
+        board = Board(name=DEFAULT_BOARD_NAME, created_at=now)
         for key, value in settings.items():
             if value is not None:
                 setattr(board, key, value)
+        board.short = board.short or derive_short(board.name)
         session.add(board)
         session.flush()
     return board

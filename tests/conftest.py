@@ -119,12 +119,14 @@ def link_members(
     accounts: Mapping[str, str],
     field: str = "slack_id",
     now: datetime = AFTER_MEETING,
+    board: str | None = None,
 ) -> None:
     """Link each member (by initials) to an account: the one way a test links members.
 
-    ``field`` is the kind of account: "slack_id", "teams_id" or "email".
+    ``field`` is the kind of account: "slack_id", "teams_id" or "email"; ``board`` the short
+    code of the board whose members these are (needed once a test has several boards).
     """
-    with runtime.unit(OPERATOR, now) as ctx:
+    with runtime.unit(OPERATOR, now, board) as ctx:
         for initials, value in accounts.items():
             member = queries.member_by_initials(ctx.session, ctx.board, initials)
             assert member is not None, f"no member {initials}"
