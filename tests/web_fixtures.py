@@ -18,7 +18,6 @@ import pytest
 from bot.runtime import Runtime
 from db import queries
 from db.models import Action, ActionOwner, Board, Meeting, Member, Role
-from handlers import run
 from handlers.identity import Account, Via
 from tests.conftest import AFTER_MEETING, import_sample, make_runtime
 from tests.web_harness import (
@@ -132,8 +131,7 @@ def add_governance_board(runtime: Runtime) -> Governance:
         session.add(action)
         session.flush()
         action_id, gv_id = action.id, gv.id
-    reply = run.run_command(
-        runtime.sessions,
+    reply = runtime.execute(
         Account.member(gv_id, Via.WEB),
         "note 02-DP Gina checked the risk appetite",
         AFTER_MEETING,

@@ -26,7 +26,7 @@ from aiohttp import web
 from bot.runtime import Runtime
 from bot.server import make_app
 from bot.web.core import WEB_RESOURCES
-from handlers import run, web_access
+from handlers import web_access
 from handlers.context import Caller
 from handlers.identity import Via
 from handlers.members import find_member
@@ -106,7 +106,7 @@ class WebDesk:
         as `crb web link` makes it (``via="email"``: as /login's email makes it)."""
         now = at or self.clock()
         keys = self.runtime.signing_keys(now)
-        with run.unit(self.runtime.sessions, Caller(None, "cli", Via.CLI), now, board) as ctx:
+        with self.runtime.unit(Caller(None, "cli", Via.CLI), now, board) as ctx:
             token = web_access.issue_sign_in_link(ctx, find_member(ctx, initials), keys, via=via)
             ctx.session.commit()
         return web_access.sign_in_url(self.base_url, token)

@@ -53,9 +53,9 @@ async def open_board(request: web.Request) -> web.StreamResponse:
 
     def check() -> None:
         with runtime.sessions() as session:
-            signed_in = session.get(Member, member.id)
-            assert signed_in is not None
-            web_access.seat_on(session, signed_in, short)  # raises: no seat here
+            seat = session.get(Member, member.id)
+            assert seat is not None
+            web_access.seat_on(session, seat, short)  # raises: no seat there
 
     try:
         await runtime.run_in_thread(check)
