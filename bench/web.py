@@ -38,7 +38,7 @@ def _chair_session(runtime: Runtime, now: datetime) -> tuple[str, int]:
     with runtime.sessions() as session, session.begin():
         board = queries.default_board(session)
         chair = next(m for m in queries.officers(session, board) if m.role == Role.CHAIR)
-        cookie = web_access.start_session(session, board, chair, keys, now, via="link")
+        cookie = web_access.start_session(session, chair, keys, now, via="link")
         open_actions = session.scalar(
             select(func.count()).where(
                 Action.board_id == board.id, Action.status == ActionStatus.OPEN

@@ -12,7 +12,7 @@ says so; neither changes anything nor claims success.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -81,6 +81,7 @@ class LinkPage:
     mine: str | None = None
     changed: bool = False
     values: dict[str, str] = field(default_factory=dict)  # what was typed, shown again
+    board: str = ""  # the short code of the board the link is about (its page shows that board)
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,12 @@ def visit(
     claim = read(links.keys, token)
     with unit(sessions, Account.member(claim.member_id, Via.EMAIL_LINK), now) as ctx:
         if pressed is None:
-            return open_link(ctx, claim, links)
-        page = press_link(ctx, claim, links, pressed)
-        if page.changed:
-            ctx.session.commit()
-        return page
+            page = open_link(ctx, claim, links)
+        else:
+            page = press_link(ctx, claim, links, pressed)
+            if page.changed:
+                ctx.session.commit()
+        return replace(page, board=ctx.board.short)
 
 
 def open_link(ctx: Ctx, claim: LinkClaim, links: Links) -> LinkPage:

@@ -1,10 +1,12 @@
 """Who may use the web desk, and how: signing keys, one-time sign-in links and sessions.
 
-Only an active member of the board signs in. A link or session token is a random id signed with
-the board's key (HMAC-SHA256, ``sign``); the database keeps only the SHA-256 of the id, so neither a
-backup nor a database reader can sign in with what is stored, and a rotated key invalidates every
-token it signed. Sessions end after ``IDLE_TIMEOUT`` without a request, after
-``SESSION_LIFETIME`` whatever happens, at sign-out, and when the member stops being active.
+Only an active member of a board signs in. A session is one person's seat on one board at a time:
+a person who sits on several boards switches seat (``switch_seat``) without signing in again, and
+every page shows the seat's board only. A link or session token is a random id signed with the
+key (HMAC-SHA256, ``sign``); the database keeps only the SHA-256 of the id, so neither a backup
+nor a database reader can sign in with what is stored, and a rotated key invalidates every token
+it signed. Sessions end after ``IDLE_TIMEOUT`` without a request, after ``SESSION_LIFETIME``
+whatever happens, at sign-out, and when the seat stops being active.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
 from db.models import Board, Member, RateEvent, SignInLink, WebKey, WebSession
+from handlers.boards import choose_board
 from handlers.commands import Web
-from handlers.context import Ctx
+from handlers.context import Ctx, Links
 from handlers.errors import UserError
 from handlers.members import check_email
 from handlers.reply import Reply, Visibility
@@ -115,6 +118,19 @@ def may_sign_in(member: Member | None, board: Board) -> bool:
     return member is not None and member.active and member.board_id == board.id
 
 
+def active_seats(member: Member) -> list[Member]:
+    """Every active seat of ``member``'s person, by board code: the boards they may switch to."""
+    seats = [seat for seat in member.person.members if seat.active]
+    return sorted(seats, key=lambda seat: seat.board.short)
+
+
+def _any_board(session: Session) -> str:
+    """How a refusal that concerns no board in particular names the boards: the only one's
+    name, as a single-board desk always said, or "any board here"."""
+    boards = queries.boards(session)
+    return f"the {boards[0].name}" if len(boards) == 1 else "any board here"
+
+
 def _refuse_outsider(member: Member | None, board: Board) -> None:
     if not may_sign_in(member, board):
         raise SignInRefused(
@@ -127,18 +143,25 @@ def _refuse_outsider(member: Member | None, board: Board) -> None:
 
 
 def issue_sign_in_link(ctx: Ctx, member: Member | None, keys: Sequence[str], *, via: str) -> str:
-    """A new one-time sign-in token for ``member``, valid for ``LINK_LIFETIME``."""
+    """A new one-time sign-in token for ``member``'s seat on this board, valid for
+    ``LINK_LIFETIME``."""
     _refuse_outsider(member, ctx.board)
     assert member is not None
+    return _new_link(ctx.session, member, keys, ctx.now, via=via)
+
+
+def _new_link(
+    session: Session, member: Member, keys: Sequence[str], now: datetime, *, via: str
+) -> str:
     raw = new_raw_token()
-    ctx.session.add(
+    session.add(
         SignInLink(
-            board_id=ctx.board.id,
+            board_id=member.board_id,
             member_id=member.id,
             token_hash=digest(raw),
             issued_via=via,
-            created_at=ctx.now,
-            expires_at=ctx.now + LINK_LIFETIME,
+            created_at=now,
+            expires_at=now + LINK_LIFETIME,
         )
     )
     return sign(keys, LINK_PURPOSE, raw)
@@ -174,17 +197,17 @@ class LinkCheck:
 
 
 def check_sign_in_link(
-    session: Session, board: Board, token: str, keys: Sequence[str], now: datetime
+    session: Session, token: str, keys: Sequence[str], now: datetime
 ) -> LinkCheck:
-    """The link ``token`` names, if it can still sign someone in. Reads only: a mail scanner
-    fetching the link changes nothing."""
+    """The link ``token`` names, if it can still sign someone in (to the board it was made
+    for). Reads only: a mail scanner fetching the link changes nothing."""
     raw = unsign(keys, LINK_PURPOSE, token)
     link = None
     if raw is not None:
         link = session.scalars(
             select(SignInLink).where(SignInLink.token_hash == digest(raw))
         ).first()
-    if link is None or link.board_id != board.id:
+    if link is None:
         raise SignInRefused(
             "This sign-in link is not one we recognise. Check it was copied whole, or ask for "
             "a new one.",
@@ -202,16 +225,29 @@ def check_sign_in_link(
             reason="expired",
         )
     member = session.get(Member, link.member_id)
+    board = session.get(Board, link.board_id)
+    assert board is not None  # a board's links go with it
     _refuse_outsider(member, board)
     assert member is not None
     return LinkCheck(link, member)
 
 
+@dataclass(frozen=True)
+class Redeemed:
+    """A sign-in link used: the seat signed in, the session's cookie value, and whether the link
+    was asked for by the person rather than for one board (``/login``'s email): then a person
+    with several seats chooses the board first."""
+
+    member: Member
+    cookie: str
+    person_level: bool
+
+
 def redeem_sign_in_link(
-    session: Session, board: Board, token: str, keys: Sequence[str], now: datetime
-) -> tuple[Member, str]:
-    """Use the link (once, even when two presses race) and start a session: its cookie value."""
-    check = check_sign_in_link(session, board, token, keys, now)
+    session: Session, token: str, keys: Sequence[str], now: datetime
+) -> Redeemed:
+    """Use the link (once, even when two presses race) and start a session."""
+    check = check_sign_in_link(session, token, keys, now)
     claimed = session.execute(
         update(SignInLink)
         .where(SignInLink.id == check.link.id, SignInLink.used_at.is_(None))
@@ -222,7 +258,8 @@ def redeem_sign_in_link(
             "This sign-in link has already been used. Each link works once: ask for a new one.",
             reason="used",
         )
-    return check.member, start_session(session, board, check.member, keys, now, via="link")
+    cookie = start_session(session, check.member, keys, now, via="link")
+    return Redeemed(check.member, cookie, person_level=check.link.issued_via == "email")
 
 
 # ---------------------------------------------------------------- a link by email (/login)
@@ -263,42 +300,57 @@ class EmailedLink:
     name: str
     email: str
     url: str
+    boards: tuple[str, ...]  # the names of the boards the person sits on
 
 
-def email_sign_in_link(ctx: Ctx, address: str, client: str) -> EmailedLink | None:
-    """A link for the active member whose email ``address`` is, or None: for anyone else, or
-    when that address has had enough links lately. The caller answers the same either way.
+def email_sign_in_link(
+    session: Session, links: Links, now: datetime, address: str, client: str
+) -> EmailedLink | None:
+    """A link for the person with an active seat whose email ``address`` is, or None: for anyone
+    else, or when that address has had enough links lately. The caller answers the same either
+    way, and commits (the attempt counts, whoever it was for).
 
+    The link is the person's: one who sits on several boards chooses one after signing in.
     Raises ``RateLimited`` when ``client`` (its network address) asked too often, whoever for.
     """
     typed = check_email(address).lower()
-    if ctx.links is None:
-        raise UserError("The web desk is not available here.")
     minutes = int(RATE_WINDOW.total_seconds() // 60)
-    if not within_limit(ctx.session, f"client:{digest(client)}", ctx.now, REQUESTS_PER_CLIENT):
+    if not within_limit(session, f"client:{digest(client)}", now, REQUESTS_PER_CLIENT):
         raise RateLimited(
             f"There have been too many requests for sign-in links from here. Wait {minutes} "
             "minutes, then try again."
         )
-    if not within_limit(ctx.session, f"email:{digest(typed)}", ctx.now, LINKS_PER_ADDRESS):
+    if not within_limit(session, f"email:{digest(typed)}", now, LINKS_PER_ADDRESS):
         return None
-    member = queries.member_by_identity(ctx.session, ctx.board, email=typed)
-    if not may_sign_in(member, ctx.board) or member is None or member.email is None:
+    seats = queries.seats_by_identity(session, email=typed)
+    if not seats or seats[0].email is None:
         return None
-    token = issue_sign_in_link(ctx, member, ctx.links.keys, via="email")
+    member = seats[0]
+    token = _new_link(session, member, links.keys, now, via="email")
     return EmailedLink(
-        member.initials, member.name, member.email, sign_in_url(ctx.links.base, token)
+        member.initials,
+        member.name,
+        member.email,
+        sign_in_url(links.base, token),
+        tuple(seat.board.name for seat in seats),
     )
 
 
-def sign_in_email(board: Board, link: EmailedLink) -> Reply:
+def sign_in_email(link: EmailedLink) -> Reply:
     """What the email with a sign-in link says."""
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    if len(link.boards) == 1:
+        title, where = f"Your sign-in link to the {link.boards[0]}'s web desk", ()
+    else:
+        title = "Your sign-in link to your boards' web desk"
+        named = ", the ".join(link.boards[:-1]) + f" and the {link.boards[-1]}"
+        where = (f"You sit on the {named}: choose one after signing in.",)
     return Reply(
-        title=f"Your sign-in link to the {board.name}'s web desk",
+        title=title,
         lines=(
             f"Open this link to sign in as {link.name}:",
             link.url,
+            *where,
             f"It works once, within {minutes} minutes.",
             "If you did not ask for it, ignore this email: nobody can use the link unless they "
             "can read your email.",
@@ -310,35 +362,35 @@ def sign_in_email(board: Board, link: EmailedLink) -> Reply:
 
 
 def member_for_identity(
-    session: Session, board: Board, *, object_id: str | None, email: str | None, verified: bool
+    session: Session, *, object_id: str | None, email: str | None, verified: bool
 ) -> Member:
-    """The active member an OpenID provider's identity belongs to: by Microsoft Entra object id
-    (a member's Teams id), else by email, only when the provider says it verified it."""
-    member = queries.member_by_identity(session, board, teams_id=object_id) if object_id else None
-    if member is None and email and verified:
-        member = queries.member_by_identity(session, board, email=email.strip().lower())
-    if not may_sign_in(member, board):
+    """An active seat of the person an OpenID provider's identity belongs to: by Microsoft Entra
+    object id (a member's Teams id), else by email, only when the provider says it verified it.
+    A person on several boards gets their first seat by board code (then chooses the board)."""
+    seats = queries.seats_by_identity(session, teams_id=object_id) if object_id else ()
+    if not seats and email and verified:
+        seats = queries.seats_by_identity(session, email=email.strip().lower())
+    if not seats:
         raise SignInRefused(
-            f"Your account is not linked to an active member of the {board.name}. Ask the "
+            f"Your account is not linked to an active member of {_any_board(session)}. Ask the "
             "secretariat to record your work email address or your Teams account for you.",
             reason="not_a_member",
         )
-    assert member is not None
-    return member
+    return seats[0]
 
 
 # ---------------------------------------------------------------- sessions
 
 
 def start_session(
-    session: Session, board: Board, member: Member, keys: Sequence[str], now: datetime, *, via: str
+    session: Session, member: Member, keys: Sequence[str], now: datetime, *, via: str
 ) -> str:
-    """A new session for ``member``: the signed value for the browser's cookie."""
-    _refuse_outsider(member, board)
+    """A new session for ``member``'s seat: the signed value for the browser's cookie."""
+    _refuse_outsider(member, member.board)
     raw = new_raw_token()
     session.add(
         WebSession(
-            board_id=board.id,
+            board_id=member.board_id,
             member_id=member.id,
             id_hash=digest(raw),
             signed_in_via=via,
@@ -351,25 +403,49 @@ def start_session(
 
 
 def live_session(
-    session: Session, board: Board, cookie: str | None, keys: Sequence[str], now: datetime
+    session: Session, cookie: str | None, keys: Sequence[str], now: datetime
 ) -> WebSession | None:
     """The session the cookie names, if it is still good: not ended, idle or expired, and its
-    member still an active member of the board."""
+    seat still an active member of its board."""
     raw = unsign(keys, SESSION_PURPOSE, cookie) if cookie else None
     if raw is None:
         return None
     found = session.scalars(select(WebSession).where(WebSession.id_hash == digest(raw))).first()
     if (
         found is None
-        or found.board_id != board.id
         or found.ended_at is not None
         or now >= found.expires_at
         or now >= found.last_seen_at + IDLE_TIMEOUT
     ):
         return None
-    if not may_sign_in(session.get(Member, found.member_id), board):
+    member = session.get(Member, found.member_id)
+    if member is None or not may_sign_in(member, member.board) or member.board_id != found.board_id:
         return None
     return found
+
+
+def seat_on(session: Session, signed_in: Member, short: str) -> Member:
+    """The signed-in person's active seat on board ``short``. Raises ``SignInRefused`` when they
+    have none, and ``NotFound`` when no board has that code."""
+    board = choose_board(session, short)
+    seat = next((s for s in active_seats(signed_in) if s.board_id == board.id), None)
+    if seat is None:
+        raise SignInRefused(
+            f"You are not a member of the {board.name} ({board.short}), so you cannot see its "
+            "pages. If you should be, ask its secretariat to add you.",
+            reason="not_a_member",
+        )
+    return seat
+
+
+def switch_seat(session: Session, found: WebSession, short: str) -> Member:
+    """Make the person's seat on board ``short`` the session's: every page then shows that
+    board. Refused as ``seat_on`` is, with nothing changed."""
+    signed_in = session.get(Member, found.member_id)
+    assert signed_in is not None  # a live session's seat
+    seat = seat_on(session, signed_in, short)
+    found.member_id, found.board_id = seat.id, seat.board_id
+    return seat
 
 
 def touch_session(session: Session, found: WebSession, now: datetime) -> bool:
@@ -380,11 +456,9 @@ def touch_session(session: Session, found: WebSession, now: datetime) -> bool:
     return True
 
 
-def end_session(
-    session: Session, board: Board, cookie: str | None, keys: Sequence[str], now: datetime
-) -> bool:
+def end_session(session: Session, cookie: str | None, keys: Sequence[str], now: datetime) -> bool:
     """Sign out: the session is ended for good (its cookie no longer works anywhere)."""
-    found = live_session(session, board, cookie, keys, now)
+    found = live_session(session, cookie, keys, now)
     if found is None:
         return False
     found.ended_at = now

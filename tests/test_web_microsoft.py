@@ -19,6 +19,7 @@ from bot.runtime import Runtime
 from bot.web.oidc import CALLBACK_PATH, OidcClient, SignInFailed
 from db.models import Member, WebSession
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider, User
+from tests.web_fixtures import Governance
 from tests.web_harness import WebDesk, assert_accessible, screenshot
 
 DP_OID = "00000000-0000-0000-0000-0000000000dp"
@@ -239,3 +240,14 @@ def test_after_signing_in_the_browser_goes_back_only_to_a_page_of_this_site(
     to_provider = visitor.get(html.unescape(start.group(1)))
     back = requests.get(to_provider.headers["Location"], allow_redirects=False, timeout=10)
     assert visitor.get(back.headers["Location"]).headers["Location"] == landed
+
+
+def test_a_person_on_two_boards_signs_in_with_microsoft_then_chooses_a_board(
+    desk: WebDesk, provider: OidcProvider, governance: Governance
+) -> None:
+    """One Microsoft account, one person, two seats (CRB and GOV): Your boards comes first."""
+    provider.user = User(sub="dp-sub", name="Damian Pettit", oid=DP_OID)
+    landed = sign_in_with_microsoft(desk)
+    assert landed.url == desk.url("/boards")
+    assert "Which board do you want to use?" in landed.text
+    assert 'value="CRB"' in landed.text and 'value="GOV"' in landed.text

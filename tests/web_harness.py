@@ -94,12 +94,20 @@ class WebDesk:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def sign_in_link(self, initials: str, *, at: datetime | None = None) -> str:
-        """A one-time sign-in link for ``initials``, made as `crb web link` makes it."""
+    def sign_in_link(
+        self,
+        initials: str,
+        *,
+        at: datetime | None = None,
+        board: str | None = None,
+        via: str = "cli",
+    ) -> str:
+        """A one-time sign-in link for ``initials`` (on ``board``, when there are several), made
+        as `crb web link` makes it (``via="email"``: as /login's email makes it)."""
         now = at or self.clock()
         keys = self.runtime.signing_keys(now)
-        with self.runtime.unit(Caller(None, "cli", Via.CLI), now) as ctx:
-            token = web_access.issue_sign_in_link(ctx, find_member(ctx, initials), keys, via="cli")
+        with self.runtime.unit(Caller(None, "cli", Via.CLI), now, board) as ctx:
+            token = web_access.issue_sign_in_link(ctx, find_member(ctx, initials), keys, via=via)
             ctx.session.commit()
         return web_access.sign_in_url(self.base_url, token)
 
@@ -132,11 +140,12 @@ class Visitor:
         assert found, "the page has no form with a CSRF token"
         return found.group(1)
 
-    def sign_in(self, initials: str) -> requests.Response:
-        """Open a fresh sign-in link and press "Sign in", as a person would."""
-        link = self.desk.sign_in_link(initials)
-        page = self.get(link)
-        token = link.split("token=", 1)[1]
+    def sign_in(self, initials: str, **link: str) -> requests.Response:
+        """Open a fresh sign-in link and press "Sign in", as a person would (``board=``,
+        ``via=``: as ``WebDesk.sign_in_link``)."""
+        url = self.desk.sign_in_link(initials, **link)
+        page = self.get(url)
+        token = url.split("token=", 1)[1]
         return self.post("/signin", {"token": token, "csrf_token": self.csrf_from(page)})
 
     def _url(self, path_or_url: str) -> str:

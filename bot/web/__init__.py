@@ -29,6 +29,7 @@ HERE = Path(__file__).parent
 PAGES = [
     "bot.web.signin",
     "bot.web.microsoft",
+    "bot.web.boards",
     "bot.web.board",
     "bot.web.actions",
     "bot.web.minutes",

@@ -46,11 +46,15 @@ WEB_CHANNELS = web.AppKey("web_channels", list)  # [the delivery channels], once
 DESK = "crb_desk"  # request key: the ``Desk`` the middleware loaded
 CSRF_SEED = "crb_csrf_seed"  # request key: a CSRF cookie value to set on the response
 
+BOARDS_PATH = "/boards"  # "Your boards": the chooser of a person who sits on several
 SESSION_COOKIE = "crb_session"
 CSRF_COOKIE = "crb_csrf"
 NOTICE_COOKIE = "crb_notice"  # the success message shown once on the page a POST redirects to
 NOTICE_PURPOSE = "crb.notice"
 CSRF_FIELD = "csrf_token"
+# Every form a signed-in page renders names its board: a form left open in one tab is refused,
+# not applied to another board, after the person switched board in another tab.
+BOARD_FIELD = "crb_board"
 
 
 @dataclass(frozen=True)
@@ -69,12 +73,32 @@ class SignedIn:
 
 
 @dataclass(frozen=True)
+class Seat:
+    """One of the signed-in person's seats, as the board switcher lists it."""
+
+    short: str
+    board_name: str
+    initials: str
+    role: str
+
+    @classmethod
+    def of(cls, member: Member) -> Seat:
+        return cls(member.board.short, member.board.name, member.initials, str(member.role))
+
+
+@dataclass(frozen=True)
 class Desk:
-    """What every page shows: the board, its marking and who is signed in (None: nobody)."""
+    """What every page shows: the board, its marking and who is signed in (None: nobody).
+
+    ``board_short`` is None only before signing in, when the database holds several boards:
+    then no board is shown. ``seats``: every board the person sits on (the switcher's choices).
+    """
 
     board_name: str
     marking: str | None
     member: SignedIn | None
+    board_short: str | None = None
+    seats: tuple[Seat, ...] = ()
 
 
 # ---------------------------------------------------------------- the marking (one place)
@@ -313,10 +337,16 @@ def render(
         for field, message in page["errors"]
     ]
     token = csrf_token(request)
+    shown: Desk | None = request.get(DESK)
+    csrf_input = Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+    if shown is not None and shown.member is not None:
+        csrf_input += Markup('<input type="hidden" name="{}" value="{}">').format(
+            BOARD_FIELD, shown.board_short
+        )
     page.update(
-        desk=request.get(DESK),
+        desk=shown,
         csrf_token=token,
-        csrf_input=Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{token}">'),
+        csrf_input=csrf_input,
         navigation=NAVIGATION,
         current_path=request.path,
     )

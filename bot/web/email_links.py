@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.core import now, public_base, render, runtime_of, signing_keys
+from bot.web.core import DESK, desk, now, public_base, render, runtime_of, signing_keys
+from bot.web.security import board_desk
 from handlers.context import Links
 from handlers.email_links import LINK_PATH, LinkRefused
 from handlers.link_pages import LinkPage, Pressed, visit
@@ -50,6 +51,8 @@ async def _answer(request: web.Request, token: str, pressed: Pressed | None) -> 
             },
             status=403,
         )
+    if page.board != desk(request).board_short:  # a link about another board than the session's
+        request[DESK] = await runtime.run_in_thread(board_desk, request, page.board)
     status = 400 if page.errors else 200
     return render(request, "email_link.html", _context(page, token), status=status)
 

@@ -19,6 +19,8 @@ from handlers.errors import UserError
 from handlers.plain import plain_line
 
 FLASH_COOKIE = "crb_done"
+IMPORTANT_COOKIE = "crb_important"  # something more to know about the change: a blue banner
+FLASHES = (("banner", FLASH_COOKIE), ("important", IMPORTANT_COOKIE))  # (template key, cookie)
 
 
 def text(form: Mapping[str, Any], name: str) -> str:
@@ -26,12 +28,15 @@ def text(form: Mapping[str, Any], name: str) -> str:
     return plain_line(value) if isinstance(value, str) else ""
 
 
-def done(location: str, message: str) -> web.HTTPSeeOther:
-    """A redirect after a change that shows ``message`` once on the page it lands on."""
+def done(location: str, message: str, *, important: str | None = None) -> web.HTTPSeeOther:
+    """A redirect after a change that shows ``message`` once on the page it lands on, and
+    ``important`` (something more the person should know) in an "Important" banner."""
     redirect = web.HTTPSeeOther(location)
-    redirect.set_cookie(
-        FLASH_COOKIE, quote(message[:300]), httponly=True, samesite="Lax", path="/", max_age=60
-    )
+    for cookie, text in ((FLASH_COOKIE, message), (IMPORTANT_COOKIE, important)):
+        if text:
+            redirect.set_cookie(
+                cookie, quote(text[:600]), httponly=True, samesite="Lax", path="/", max_age=60
+            )
     return redirect
 
 
@@ -44,12 +49,14 @@ def page(
 ) -> web.Response:
     """``core.render`` with the banner from the change just made, if any (shown once)."""
     shown = dict(context)
-    banner = request.cookies.get(FLASH_COOKIE)
-    if banner:
-        shown["banner"] = plain_line(unquote(banner))
+    flashed = {key: request.cookies.get(cookie) for key, cookie in FLASHES}
+    for key, value in flashed.items():
+        if value:
+            shown[key] = plain_line(unquote(value))
     response = render(request, template, shown, status=status)
-    if banner:
-        response.del_cookie(FLASH_COOKIE, path="/")
+    for key, cookie in FLASHES:
+        if flashed[key]:
+            response.del_cookie(cookie, path="/")
     return response
 
 

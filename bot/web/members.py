@@ -6,7 +6,7 @@ reactivate. The chair and the secretariat only; every change is a use-case in ha
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
@@ -16,9 +16,16 @@ from bot.web.forms import done, page, text
 from db.models import Role
 from handlers import roster
 from handlers.errors import UserError
-from handlers.members import check_email, check_initials, derive_initials
+from handlers.members import (
+    check_email,
+    check_initials,
+    derive_initials,
+    find_member,
+    joined_note,
+)
 
 routes = web.RouteTableDef()
+T = TypeVar("T")
 
 ROLE_CHOICES = (
     (Role.MEMBER, "Member", "Owns actions and is nudged about them."),
@@ -42,12 +49,14 @@ async def row_of(request: web.Request) -> roster.MemberRow:
     return await with_unit(request, lambda ctx: roster.member_row(ctx, initials, platforms))
 
 
-async def change(request: web.Request, work: Callable[[Any], roster.Changed]) -> roster.Changed:
-    """Run a roster change as the signed-in officer; commit only when it changed something."""
+async def change(request: web.Request, work: Callable[[Any], T]) -> T:
+    """Run a roster change as the signed-in officer; commit only when it changed something
+    (``work`` returns its ``roster.Changed``, alone or first of a tuple)."""
 
-    def run(ctx: Any) -> roster.Changed:
+    def run(ctx: Any) -> T:
         result = work(ctx)
-        if result.changed:
+        changed = result[0] if isinstance(result, tuple) else result
+        if changed.changed:
             ctx.session.commit()
         return result
 
@@ -106,22 +115,19 @@ async def new_member(request: web.Request) -> web.StreamResponse:
         errors.append(("role", "Choose a role."))
     if not errors:
         chosen = initials or derive_initials(name)
-        try:
-            result = await change(
-                request,
-                lambda ctx: roster.new_member(
-                    ctx,
-                    chosen,
-                    name,
-                    role=Role(role),
-                    capacity=capacity or None,
-                    email=email or None,
-                ),
+
+        def add(ctx: Any) -> tuple[roster.Changed, str | None]:
+            result = roster.new_member(
+                ctx, chosen, name, role=Role(role), capacity=capacity or None, email=email or None
             )
+            return result, joined_note(find_member(ctx, chosen))
+
+        try:
+            result, joined = await change(request, add)
         except UserError as error:
             errors.append((_field_at_fault(error.message), error.message))
         else:
-            raise done(path_of(chosen.upper()), said(result))
+            raise done(path_of(chosen.upper()), said(result), important=joined)
     return page(
         request,
         "member_new.html",

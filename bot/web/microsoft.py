@@ -25,7 +25,7 @@ from bot.web.core import (
 )
 from bot.web.oidc import CALLBACK_PATH, FLOW_LIFETIME, Flow, OidcClient, SignInFailed
 from bot.web.security import secure_cookies, set_session_cookie
-from db import queries
+from bot.web.signin import landing
 from handlers import web_access
 from handlers.web_access import SignInRefused
 
@@ -101,25 +101,25 @@ async def finish(request: web.Request) -> web.StreamResponse:
         return _refused(request, "We could not confirm who you are with Microsoft. Try again.")
     runtime = runtime_of(request)
 
-    def start_session() -> tuple[str, str]:
+    def start_session() -> tuple[str, str, str]:
         with runtime.sessions() as session, session.begin():
-            board = queries.default_board(session)
             member = web_access.member_for_identity(
                 session,
-                board,
                 object_id=identity.object_id,
                 email=identity.email,
                 verified=identity.email_verified,
             )
-            cookie = web_access.start_session(session, board, member, keys, at, via="microsoft")
-            return member.initials, cookie
+            cookie = web_access.start_session(session, member, keys, at, via="microsoft")
+            # A sign-in from the start page chooses the board; one from a page goes back to it.
+            where = landing(member, person_level=True) if flow.next_path == "/" else flow.next_path
+            return member.initials, cookie, where
 
     try:
-        initials, cookie = await runtime.run_in_thread(start_session)
+        initials, cookie, where = await runtime.run_in_thread(start_session)
     except SignInRefused as refusal:
         return _refused(request, refusal.message, status=403)
     log.info("signed in with Microsoft", extra={"member": initials})
-    response = web.HTTPSeeOther(flow.next_path)
+    response = web.HTTPSeeOther(where)
     set_session_cookie(request, response, cookie)
     response.del_cookie(FLOW_COOKIE, path="/auth/microsoft")
     raise response
@@ -130,10 +130,12 @@ def secrets_equal(given: str, expected: str) -> bool:
 
 
 def _refused(request: web.Request, message: str, *, status: int = 400) -> web.Response:
+    shown = desk(request)
+    board = f" to the {shown.board_name}" if shown.board_short else ""
     return render(
         request,
         "signin_refused.html",
-        {"title": f"You are not signed in to the {desk(request).board_name}", "message": message},
+        {"title": f"You are not signed in{board}", "message": message},
         status=status,
     )
 

@@ -10,8 +10,10 @@ import logging
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from sqlalchemy.orm import Session
 
 from bot.web.core import (
+    BOARD_FIELD,
     CSRF_COOKIE,
     CSRF_SEED,
     DESK,
@@ -19,9 +21,11 @@ from bot.web.core import (
     WEB_RESOURCES,
     Desk,
     Handler,
+    Seat,
     SignedIn,
     board_marking,
     csrf_valid,
+    desk,
     now,
     problem,
     runtime_of,
@@ -43,6 +47,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
+SEVERAL_BOARDS = "Board web desk"  # the service's name before signing in, with several boards
 STATIC_CACHE = "public, max-age=86400"
 CSRF_REFUSED = (
     "This form could not be checked, so nothing was changed. It may have been open too long or "
@@ -78,22 +83,47 @@ def clear_session_cookie(response: web.StreamResponse) -> None:
 
 
 def _load_desk(request: web.Request) -> Desk:
-    """Keys (once), the board's name and marking, and the session's member: one database trip."""
+    """Keys (once), the session's seat, and its board's name and marking: one database trip.
+
+    The session's seat decides the board every page shows. Before signing in, the only board's
+    name shows; with several boards, none does."""
     runtime = runtime_of(request)
     at = now(request)
     keys = runtime.signing_keys(at)
     with runtime.sessions() as session:
-        board = queries.default_board(session)
-        if board is None:
-            raise RuntimeError("No board: the database has not been prepared.")
         cookie = request.cookies.get(SESSION_COOKIE)
-        found = web_access.live_session(session, board, cookie, keys, at) if cookie else None
+        found = web_access.live_session(session, cookie, keys, at) if cookie else None
         member = session.get(Member, found.member_id) if found else None
         if found is not None and web_access.touch_session(session, found, at):
             session.commit()
+        if member is None:
+            return _nobodys_desk(session)
+        board = member.board
         return Desk(
-            board.name, board_marking(session, board), SignedIn.of(member) if member else None
+            board.name,
+            board_marking(session, board),
+            SignedIn.of(member),
+            board.short,
+            tuple(Seat.of(seat) for seat in web_access.active_seats(member)),
         )
+
+
+def board_desk(request: web.Request, short: str) -> Desk:
+    """The desk of board ``short`` with nobody signed in: an email link's page shows the board
+    the link is about, whichever board the browser is signed in to."""
+    with runtime_of(request).sessions() as session:
+        board = queries.board_by_short(session, short)
+        assert board is not None  # the link's own board
+        return Desk(board.name, board_marking(session, board), None, board.short)
+
+
+def _nobodys_desk(session: Session) -> Desk:
+    boards = queries.boards(session)
+    if not boards:
+        raise RuntimeError("No board: the database has not been prepared.")
+    if len(boards) > 1:
+        return Desk(SEVERAL_BOARDS, None, None)
+    return Desk(boards[0].name, board_marking(session, boards[0]), None, boards[0].short)
 
 
 def _same_origin(request: web.Request) -> bool:
@@ -116,6 +146,23 @@ async def _csrf_ok(request: web.Request) -> bool:
     if not _same_origin(request):
         return False
     return csrf_valid(request, await request.post())
+
+
+async def _form_for_another_board(request: web.Request) -> str | None:
+    """The board a signed-in form was for, when it is not the session's board any more."""
+    shown = desk(request)
+    given = (await request.post()).get(BOARD_FIELD)
+    if shown.member is None or not isinstance(given, str) or not given:
+        return None
+    return None if given == shown.board_short else given[:20]
+
+
+def _another_board(request: web.Request, other: str) -> str:
+    return (
+        f"This form was for board {other}, but you have since switched to the "
+        f"{desk(request).board_name} (in another tab or window, perhaps). To make the change on "
+        f"{other}, switch back to it from Your boards, then try again."
+    )
 
 
 def _secure(request: web.Request, response: web.StreamResponse, *, static: bool) -> None:
@@ -149,9 +196,15 @@ async def desk_middleware(request: web.Request, handler: Handler) -> web.StreamR
 async def _page(request: web.Request, handler: Handler) -> web.StreamResponse:
     runtime = runtime_of(request)
     request[DESK] = await runtime.run_in_thread(_load_desk, request)
-    if request.method not in ("GET", "HEAD") and not await _csrf_ok(request):
-        log.info("a form without a good CSRF token was refused", extra={"path": request.path})
-        return problem(request, "Nothing was changed", CSRF_REFUSED, status=403)
+    if request.method not in ("GET", "HEAD"):
+        if not await _csrf_ok(request):
+            log.info("a form without a good CSRF token was refused", extra={"path": request.path})
+            return problem(request, "Nothing was changed", CSRF_REFUSED, status=403)
+        other = await _form_for_another_board(request)
+        if other is not None:
+            return problem(
+                request, "Nothing was changed", _another_board(request, other), status=409
+            )
     try:
         return await handler(request)
     except web.HTTPException:

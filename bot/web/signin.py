@@ -14,24 +14,25 @@ from aiohttp import web
 
 from bot.email import EmailChannel
 from bot.web.core import (
+    BOARDS_PATH,
     SESSION_COOKIE,
     WEB_RUNTIME,
     WEB_SENDS,
+    Desk,
     current_member,
     desk,
     local_path,
     now,
     problem,
+    public_base,
     render,
     runtime_of,
     signing_keys,
-    with_unit,
 )
 from bot.web.security import clear_session_cookie, set_session_cookie
-from db import queries
 from db.models import Member
 from handlers import web_access
-from handlers.context import Ctx
+from handlers.context import Links
 from handlers.errors import UserError
 from handlers.members import check_email
 from handlers.reply import Reply
@@ -65,20 +66,18 @@ async def sign_in_page(request: web.Request) -> web.StreamResponse:
     token = request.query.get("token", "")
     runtime, keys, at = runtime_of(request), signing_keys(request), now(request)
 
-    def check() -> str:
+    def check() -> tuple[str, str, bool]:
         with runtime.sessions() as session:
-            board = queries.default_board(session)
-            return web_access.check_sign_in_link(session, board, token, keys, at).member.name
+            found = web_access.check_sign_in_link(session, token, keys, at)
+            seats = web_access.active_seats(found.member)
+            return found.member.name, found.member.board.name, len(seats) > 1
 
     try:
-        name = await runtime.run_in_thread(check)
+        name, board_name, several = await runtime.run_in_thread(check)
     except SignInRefused as refusal:
         return _refused(request, refusal)
-    return render(
-        request,
-        "signin.html",
-        {"title": f"Sign in to the {desk(request).board_name}", "name": name, "token": token},
-    )
+    title = "Sign in to your boards" if several else f"Sign in to the {board_name}"
+    return render(request, "signin.html", {"title": title, "name": name, "token": token})
 
 
 @routes.post("/signin")
@@ -89,19 +88,19 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
 
     previous = request.cookies.get(SESSION_COOKIE)
 
-    def redeem() -> tuple[str, str]:
+    def redeem() -> tuple[str, str, str]:
         with runtime.sessions() as session, session.begin():
-            board = queries.default_board(session)
-            member, cookie = web_access.redeem_sign_in_link(session, board, token, keys, at)
-            web_access.end_session(session, board, previous, keys, at)  # one person a browser
-            return member.initials, cookie
+            redeemed = web_access.redeem_sign_in_link(session, token, keys, at)
+            web_access.end_session(session, previous, keys, at)  # one person a browser
+            member = redeemed.member
+            return member.initials, redeemed.cookie, landing(member, redeemed.person_level)
 
     try:
-        initials, cookie = await runtime.run_in_thread(redeem)
+        initials, cookie, where = await runtime.run_in_thread(redeem)
     except SignInRefused as refusal:
         return _refused(request, refusal)
     log.info("signed in with a one-time link", extra={"member": initials})
-    response = web.HTTPSeeOther("/")
+    response = web.HTTPSeeOther(where)
     set_session_cookie(request, response, cookie)
     raise response
 
@@ -113,8 +112,7 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
 
     def end() -> None:
         with runtime.sessions() as session, session.begin():
-            board = queries.default_board(session)
-            web_access.end_session(session, board, cookie, keys, at)
+            web_access.end_session(session, cookie, keys, at)
 
     await runtime.run_in_thread(end)
     response = web.HTTPSeeOther("/signed-out")
@@ -144,7 +142,7 @@ def _login(
         request,
         "login.html",
         {
-            "title": f"Sign in to the {desk(request).board_name}",
+            "title": sign_in_title(desk(request)),
             "by_email": bool(config.smtp_url and config.mail_from),
             "by_microsoft": config.oidc_enabled,
             "microsoft_url": "/auth/microsoft?"
@@ -182,19 +180,35 @@ async def login_by_email(request: web.Request) -> web.StreamResponse:
             ],
         )
     client = request.remote or "unknown"
+    runtime, at = runtime_of(request), now(request)
+    keys = tuple(signing_keys(request))
+    links = Links(public_base(request), lambda: keys)
 
-    def work(ctx: Ctx) -> tuple[str, EmailedLink | None, Reply | None]:
-        link = web_access.email_sign_in_link(ctx, address, client)
-        ctx.session.commit()  # the attempt counts, whoever it was for
-        return ctx.board.name, link, web_access.sign_in_email(ctx.board, link) if link else None
+    def work() -> tuple[EmailedLink | None, Reply | None]:
+        with runtime.sessions() as session:
+            link = web_access.email_sign_in_link(session, links, at, address, client)
+            session.commit()  # the attempt counts, whoever it was for
+            return link, web_access.sign_in_email(link) if link else None
 
     try:
-        _board, link, message = await with_unit(request, work)
+        link, message = await runtime.run_in_thread(work)
     except RateLimited as limited:
         return problem(request, "Too many requests", limited.message, status=429)
     if link is not None and message is not None:
         send_in_background(request.app, link, message)
     return render(request, "login_sent.html", {"title": "Check your email", "email": address})
+
+
+def landing(member: Member, person_level: bool) -> str:
+    """Where a sign-in lands: "Your boards" when the person signed in as themselves (not for one
+    board) and sits on several; else the board page of the seat they signed in to."""
+    several = len(web_access.active_seats(member)) > 1
+    return BOARDS_PATH if person_level and several else "/"
+
+
+def sign_in_title(shown: Desk) -> str:
+    """ "Sign in to the Crime Reduction Board"; plain "Sign in" when the board is not known yet."""
+    return f"Sign in to the {shown.board_name}" if shown.board_short else "Sign in"
 
 
 def send_in_background(app: web.Application, link: EmailedLink, message: Reply) -> None:
