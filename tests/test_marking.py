@@ -100,7 +100,7 @@ def test_crb_board_set_marking(crb) -> None:
     board = "West Mercia Crime Reduction Board"
     again = crb("board", "set", board, "--marking", "OFFICIAL-SENSITIVE")
     assert "was already" in again.stdout
-    crb("board", "set", "WMCRB", "--marking", "OFFICIAL")
+    crb("board", "set", "CRB", "--marking", "OFFICIAL")
     refused = crb("board", "set", "Another Board", "--marking", "SECRET", code=1)
     assert "There is no board 'Another Board'" in refused.stderr
     shown = json.loads(crb("board", "show", "--json").stdout)["board"]

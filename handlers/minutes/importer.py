@@ -27,7 +27,6 @@ from db.models import (
     Member,
     Rag,
     Role,
-    derive_short,
 )
 from handlers.audit import record
 from handlers.context import Ctx
@@ -174,19 +173,16 @@ def _upsert_meeting(ctx: Ctx, minutes: Minutes, report: ImportReport) -> Meeting
 
 
 def _name_a_fresh_board(ctx: Ctx, title: str | None) -> None:
-    """The only board, still called by the default name, takes the minutes' name; its short
-    code follows, unless someone chose it. With several boards, names are the operator's."""
+    """The only board, still called by the default name, takes the minutes' name. Its short
+    code stays: people may have typed it already (``CRB_BOARD``), and a code that changed
+    behind them would refuse what worked. With several boards, names are the operator's."""
     board = ctx.board
     if not title or board.name != queries.DEFAULT_BOARD_NAME:
         return
     if len(queries.boards(ctx.session)) > 1:
         return
-    details = {"name": title}
     board.name = title
-    if board.short == derive_short(queries.DEFAULT_BOARD_NAME):
-        board.short = derive_short(title)  # the only board: no other code to avoid
-        details["short"] = board.short
-    record(ctx, EventKind.BOARD_CHANGED, details=details)
+    record(ctx, EventKind.BOARD_CHANGED, details={"name": title})
 
 
 def _propose_chair(ctx: Ctx, minutes: Minutes, meeting: Meeting, report: ImportReport) -> None:
