@@ -51,7 +51,7 @@ from bot.config import Config
 from bot.runtime import Runtime
 from db import queries
 from db.models import Member, Rag
-from handlers import identity, uploads
+from handlers import identity, run
 from handlers.commands import (
     Command,
     Note,
@@ -66,7 +66,7 @@ from handlers.identity import Account, Via
 from handlers.minutes.read import MAX_BYTES, wrong_kind
 from handlers.refs import ActionId
 from handlers.reply import Reply, Tone, Visibility
-from handlers.run import link_account_by_email, run_command, run_use_case
+from handlers.run import link_account_by_email, run_command
 from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 from scheduler.clock import wall_clock
 
@@ -537,10 +537,7 @@ class SlackBot:
 
     def _unlinked_with_email(self) -> list[tuple[str, str]]:
         with self.runtime.sessions() as session:
-            board = queries.default_board(session)
-            if board is None:
-                return []
-            return list(identity.unlinked_with_email(session, board, identity.SLACK_ID))
+            return list(identity.unlinked_with_email(session, identity.SLACK_ID))
 
     # ------------------------------------------------------------------ replays
 
@@ -790,8 +787,9 @@ class SlackBot:
         await self.post(channel, reply)
 
     def _home_reply(self, user_id: str) -> Reply:
-        with self.runtime.unit(Account.slack(user_id), self.now()) as ctx:
-            return home(ctx)
+        return run.read_on_every_board(
+            self.runtime.sessions, Account.slack(user_id), self.now(), home
+        )
 
     async def publish_home(self, user_id: str, banner: Reply | None = None) -> None:
         await self.ensure_linked(user_id)
@@ -822,26 +820,11 @@ class SlackBot:
         return await self.runtime.run_in_thread(self._stage, user_id, name, data)
 
     def _upload_refusal(self, user_id: str) -> Reply | None:
-        with self.runtime.unit(Account.slack(user_id), self.now()) as ctx:
-            try:
-                uploads.require_importer(ctx)
-            except UserError as error:
-                return Reply.error(error.message)
-            return None
+        return run.upload_refusal(self.runtime.sessions, Account.slack(user_id), self.now())
 
     def _stage(self, user_id: str, name: str, data: bytes) -> Reply:
-        try:
-            account = Account.slack(user_id)
-            with self.runtime.unit(account, self.now()) as ctx:
-                preview = uploads.dry_run(ctx, name, data)  # rolled back when the unit ends
-            return run_use_case(
-                self.runtime.sessions,
-                account,
-                self.now(),
-                lambda ctx: uploads.stage(ctx, name, data, preview),
-            )
-        except UserError as error:
-            return Reply.error(error.message, *error.hints, "Nothing was imported.")
+        account = Account.slack(user_id)
+        return run.stage_minutes(self.runtime.sessions, account, name, data, self.now())
 
     async def download(self, file: dict[str, Any]) -> bytes:
         """The file's bytes, checked to be the kind its name says before anything parses them.

@@ -74,15 +74,14 @@ from bot.teams_auth import (
 from bot.teams_retry import RetryPolicy, retry_after
 from db import queries
 from db.models import Member, Rag, TeamsCard, TeamsConversation
-from handlers import identity, uploads
+from handlers import identity, run
 from handlers.commands import Command, Done, Note, Reopen, note_without_text
 from handlers.context import Caller
-from handlers.errors import UserError
 from handlers.identity import Account, Via
 from handlers.minutes.read import MAX_BYTES
 from handlers.refs import ActionId
 from handlers.reply import Reply, Tone, Visibility
-from handlers.run import link_account_by_email, run_command, run_use_case
+from handlers.run import link_account_by_email, run_command
 from scheduler.channels import FIRST_SEND, Delivery, DeliveryError
 from scheduler.clock import wall_clock
 
@@ -415,26 +414,10 @@ class TeamsBot:
         return await self.runtime.run_in_thread(self._stage, account, sent.name, data)
 
     def _upload_refusal(self, account: Account) -> Reply | None:
-        with self.runtime.unit(account, self.clock()) as ctx:
-            try:
-                uploads.require_importer(ctx)
-            except UserError as error:
-                return Reply.error(error.message)
-            return None
+        return run.upload_refusal(self.runtime.sessions, account, self.clock())
 
     def _stage(self, account: Account, name: str, data: bytes) -> Reply:
-        now = self.clock()
-        try:
-            with self.runtime.unit(account, now) as ctx:
-                preview = uploads.dry_run(ctx, name, data)  # rolled back when the unit ends
-            return run_use_case(
-                self.runtime.sessions,
-                account,
-                now,
-                lambda ctx: uploads.stage(ctx, name, data, preview),
-            )
-        except UserError as error:
-            return Reply.error(error.message, *error.hints, "Nothing was imported.")
+        return run.stage_minutes(self.runtime.sessions, account, name, data, self.clock())
 
     def _account(self, context: TurnContext) -> Account:
         sender = context.activity.from_property
@@ -705,9 +688,7 @@ class TeamsBot:
         """The member holding this Teams account (active or not: a deactivated member keeps
         their link, and is refused by ``handlers.identity`` when they ask for anything)."""
         with self.runtime.sessions() as session:
-            board = queries.default_board(session)
-            account = Account.teams(aad_object_id, f"teams:{aad_object_id}")
-            member = identity.account_holder(session, board, account) if board else None
+            member = identity.any_seat(session, identity.TEAMS_ID, aad_object_id)
             return member.id if member else None
 
     def _link_by_email(

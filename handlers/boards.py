@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from db import queries
-from db.models import Board, EventKind
+from db.models import Board, EventKind, Member
 from handlers.audit import record
 from handlers.context import Caller, Ctx
 from handlers.errors import Forbidden, NotFound, UserError
@@ -233,3 +233,18 @@ def board_record(session: Session, board: Board) -> dict[str, Any]:
         "slack_channel": board.slack_channel,
         "teams_channel": board.teams_channel,
     }
+
+
+def choose_first_board(session: Session) -> Board:
+    """The first board made: where a stranger on several boards is told they are not linked."""
+    board = queries.default_board(session)
+    if board is None:
+        raise RuntimeError("No board: the database has not been prepared.")
+    return board
+
+
+def board_prefix(ctx: Ctx, member: Member) -> str:
+    """ "GOV " before a button's command for someone who sits on several boards, so that the
+    click runs on this board; nothing for someone on one (their buttons read as they always have).
+    """
+    return f"{ctx.board.short} " if len(member.person.members) > 1 else ""

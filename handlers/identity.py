@@ -111,6 +111,13 @@ def seats_of(session: Session, account: Account) -> Sequence[Member]:
     return queries.seats_by_identity(session, **{account.field: str(value)})
 
 
+def any_seat(session: Session, field: str, value: str) -> Member | None:
+    """A seat (the first made, active or not) of the person holding this account: where an
+    adapter keeps what it knows of the person, such as their Teams chat."""
+    person = queries.person_by_identity(session, **{field: value})
+    return min(person.members, key=lambda seat: seat.id, default=None) if person else None
+
+
 def identify(session: Session, board: Board, account: Account) -> Caller:
     """The caller behind ``account``: their member (active only), their label, their channel."""
     return Caller(find_member(session, board, account), account.label, account.via)
@@ -151,10 +158,12 @@ def first_seat_with_email(session: Session, email: str) -> Member | None:
     return seats[0] if seats else None
 
 
-def unlinked_with_email(session: Session, board: Board, field: str) -> Sequence[tuple[str, str]]:
-    """(initials, email) of each active member with an email and no account of this kind."""
-    return [
-        (m.initials, m.email)
-        for m in queries.members(session, board)
-        if m.email and not getattr(m, field) and m.active
-    ]
+def unlinked_with_email(session: Session, field: str) -> Sequence[tuple[str, str]]:
+    """(initials, email) of each person with an active seat on any board, an email and no
+    account of this kind: one entry a person, whatever the boards they sit on."""
+    found: dict[int, tuple[str, str]] = {}
+    for board in queries.boards(session):
+        for m in queries.members(session, board):
+            if m.email and not getattr(m, field) and m.active:
+                found.setdefault(m.person_id, (m.initials, m.email))
+    return list(found.values())

@@ -26,6 +26,7 @@ from db.models import (
 )
 from db.models import Snooze as SnoozeRecord
 from handlers.audit import record
+from handlers.boards import board_prefix
 from handlers.commands import Snooze
 from handlers.context import Ctx
 from handlers.errors import UserError
@@ -42,6 +43,15 @@ SNOOZE_BUTTONS = (
     Button("Snooze 3 days", "snooze 3d"),
     Button("Until next reminder", "snooze next"),
 )
+
+
+def snooze_buttons(ctx: Ctx, owner: Member) -> tuple[Button, ...]:
+    """The nudge's snooze buttons. For someone who sits on several boards they name this
+    board ("GOV snooze 1d"): a bare "snooze" could mean either board's reminder."""
+    prefix = board_prefix(ctx, owner)
+    return tuple(replace(button, command=prefix + button.command) for button in SNOOZE_BUTTONS)
+
+
 MAX_CHANGES = 40  # a digest is read on a phone: the rest is counted, not listed
 
 
@@ -131,7 +141,7 @@ def _nudge(ctx: Ctx, nudge: Nudge, views: Sequence[ActionView]) -> Reply:
         title=title,
         lines=tuple(lines),
         sections=(Section("Your open actions", actions=tuple(views)),),
-        buttons=SNOOZE_BUTTONS,
+        buttons=snooze_buttons(ctx, nudge.owner),
         about=about(ctx, nudge.meeting, "nudge"),
     )
 
@@ -374,7 +384,7 @@ def snooze(ctx: Ctx, command: Snooze) -> Reply:
     """Put off the latest nudge: 1 day, 3 days, or until the next reminder day."""
     member = ctx.require_member()
     if command.choice is None:
-        return Reply("Snooze your reminder for how long?", buttons=SNOOZE_BUTTONS)
+        return Reply("Snooze your reminder for how long?", buttons=snooze_buttons(ctx, member))
     upcoming = next_meeting(ctx.session, ctx.board, ctx.now)
     meeting = upcoming.meeting if upcoming else None
     if meeting is None or _last_nudge(ctx, member, meeting) is None:

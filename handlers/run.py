@@ -26,7 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Board, ProcessedEvent
-from handlers.boards import choose_board
+from handlers import uploads
+from handlers.boards import choose_board, choose_first_board
 from handlers.commands import Command
 from handlers.context import LINKS, Caller, Ctx
 from handlers.dispatch import handle, run
@@ -148,11 +149,59 @@ def _run_routed(session: Session, who: Account, now: datetime, chosen: Route) ->
         return chosen.reply
     if len(chosen.boards) == 1:
         return _run_use_case_in(session, who, now, _running(chosen.command), chosen.boards[0].short)
+    return _read_on_each(session, who, now, chosen.boards, _running(chosen.command))
+
+
+def _read_on_each(
+    session: Session, who: Account, now: datetime, boards: Sequence[Board], read: UseCase
+) -> Reply:
+    """A read (``mine``, ``next``, a home) on each board, as the caller's seat there, grouped."""
     parts = []
-    for board in chosen.boards:  # ``mine`` and ``next``: reads, each as the seat on its board
+    for board in boards:
         with _unit_on(session, board, who, now) as ctx:
-            parts.append((board, _running(chosen.command)(ctx)))
+            parts.append((board, read(ctx)))
     return grouped(parts)
+
+
+def read_on_every_board(sessions: Sessions, who: Account, now: datetime, read: UseCase) -> Reply:
+    """A read about the caller (the Slack Home tab) on every board they sit on, grouped by
+    board; on their one board (or, for a stranger, the first board) as it always was."""
+    with sessions() as session:
+        boards = sorted(
+            {seat.board_id: seat.board for seat in seats_of(session, who)}.values(),
+            key=lambda board: board.short,
+        )
+        if len(boards) > 1:
+            return _read_on_each(session, who, now, boards, read)
+        board = boards[0] if boards else choose_first_board(session)
+        with _unit_on(session, board, who, now) as ctx:
+            return read(ctx)
+
+
+def upload_refusal(sessions: Sessions, who: Account, now: datetime) -> Reply | None:
+    """Why ``who`` may not send minutes in chat (asked before the file is fetched), or None."""
+    with sessions() as session:
+        try:
+            board = board_for(session, who, uploads.upload_board(session, who))
+            with _unit_on(session, board, who, now) as ctx:
+                uploads.require_importer(ctx)
+        except UserError as error:
+            return Reply.error(error.message)
+    return None
+
+
+def stage_minutes(sessions: Sessions, who: Account, name: str, data: bytes, now: datetime) -> Reply:
+    """Minutes sent in chat: previewed (a dry run, rolled back) and kept for "Import"."""
+    try:
+        with sessions() as session:
+            board = uploads.upload_board(session, who)
+        with unit(sessions, who, now, board) as ctx:
+            preview = uploads.dry_run(ctx, name, data)  # rolled back when the unit ends
+        return run_use_case(
+            sessions, who, now, lambda ctx: uploads.stage(ctx, name, data, preview), board
+        )
+    except UserError as error:
+        return Reply.error(error.message, *error.hints, "Nothing was imported.")
 
 
 def link_account_by_email(

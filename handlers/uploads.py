@@ -13,11 +13,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from db.models import Member, PendingImport, PendingImportStatus
+from handlers.boards import board_prefix
 from handlers.commands import ImportUpload
 from handlers.context import Ctx
-from handlers.errors import Forbidden, NotFound
+from handlers.errors import Forbidden, NotFound, UserError
+from handlers.identity import Account, seats_of
 from handlers.reply import Button, Reply, Section, Tone
 
 if TYPE_CHECKING:
@@ -56,6 +59,20 @@ def require_importer(ctx: Ctx) -> Member:
             "Send them to the secretariat instead."
         )
     return member
+
+
+def upload_board(session: Session, account: Account) -> str | None:
+    """The board that minutes sent in chat are for: the caller's one board where they may import
+    (None: their only board, as for any request). Refused for someone who may import to several:
+    a file says nothing about where it goes until it is read."""
+    boards = sorted({seat.board.short for seat in seats_of(session, account) if seat.is_officer})
+    if len(boards) > 1:
+        raise UserError(
+            f"You can import minutes to {len(boards)} boards ({', '.join(boards)}), so I can't "
+            "tell which these are for. Upload them on the web desk of their board "
+            "(Minutes), where they are previewed the same way. Nothing was imported."
+        )
+    return boards[0] if boards else None
 
 
 def dry_run(ctx: Ctx, filename: str, data: bytes) -> Preview:
@@ -108,8 +125,8 @@ def stage(ctx: Ctx, filename: str, data: bytes, preview: Preview) -> Reply:
         ),
         sections=_report_sections(preview.created, preview.changed, preview.warnings, "would be"),
         buttons=(
-            Button("Import", f"import {upload.id}", "primary"),
-            Button("Cancel", f"import {upload.id} cancel", "danger"),
+            Button("Import", f"{board_prefix(ctx, member)}import {upload.id}", "primary"),
+            Button("Cancel", f"{board_prefix(ctx, member)}import {upload.id} cancel", "danger"),
         ),
         changed=True,  # the file is stored: commit
     )

@@ -204,3 +204,48 @@ def test_a_button_runs_on_its_actions_board_and_only_for_someone_sitting_there(
     bot.click(DP, pinned_value("done", ActionId(risk.id, "open"), "09-DP"))
     assert "Done: 09-DP" in block_text(slack.wait_for("response_url", count=2)[1].blocks)
     assert gov_action(two_boards, "risk register").status == ActionStatus.DONE
+
+
+# ---------------------------------------------------------------- the Home tab, snoozes, uploads
+
+
+def test_the_home_tab_of_a_person_on_two_boards_shows_each_board(
+    bot: SlackHarness, slack: SlackStandIn
+) -> None:
+    assert bot.event({"type": "app_home_opened", "user": DP, "tab": "home"}).status == 200
+    (published,) = slack.wait_for("views.publish")
+    text = block_text(published.view["blocks"])
+    assert "West Mercia Crime Reduction Board (CRB)" in text and "Governance Board (GOV)" in text
+    assert "CRB:04-DP — DP will circulate" in text and "GOV:09-DP — DP to review" in text
+    assert "Something went wrong" not in text
+
+
+def test_a_snooze_asked_of_a_person_on_two_boards_names_the_board(bot: SlackHarness) -> None:
+    reply = bot.slash(DP, "GOV snooze").reply
+    assert button_commands(reply["blocks"]) == ["GOV snooze 1d", "GOV snooze 3d", "GOV snooze next"]
+    one_board = bot.slash(CR, "snooze").reply  # CR sits on one board: the buttons as ever
+    assert button_commands(one_board["blocks"]) == ["snooze 1d", "snooze 3d", "snooze next"]
+
+
+def test_minutes_sent_by_an_officer_of_two_boards_are_refused_until_a_board_is_chosen(
+    bot: SlackHarness, slack: SlackStandIn, two_boards: Runtime
+) -> None:
+    from bot.demo import sample_text
+    from tests.test_slack import file_share
+
+    later = sample_text().replace("Date: 25th November 2020", "Date: 2nd December 2020")
+    file = slack.add_file("minutes.txt", later.encode())
+    bot.event(file_share(CHAIR, file))  # AC chairs CRB and is a plain member of GOV: CRB's
+    (preview,) = slack.wait_for("chat.postMessage")
+    assert "Preview: the minutes of 2 December 2020" in block_text(preview.blocks)
+    assert all(value.startswith("CRB import ") for value in button_commands(preview.blocks))
+
+    with two_boards.sessions() as session:
+        gov = queries.board_by_short(session, "GOV")
+        queries.member_by_initials(session, gov, "AC").role = "chair"
+        session.commit()
+    bot.event(file_share(CHAIR, file))
+    refused = slack.wait_for("chat.postMessage", count=2)[1]
+    text = block_text(refused.blocks)
+    assert "You can import minutes to 2 boards (CRB, GOV)" in text and "Nothing was" in text
+    assert len(slack.calls_to("files.download")) == 1  # the second was not even fetched

@@ -93,3 +93,25 @@ def test_outstanding_in_a_teams_channel_bound_to_a_board_means_that_board(
     run_teams(two_boards, scenario)
     (listing,) = [text for text in shown if "Outstanding actions" in text]
     assert "Outstanding actions: 3" in listing and "Grace Chambers (GC)" in listing
+
+
+def test_someone_on_the_second_board_only_is_reachable_on_teams_once_they_talk(
+    teams: Runtime,
+) -> None:
+    from db import queries
+    from db.models import TeamsConversation
+    from tests.teams_harness import person
+
+    gc_aad = "6f0a5d1e-0000-4000-8000-0000000000gc"
+    add_governance_board(teams, GC={"teams_id": gc_aad})
+
+    async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
+        await post(client, activity(standin.url, person(gc_aad, "Grace Chambers"), text="mine"))
+        assert standin.messages()
+
+    run_teams(teams, scenario)
+    with teams.sessions() as session:
+        gov = queries.board_by_short(session, "GOV")
+        gc = queries.member_by_initials(session, gov, "GC")
+        kept = session.get(TeamsConversation, gc.id)
+    assert kept is not None, "GC's chat is kept, so their nudges can reach them on Teams"
