@@ -164,6 +164,7 @@ def email_links(member: Member, message: Reply, links: Links | None, now: dateti
         now=now,
         expires_at=expiry(about.timezone, about.meeting_date),
         from_nudge=about.kind == "nudge",
+        board_path=about.board_path,
     )
     return links_for(message, maker)
 

@@ -248,3 +248,17 @@ def board_prefix(ctx: Ctx, member: Member) -> str:
     click runs on this board; nothing for someone on one (their buttons read as they always have).
     """
     return f"{ctx.board.short} " if len(member.person.members) > 1 else ""
+
+
+def board_page_path(ctx: Ctx) -> str:
+    """The web desk's path to this board's page: "/" where there is one board (the page every
+    link has always opened), else ``/boards/SHORT``, which opens this board whichever board the
+    reader's browser was on."""
+    return f"/boards/{ctx.board.short}" if len(queries.boards(ctx.session)) > 1 else "/"
+
+
+def outstanding_command(ctx: Ctx) -> str:
+    """A button's ``outstanding`` for this board: with several boards it names the board."""
+    return (
+        f"outstanding {ctx.board.short}" if len(queries.boards(ctx.session)) > 1 else "outstanding"
+    )

@@ -175,6 +175,7 @@ class LinkMaker:
     now: datetime
     expires_at: datetime
     from_nudge: bool = False
+    board_path: str = "/"  # the board's page on the web desk
 
     def link(
         self,
@@ -241,5 +242,5 @@ def links_for(reply: Reply, maker: LinkMaker) -> EmailLinks:
         snooze = tuple(
             (label, maker.link(Purpose.SNOOZE, snooze=choice)) for choice, label in SNOOZE_CHOICES
         )
-    board = None if maker.from_nudge else f"{maker.public_url.rstrip('/')}/"
+    board = None if maker.from_nudge else f"{maker.public_url.rstrip('/')}{maker.board_path}"
     return EmailLinks(per_action, snooze, maker.link(Purpose.MINE), maker.expires_at, board)

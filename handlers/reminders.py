@@ -26,7 +26,7 @@ from db.models import (
 )
 from db.models import Snooze as SnoozeRecord
 from handlers.audit import record
-from handlers.boards import board_prefix
+from handlers.boards import board_page_path, board_prefix, outstanding_command
 from handlers.commands import Snooze
 from handlers.context import Ctx
 from handlers.errors import UserError
@@ -90,6 +90,7 @@ def about(ctx: Ctx, meeting: Meeting, kind: str) -> About:
         meeting_id=meeting.id,
         meeting_date=meeting.date,
         kind=kind,
+        board_path=board_page_path(ctx),
     )
 
 
@@ -205,10 +206,14 @@ def digest_reply(
         title=title,
         lines=(next_meeting_line(ctx, meeting),),
         sections=tuple(sections),
-        buttons=(Button("Outstanding actions", "outstanding"),),
+        buttons=(Button("Outstanding actions", outstanding_command(ctx)),),
         tone=Tone.INFO,
         about=about(ctx, meeting, "digest"),
-        link=Link("Open the board on the web desk", f"{ctx.links.base}/") if ctx.links else None,
+        link=(
+            Link("Open the board on the web desk", f"{ctx.links.base}{board_page_path(ctx)}")
+            if ctx.links
+            else None
+        ),
     )
 
 

@@ -69,6 +69,7 @@ class About:
     meeting_id: int
     meeting_date: date
     kind: str  # "nudge" | "digest"
+    board_path: str = "/"  # the board's page on the web desk (``handlers.boards.board_page_path``)
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,11 @@ def test_a_boards_read_paths_show_nothing_of_the_other_board(
     board_id = two_boards_id(two_boards, short)
     mine = [reply for seat_board, reply in chat.sent if seat_board == board_id]
     assert {reply.about.kind for reply in mine if reply.about} == {"nudge", "digest"}
+    for reply in (reply for reply in mine if reply.about):  # a notice has no "about"
+        # Its links and buttons open its own board, whichever board the reader was on.
+        assert reply.about.board_path == f"/boards/{short}"
+        if reply.about.kind == "digest":
+            assert [b.command for b in reply.buttons] == [f"outstanding {short}"]
     for n, reply in enumerate(mine):
         seen[f"message {n}: {reply.title}"] = render(reply)
     for where, text in seen.items():
