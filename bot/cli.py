@@ -912,7 +912,8 @@ def tick_command(
     rt = runtime(now)
     with rt.sessions() as session:
         chosen = choose_board(session, board) if board else None
-        zones = {b.timezone for b in ([chosen] if chosen else queries.boards(session))}
+        every = queries.boards(session)
+        zones = {b.timezone for b in ([chosen] if chosen else every)}
     channels = build_channels(config, rt.sessions)
     try:
         only = chosen.id if chosen else None
@@ -924,11 +925,13 @@ def tick_command(
     if as_json:
         emit_json(result.record())
         return
-    print_tick(result, zones.pop() if len(zones) == 1 else "UTC", configured=bool(channels))
+    tz = zones.pop() if len(zones) == 1 else "UTC"
+    print_tick(result, tz, configured=bool(channels), several=len(every) > 1)
 
 
-def print_tick(result: Any, tz: str, *, configured: bool) -> None:
-    """What a tick sent, and, apart from it, what no channel could carry."""
+def print_tick(result: Any, tz: str, *, configured: bool, several: bool) -> None:
+    """What a tick sent, and, apart from it, what no channel could carry. With ``several``
+    boards in the database each recipient is named with their board ("GOV DP")."""
     from scheduler.dispatch import NOBODY
 
     local = f"{result.at.astimezone(zone(tz)):%a %-d %b %Y %H:%M} ({tz})"
@@ -937,13 +940,12 @@ def print_tick(result: Any, tz: str, *, configured: bool) -> None:
     if not result.sent and not result.failed:
         out.print(f"Nothing due at {local}.")
         return
-    several = len({o.board for o in result.sent + result.failed}) > 1
     if not configured:
         out.print(
             f"Nothing was sent at {local}: no channel is configured (Slack: SLACK_BOT_TOKEN; "
             "Teams: the CONNECTIONS__… settings; email: SMTP_URL and CRB_MAIL_FROM). "
-            f"These {len(unreachable)} messages are kept, and each goes once a channel is "
-            "configured that reaches its recipient, while it is still current:"
+            f"{_kept(len(unreachable))}, and each goes once a channel is configured that "
+            "reaches its recipient, while it is still current:"
         )
         rows = [[o.kind, _recipient(o, several), ", ".join(o.actions), o.slot] for o in unreachable]
         out.print(table("Waiting for a channel", ["Kind", "To", "Actions", "Slot"], rows))
@@ -958,6 +960,10 @@ def print_tick(result: Any, tz: str, *, configured: bool) -> None:
     if result.failed:
         title += f", {len(result.failed)} failed"
     out.print(table(title, ["Kind", "To", "Platform", "Actions", "Slot", "Note"], rows))
+
+
+def _kept(count: int) -> str:
+    return "This message is kept" if count == 1 else f"These {count} messages are kept"
 
 
 def _recipient(outcome: Any, several_boards: bool) -> str:

@@ -109,6 +109,17 @@ def test_crb_tick_without_channels_says_nothing_was_sent_and_what_waits(crb) -> 
     assert "Nothing due" in crb("tick", "--at", "2021-02-10T09:01:30Z").stdout
 
 
+def test_crb_tick_names_each_recipients_board_when_there_are_several(crb) -> None:
+    crb("import", str(SAMPLE))
+    crb("board", "add", "GOV", "--name", "Governance Board")
+    crb("member", "add", "DP", "--name", "Damian Pettit", "--board", "GOV", "--role", "chair")
+    crb("meeting", "add", "2021-03-10", "--board", "GOV")
+    crb("console", "--board", "GOV", "--as", "DP", "-c", "add 04 DP draft the framework")
+    shown = " ".join(crb("tick", "--at", "2021-02-24T09:00:30Z").stdout.split())
+    assert "This message is kept" in shown  # one message, said as one
+    assert "GOV DP" in shown  # a person may hold a seat on each board: which one this is
+
+
 def test_meetings_move_and_cancel_from_the_cli(crb) -> None:
     crb("import", str(SAMPLE))
     at = ("--at", "2021-02-01T12:00Z")
