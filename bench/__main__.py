@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import fanout, footprint, importing, latency, planning, web
+from bench import boards, fanout, footprint, importing, latency, planning, web
 from bench.data import Scale, populate
 from bench.report import Result, show, write
 from db import migrate
@@ -159,6 +159,8 @@ def planned(sizes: Sizes, console: Console, kind: str, directory: Path) -> list[
                 )
             )
             engine.dispose()
+            if name == "boards":
+                results += boards.measure(url, f"{kind}, {scale.label}", runs=sizes.renders)
     return results
 
 

@@ -243,8 +243,8 @@ def mark_failed(
     return next_attempt
 
 
-def facts_for(session: Session, board_id: int, meeting_ids: Sequence[int]) -> list[LedgerFact]:
-    """The ledger as the planner reads it, for the given meetings."""
+def facts_for(session: Session, meeting_ids: Sequence[int]) -> list[LedgerFact]:
+    """The ledger as the planner reads it, for the given meetings (of any boards)."""
     if not meeting_ids:
         return []
     rows = session.execute(
@@ -255,20 +255,23 @@ def facts_for(session: Session, board_id: int, meeting_ids: Sequence[int]) -> li
             LedgerEntry.state,
             LedgerEntry.next_attempt_at,
             LedgerEntry.lease_until,
-        ).where(LedgerEntry.board_id == board_id, LedgerEntry.meeting_id.in_(meeting_ids))
+        ).where(LedgerEntry.meeting_id.in_(meeting_ids))
     )
     return [LedgerFact(*row) for row in rows]
 
 
 def due_notices(
-    session: Session, board_id: int, now: datetime, reachable: frozenset[int]
-) -> list[Due]:
-    """The owners' notices waiting in the ledger (their outbox) that may be tried at ``now``.
+    session: Session, board_ids: Sequence[int], now: datetime, reachable: frozenset[int]
+) -> dict[int, list[Due]]:
+    """Each board's owners' notices waiting in the ledger (their outbox) that may be tried at
+    ``now``, read in one statement for every board.
 
-    One that no channel could reach waits until one can, as a nudge does.
+    One that no channel could reach waits until one can, as a nudge does. ``reachable`` holds
+    member ids, which name one seat on one board, so one set serves every board.
     """
     rows = session.execute(
         select(
+            LedgerEntry.board_id,
             LedgerEntry.recipient_id,
             LedgerEntry.slot,
             LedgerEntry.state,
@@ -280,22 +283,25 @@ def due_notices(
         )
         .join(Meeting, Meeting.id == LedgerEntry.meeting_id)
         .where(
-            LedgerEntry.board_id == board_id,
+            LedgerEntry.board_id.in_(list(board_ids)),
             LedgerEntry.kind == NOTICE,
             claimable(now),
         )
         .order_by(LedgerEntry.id)
     )
-    return [
-        Due(
-            kind=NOTICE,
-            slot=slot,
-            days_before=None,
-            at=due_at,
-            recipient_id=recipient_id,
-            meeting=MeetingFact(meeting_id, day, at, status),
-            action_ids=(),
+    notices: dict[int, list[Due]] = {}
+    for board_id, recipient_id, slot, state, due_at, meeting_id, day, at, status in rows:
+        if state == DeliveryState.UNREACHABLE and recipient_id not in reachable:
+            continue
+        notices.setdefault(board_id, []).append(
+            Due(
+                kind=NOTICE,
+                slot=slot,
+                days_before=None,
+                at=due_at,
+                recipient_id=recipient_id,
+                meeting=MeetingFact(meeting_id, day, at, status),
+                action_ids=(),
+            )
         )
-        for recipient_id, slot, state, due_at, meeting_id, day, at, status in rows
-        if state != DeliveryState.UNREACHABLE or recipient_id in reachable
-    ]
+    return notices

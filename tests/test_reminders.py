@@ -137,7 +137,8 @@ def test_after_downtime_each_owner_gets_the_latest_missed_nudge_once(linked: Run
 def test_a_claim_left_by_a_dead_process_is_retried_after_its_lease(linked: Runtime) -> None:
     with linked.sessions() as session:
         board_id = queries.default_board(session).id
-    planned = prepare(linked.sessions, [], board_id, FEB_10).planned
+    (board,) = prepare(linked.sessions, [], [board_id], FEB_10)
+    planned = board.planned
     cr = next(p for p in planned if p.due.recipient_id == _member_id(linked, "CR"))
     assert ledger.claim(linked.sessions, board_id, [(cr.due, cr.meeting_id)], FEB_10) != [None]
     # ... and the process died before sending. The others go; CR's claim is still leased.
