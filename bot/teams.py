@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -46,6 +46,7 @@ from microsoft_agents.hosting.core import (
     TurnState,
 )
 from microsoft_agents.hosting.core.app.adaptive_card import factory as card_responses
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from bot.config import Config
@@ -301,6 +302,18 @@ def store_card(
             session.add(row)
         row.card = card
         row.updated_at = now
+
+
+# A card's buttons matter until its meeting has passed; two quarters is well beyond that. Older
+# cards are forgotten: a press on one still acts, it only cannot redraw that old message.
+CARD_MEMORY = timedelta(days=183)
+
+
+def forget_old_cards(sessions: sessionmaker[Session], now: datetime) -> int:
+    """Delete the cards not touched within ``CARD_MEMORY``; how many went."""
+    with sessions() as session, session.begin():
+        old = delete(TeamsCard).where(TeamsCard.updated_at < now - CARD_MEMORY)
+        return session.execute(old).rowcount or 0
 
 
 def remember_conversation(
@@ -772,7 +785,16 @@ class TeamsChannel:
             return queries.teams_conversation(own, member.id) is not None
 
     def connected(self) -> AbstractAsyncContextManager[object]:
-        return nullcontext()  # nothing held open across sends: the Agents SDK connects per call
+        """Nothing is held open across sends (the Agents SDK connects per call); a tick is
+        where the stored cards of past quarters are forgotten, once, not at every send."""
+        return self._ticking()
+
+    @asynccontextmanager
+    async def _ticking(self) -> AsyncIterator[None]:
+        forgotten = await asyncio.to_thread(forget_old_cards, self.sessions, self.clock())
+        if forgotten:
+            log.info("Teams: forgot %d cards older than %d days", forgotten, CARD_MEMORY.days)
+        yield
 
     async def send(self, member: Member, message: Reply, delivery: Delivery = FIRST_SEND) -> None:
         """A Teams message has no key to look up a resend by: ``delivery`` is not needed."""

@@ -514,6 +514,25 @@ def test_nudge_reaches_the_stored_conversation(teams: Runtime) -> None:
 NUDGED_AT = AFTER_MEETING + timedelta(days=13)
 
 
+def test_a_tick_forgets_the_cards_of_past_quarters(teams: Runtime) -> None:
+    from bot.teams import CARD_MEMORY, store_card
+    from db.models import TeamsCard
+
+    long_ago = NUDGED_AT - CARD_MEMORY - timedelta(days=1)
+    store_card(teams.sessions, "a:1", "old", {"type": "AdaptiveCard"}, long_ago)
+    store_card(teams.sessions, "a:1", "kept", {"type": "AdaptiveCard"}, NUDGED_AT - timedelta(1))
+    channel = TeamsChannel(teams.config, teams.sessions, clock=lambda: NUDGED_AT)
+
+    async def tick_opens_the_channel() -> None:
+        async with channel.connected():
+            pass
+
+    asyncio.run(tick_opens_the_channel())
+    with teams.sessions() as session:
+        left = session.scalars(select(TeamsCard.activity_id)).all()
+    assert left == ["kept"], "a card untouched for two quarters is forgotten, the rest kept"
+
+
 def test_member_known_only_from_a_channel_is_nudged_in_a_new_personal_chat(teams: Runtime) -> None:
     async def scenario(client: TestClient, standin: BotConnectorStandIn) -> None:
         await post(client, channel_install(standin.url, DP))
