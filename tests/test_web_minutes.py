@@ -282,6 +282,18 @@ def test_minutes_that_cannot_be_read_are_refused_beside_the_file_input(
     assert counts(web_desk) == before
 
 
+def test_minutes_over_the_size_limit_get_a_page_that_says_so(web_desk: WebDesk) -> None:
+    """A Word file over 20 MB got aiohttp's bare "413 Request Entity Too Large"."""
+    visitor = web_desk.visitor()
+    visitor.sign_in("RT")
+    before = counts(web_desk)
+    answer = uploaded(visitor, b"0" * (21 * 2**20))
+    assert answer.status_code == 413
+    assert "The file is too big" in answer.text and "up to 20 MB" in answer.text
+    assert "nothing was uploaded or changed" in answer.text
+    assert counts(web_desk) == before
+
+
 def test_a_plain_member_cannot_upload_or_import(web_desk: WebDesk, clock: Any) -> None:
     clock.now = FEBRUARY
     secretariat = web_desk.visitor()

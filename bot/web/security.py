@@ -34,6 +34,7 @@ from db import queries
 from db.models import Member
 from handlers import web_access
 from handlers.errors import UserError
+from handlers.minutes.read import MAX_BYTES
 
 log = logging.getLogger("crb.web")
 
@@ -176,6 +177,13 @@ def _secure(request: web.Request, response: web.StreamResponse, *, static: bool)
         )
 
 
+TOO_BIG = (
+    f"A form can send up to {MAX_BYTES // 2**20} MB, and this one was larger, so nothing was "
+    "uploaded or changed. Minutes are rarely that big: save them without pictures, or as a PDF "
+    "or a text file, and try again."
+)
+
+
 @web.middleware
 async def desk_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not is_desk_route(request):
@@ -197,7 +205,11 @@ async def _page(request: web.Request, handler: Handler) -> web.StreamResponse:
     runtime = runtime_of(request)
     request[DESK] = await runtime.run_in_thread(_load_desk, request)
     if request.method not in ("GET", "HEAD"):
-        if not await _csrf_ok(request):
+        try:
+            form_ok = await _csrf_ok(request)  # reads the body: where a body too big is found
+        except web.HTTPRequestEntityTooLarge:
+            return problem(request, "The file is too big", TOO_BIG, status=413)
+        if not form_ok:
             log.info("a form without a good CSRF token was refused", extra={"path": request.path})
             return problem(request, "Nothing was changed", CSRF_REFUSED, status=403)
         other = await _form_for_another_board(request)
