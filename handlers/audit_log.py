@@ -79,9 +79,10 @@ class AuditRow:
 
 
 def audit_rows(
-    ctx: Ctx, wanted: AuditFilter, limit: int | None = PAGE
+    ctx: Ctx, wanted: AuditFilter, limit: int | None = PAGE, offset: int = 0
 ) -> tuple[list[AuditRow], int]:
-    """The matching changes, newest first (at most ``limit``), and how many match in all."""
+    """The matching changes, newest first (at most ``limit``, after skipping ``offset`` newer
+    ones: a page), and how many match in all."""
     ctx.require_officer("read the audit trail")
     query = _filtered(ctx, wanted)
     total = ctx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -90,7 +91,7 @@ def audit_rows(
     )
     if limit is not None:
         ordered = ordered.limit(limit)
-    events = ctx.session.scalars(ordered).all()
+    events = ctx.session.scalars(ordered.offset(offset)).all()
     return _rows(ctx, events), total
 
 

@@ -89,6 +89,25 @@ def test_the_audit_page_filters_and_downloads(web_desk: WebDesk) -> None:
     assert rows[1][2] == "console"
 
 
+def test_the_audit_page_pages_through_every_change_keeping_its_filter(web_desk: WebDesk) -> None:
+    """The page showed the newest 200 and no way to the older ones but the CSV."""
+    for n in range(205):
+        say(web_desk.runtime, "DP", f"note 04-DP update {n}", web_desk.clock())
+    visitor = web_desk.visitor()
+    visitor.sign_in("RT")
+    first = visitor.get("/audit", params={"kind": "note"})
+    assert "Changes 1 to 200 of 205, newest first (page 1 of 2)." in first.text
+    assert "update 204" in first.text and "update 4<" not in first.text
+    older = re.search(r'href="([^"]+)" rel="next"', first.text)
+    assert older is not None and 'rel="prev"' not in first.text
+    second = visitor.get(older.group(1).replace("&amp;", "&"))
+    assert "Changes 201 to 205 of 205, newest first (page 2 of 2)." in second.text
+    assert "update 4<" in second.text and "update 0<" in second.text  # the filter went along
+    assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
+    beyond = visitor.get("/audit", params={"kind": "note", "page": "9"})
+    assert beyond.status_code == 200 and "No changes on page 9: there are 205." in beyond.text
+
+
 def test_a_plain_member_cannot_read_the_audit_trail(web_desk: WebDesk) -> None:
     visitor = web_desk.visitor()
     visitor.sign_in("CR")

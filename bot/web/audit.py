@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.web.core import now, officer_only, render, with_unit
-from handlers.audit_log import KIND_NAMES, AuditFilter, audit_csv, audit_rows
+from handlers.audit_log import KIND_NAMES, PAGE, AuditFilter, audit_csv, audit_rows
 from handlers.errors import UserError
 from handlers.plain import plain_line
 
@@ -52,11 +52,26 @@ def _filter(request: web.Request) -> tuple[AuditFilter, dict[str, str], list[tup
     return wanted, shown, errors
 
 
+def _page_number(request: web.Request) -> int:
+    """``?page=N``, 1 for the newest; anything else is the first page."""
+    typed = request.query.get("page", "1")
+    return int(typed) if typed.isdigit() and 0 < int(typed) < 10**6 else 1
+
+
+def _page_href(request: web.Request, page: int) -> str:
+    """This page's address with its filters, at another page."""
+    return str(request.rel_url.update_query(page=str(page)))
+
+
 @routes.get("/audit")
 @officer_only
 async def audit_page(request: web.Request) -> web.StreamResponse:
     wanted, shown, errors = _filter(request)
-    rows, total = await with_unit(request, lambda ctx: audit_rows(ctx, wanted))
+    page = _page_number(request)
+    rows, total = await with_unit(
+        request, lambda ctx: audit_rows(ctx, wanted, offset=(page - 1) * PAGE)
+    )
+    pages = max(1, -(-total // PAGE))
     return render(
         request,
         "audit.html",
@@ -68,6 +83,11 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
             "errors": errors,
             "kinds": [(str(kind), name) for kind, name in KIND_NAMES.items()],
             "csv_href": "/audit.csv" + (f"?{request.query_string}" if request.query_string else ""),
+            "first": (page - 1) * PAGE + 1,
+            "previous_href": _page_href(request, page - 1) if page > 1 else None,
+            "next_href": _page_href(request, page + 1) if page < pages else None,
+            "page": page,
+            "pages": pages,
         },
         status=400 if errors else 200,
     )
