@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from db.models import Member, PendingImport, PendingImportStatus
-from handlers.boards import board_prefix
+from handlers.boards import board_prefix, choose_first_board
 from handlers.commands import ImportUpload
 from handlers.context import Ctx
 from handlers.errors import Forbidden, NotFound, UserError
@@ -61,18 +61,23 @@ def require_importer(ctx: Ctx) -> Member:
     return member
 
 
-def upload_board(session: Session, account: Account) -> str | None:
-    """The board that minutes sent in chat are for: the caller's one board where they may import
-    (None: their only board, as for any request). Refused for someone who may import to several:
-    a file says nothing about where it goes until it is read."""
-    boards = sorted({seat.board.short for seat in seats_of(session, account) if seat.is_officer})
+def upload_board(session: Session, account: Account) -> str:
+    """The board that minutes sent in chat are for: the caller's one board where they may import.
+    Refused for someone who may import to several: a file says nothing about where it goes until
+    it is read. Someone who may import nowhere gets a board too (their first seat's, else the
+    first board), so that the refusal they see is the usual one: who may import, or not linked.
+    """
+    seats = seats_of(session, account)
+    boards = sorted({seat.board.short for seat in seats if seat.is_officer})
     if len(boards) > 1:
         raise UserError(
             f"You can import minutes to {len(boards)} boards ({', '.join(boards)}), so I can't "
             "tell which these are for. Upload them on the web desk of their board "
             "(Minutes), where they are previewed the same way. Nothing was imported."
         )
-    return boards[0] if boards else None
+    if boards:
+        return boards[0]
+    return seats[0].board.short if seats else choose_first_board(session).short
 
 
 def dry_run(ctx: Ctx, filename: str, data: bytes) -> Preview:

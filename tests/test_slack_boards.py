@@ -249,3 +249,7 @@ def test_minutes_sent_by_an_officer_of_two_boards_are_refused_until_a_board_is_c
     text = block_text(refused.blocks)
     assert "You can import minutes to 2 boards (CRB, GOV)" in text and "Nothing was" in text
     assert len(slack.calls_to("files.download")) == 1  # the second was not even fetched
+
+    bot.event(file_share(DP, file))  # DP sits on both, and may import to neither
+    member = slack.wait_for("chat.postMessage", count=3)[2]
+    assert "Only the chair or the secretariat can import minutes" in block_text(member.blocks)
