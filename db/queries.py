@@ -67,6 +67,11 @@ def boards(session: Session) -> Sequence[Board]:
     return session.scalars(select(Board).order_by(Board.short)).all()
 
 
+def board_count(session: Session) -> int:
+    """How many boards there are: asked for every reminder, so a count, not the rows."""
+    return session.scalar(select(func.count()).select_from(Board)) or 0
+
+
 def board_by_short(session: Session, short: str) -> Board | None:
     """The board whose short code is ``short`` (any case)."""
     return session.scalars(

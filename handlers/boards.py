@@ -254,11 +254,4 @@ def board_page_path(ctx: Ctx) -> str:
     """The web desk's path to this board's page: "/" where there is one board (the page every
     link has always opened), else ``/boards/SHORT``, which opens this board whichever board the
     reader's browser was on."""
-    return f"/boards/{ctx.board.short}" if len(queries.boards(ctx.session)) > 1 else "/"
-
-
-def outstanding_command(ctx: Ctx) -> str:
-    """A button's ``outstanding`` for this board: with several boards it names the board."""
-    return (
-        f"outstanding {ctx.board.short}" if len(queries.boards(ctx.session)) > 1 else "outstanding"
-    )
+    return f"/boards/{ctx.board.short}" if queries.board_count(ctx.session) > 1 else "/"

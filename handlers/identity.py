@@ -162,8 +162,8 @@ def unlinked_with_email(session: Session, field: str) -> Sequence[tuple[str, str
     """(initials, email) of each person with an active seat on any board, an email and no
     account of this kind: one entry a person, whatever the boards they sit on."""
     found: dict[int, tuple[str, str]] = {}
-    for board in queries.boards(session):
-        for m in queries.members(session, board):
-            if m.email and not getattr(m, field) and m.active:
-                found.setdefault(m.person_id, (m.initials, m.email))
+    seats = queries.members_by_board(session, [board.id for board in queries.boards(session)])
+    for m in (seat for board_seats in seats.values() for seat in board_seats):
+        if m.email and not getattr(m, field) and m.active:
+            found.setdefault(m.person_id, (m.initials, m.email))
     return list(found.values())

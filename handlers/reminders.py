@@ -26,7 +26,7 @@ from db.models import (
 )
 from db.models import Snooze as SnoozeRecord
 from handlers.audit import record
-from handlers.boards import board_page_path, board_prefix, outstanding_command
+from handlers.boards import board_page_path, board_prefix
 from handlers.commands import Snooze
 from handlers.context import Ctx
 from handlers.errors import UserError
@@ -202,18 +202,19 @@ def digest_reply(
         f"Board digest: {_plural(len(open_actions), 'open action')} "
         f"before the meeting {_countdown(ctx, meeting)}"
     )
+    concerning = about(ctx, meeting, "digest")
+    # With several boards its path names this board, and so must the button ("outstanding GOV").
+    several = concerning.board_path != "/"
+    outstanding = f"outstanding {ctx.board.short}" if several else "outstanding"
+    board_page = f"{ctx.links.base}{concerning.board_path}" if ctx.links else None
     return Reply(
         title=title,
         lines=(next_meeting_line(ctx, meeting),),
         sections=tuple(sections),
-        buttons=(Button("Outstanding actions", outstanding_command(ctx)),),
+        buttons=(Button("Outstanding actions", outstanding),),
         tone=Tone.INFO,
-        about=about(ctx, meeting, "digest"),
-        link=(
-            Link("Open the board on the web desk", f"{ctx.links.base}{board_page_path(ctx)}")
-            if ctx.links
-            else None
-        ),
+        about=concerning,
+        link=Link("Open the board on the web desk", board_page) if board_page else None,
     )
 
 
