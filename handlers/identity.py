@@ -111,6 +111,12 @@ def seats_of(session: Session, account: Account) -> Sequence[Member]:
     return queries.seats_by_identity(session, **{account.field: str(value)})
 
 
+def seat_boards(session: Session, account: Account) -> tuple[Board, ...]:
+    """The boards the account has an active seat on, by short code."""
+    boards = {seat.board_id: seat.board for seat in seats_of(session, account)}
+    return tuple(sorted(boards.values(), key=lambda board: board.short))
+
+
 def any_seat(session: Session, field: str, value: str) -> Member | None:
     """A seat (the first made, active or not) of the person holding this account: where an
     adapter keeps what it knows of the person, such as their Teams chat."""

@@ -34,7 +34,7 @@ from handlers.boards import board_choices, choose_board
 from handlers.commands import ALIASES, USAGE, Command, Mine, Next, Outstanding, parse_command
 from handlers.dispatch import ambiguous_reply
 from handlers.errors import UserError
-from handlers.identity import Account, Via, seats_of
+from handlers.identity import Account, Via, seat_boards
 from handlers.refs import ActionId, Ref
 from handlers.reply import ActionView, Button, Reply, Section, Tone
 from handlers.resolve import AmbiguousRef, RefIndex
@@ -68,7 +68,7 @@ def route(
         return Route(reply=Reply.error(error.message, *error.hints))
     if (explicit := _named_in(session, parsed)) is not None:
         return explicit
-    seats = _seat_boards(session, account)
+    seats = seat_boards(session, account)
     target = getattr(parsed, "ref", None)
     if isinstance(target, ActionId):
         return _by_action_id(session, target, seats, parsed)
@@ -120,12 +120,6 @@ def _named_in(session: Session, parsed: Command) -> Route | None:
         if board is not None:
             return Route((board,), replace(parsed, owner=None, board=board.short))
     return None
-
-
-def _seat_boards(session: Session, account: Account) -> tuple[Board, ...]:
-    """The boards the account has an active seat on, by short code."""
-    boards = {seat.board_id: seat.board for seat in seats_of(session, account)}
-    return tuple(sorted(boards.values(), key=lambda board: board.short))
 
 
 def _bound_board(session: Session, account: Account, channel: str | None) -> Board | None:

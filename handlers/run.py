@@ -37,7 +37,7 @@ from handlers.identity import (
     first_seat_with_email,
     identify,
     link_by_email,
-    seats_of,
+    seat_boards,
 )
 from handlers.reply import Reply
 from handlers.routing import Route, grouped, route
@@ -64,9 +64,9 @@ def unit(sessions: Sessions, who: Who, now: datetime, board: str | None = None) 
 def board_for(session: Session, who: Who, short: str | None) -> Board:
     """The board named, else the one board the account has a seat on, else the only board."""
     if short is None and isinstance(who, Account):
-        boards = {seat.board_id: seat.board for seat in seats_of(session, who)}
+        boards = seat_boards(session, who)
         if len(boards) == 1:
-            return next(iter(boards.values()))
+            return boards[0]
     return choose_board(session, short)
 
 
@@ -167,10 +167,7 @@ def read_on_every_board(sessions: Sessions, who: Account, now: datetime, read: U
     """A read about the caller (the Slack Home tab) on every board they sit on, grouped by
     board; on their one board (or, for a stranger, the first board) as it always was."""
     with sessions() as session:
-        boards = sorted(
-            {seat.board_id: seat.board for seat in seats_of(session, who)}.values(),
-            key=lambda board: board.short,
-        )
+        boards = seat_boards(session, who)
         if len(boards) > 1:
             return _read_on_each(session, who, now, boards, read)
         board = boards[0] if boards else choose_first_board(session)
