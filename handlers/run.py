@@ -8,7 +8,8 @@ the text they typed) and the time; it gets a ``Reply`` back. This module owns:
 - identity: the account is looked up with ``handlers.identity`` inside that transaction;
 - the commit rule: commit only when the reply says the board changed, roll back otherwise, so a
   refusal or an error never leaves anything half done;
-- replays: a request key seen before is refused with ``REPLAYED``, and never run twice.
+- replays: a request key seen before is refused with ``REPLAYED``, and never run twice. The key
+  is kept in the transaction that commits the change, so a request costs no write of its own.
 
 The audit event is written by the use-case itself (``handlers.audit.record``), with the caller's
 channel, in the same transaction.
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,6 +48,7 @@ log = logging.getLogger("crb.run")
 Sessions = sessionmaker[Session]
 Who = Account | Caller  # an account to look up, or an operator/system caller as it is
 UseCase = Callable[[Ctx], Reply]
+RequestKey = tuple[str, str]  # (platform, the request's own key): a signature, an activity id
 
 REPLAYED = "This exact request was already received and handled, so nothing was changed again."
 REQUEST_MEMORY = timedelta(days=1)  # longer than any platform retries or accepts a signature
@@ -90,17 +92,32 @@ def run_use_case(
 
 
 def _run_use_case_in(
-    session: Session, who: Who, now: datetime, use_case: UseCase, board: str | None
+    session: Session,
+    who: Who,
+    now: datetime,
+    use_case: UseCase,
+    board: str | None,
+    request_key: RequestKey | None = None,
 ) -> Reply:
     try:
         chosen = board_for(session, who, board)
     except UserError as error:  # no such board, or several and none named
         return Reply.error(error.message, *error.hints)
     with _unit_on(session, chosen, who, now) as ctx:
-        reply = use_case(ctx)
-        if reply.changed:
-            ctx.session.commit()
-        return reply
+        try:
+            reply = use_case(ctx)
+            if reply.changed:
+                if request_key is not None:
+                    _remember_in(session, request_key, now)
+                session.commit()
+            return reply
+        except IntegrityError:
+            # The same request, run at the same moment, may have made its change first: this
+            # run's change (or its key) then clashes with that one. Any other clash is a fault.
+            session.rollback()
+            if request_key is not None and _seen(session, request_key):
+                return _replayed(request_key)
+            raise
 
 
 def run_command(
@@ -109,7 +126,7 @@ def run_command(
     command: Command | str,
     now: datetime,
     *,
-    request_key: tuple[str, str] | None = None,
+    request_key: RequestKey | None = None,
     board: str | None = None,
     channel: str | None = None,
 ) -> Reply:
@@ -117,24 +134,28 @@ def run_command(
 
     ``request_key`` (platform, key) names the request itself, such as a Slack signature or a
     Teams activity id: a key seen before is a replay and is refused without running anything.
+    A key is kept only with a change, in its transaction: a request that changed nothing (a
+    read, a refusal) may run again, and answers the same.
     ``board`` fixes the board (the console's ``--board``); without it, a chat account's request
     goes where ``handlers.routing`` sends it, using the ``channel`` it was typed in (a Slack
     channel or Teams conversation id) when that channel is bound to a board.
     """
-    # One session (one connection from the pool) for both: the key is remembered in its own
-    # transaction, committed before the command's transaction begins, as if apart.
     with sessions() as session:
-        if request_key is not None and not _remember(session, *request_key, now):
-            log.warning("a %s request was received again: not run again", request_key[0])
-            return Reply(REPLAYED)
+        if request_key is not None and _seen(session, request_key):
+            return _replayed(request_key)
         if board is None and isinstance(who, Account):
             try:
                 chosen = route(session, who, command, channel)
             except UserError as error:  # a board named that does not exist
                 return Reply.error(error.message, *error.hints)
             if chosen is not None:
-                return _run_routed(session, who, now, chosen)
-        return _run_use_case_in(session, who, now, _running(command), board)
+                return _run_routed(session, who, now, chosen, request_key)
+        return _run_use_case_in(session, who, now, _running(command), board, request_key)
+
+
+def _replayed(request_key: RequestKey) -> Reply:
+    log.warning("a %s request was received again: not run again", request_key[0])
+    return Reply(REPLAYED)
 
 
 def _running(command: Command | str) -> UseCase:
@@ -143,13 +164,21 @@ def _running(command: Command | str) -> UseCase:
     return lambda ctx: run(ctx, command)
 
 
-def _run_routed(session: Session, who: Account, now: datetime, chosen: Route) -> Reply:
+def _run_routed(
+    session: Session,
+    who: Account,
+    now: datetime,
+    chosen: Route,
+    request_key: RequestKey | None,
+) -> Reply:
     """The routed request: answered already, run on its board, or read on each and grouped."""
+    running = _running(chosen.command)
     if chosen.reply is not None:
         return chosen.reply
     if len(chosen.boards) == 1:
-        return _run_use_case_in(session, who, now, _running(chosen.command), chosen.boards[0].short)
-    return _read_on_each(session, who, now, chosen.boards, _running(chosen.command))
+        board = chosen.boards[0].short
+        return _run_use_case_in(session, who, now, running, board, request_key)
+    return _read_on_each(session, who, now, chosen.boards, running)
 
 
 def _read_on_each(
@@ -238,9 +267,28 @@ def _remember(session: Session, platform: str, key: str, now: datetime) -> bool:
     """``first_time`` in ``session``, in a transaction of its own, committed on return."""
     try:
         with session.begin():
-            forgotten = ProcessedEvent.received_at < now - REQUEST_MEMORY
-            session.execute(delete(ProcessedEvent).where(forgotten))
-            session.add(ProcessedEvent(platform=platform, event_id=key, received_at=now))
+            _remember_in(session, (platform, key), now)
     except IntegrityError:
         return False
     return True
+
+
+def _remember_in(session: Session, request_key: RequestKey, now: datetime) -> None:
+    """Keep ``request_key`` in the session's transaction (``IntegrityError`` when it is kept
+    already: roll back). Keys older than ``REQUEST_MEMORY`` are forgotten on the way."""
+    platform, key = request_key
+    forgotten = ProcessedEvent.received_at < now - REQUEST_MEMORY
+    session.execute(delete(ProcessedEvent).where(forgotten))
+    session.add(ProcessedEvent(platform=platform, event_id=key, received_at=now))
+    session.flush()
+
+
+def _seen(session: Session, request_key: RequestKey) -> bool:
+    """Whether a change was already made by this request (a read: nothing is written)."""
+    platform, key = request_key
+    return session.execute(_SEEN, {"platform": platform, "key": key}).first() is not None
+
+
+_SEEN = select(ProcessedEvent.id).where(
+    ProcessedEvent.platform == bindparam("platform"), ProcessedEvent.event_id == bindparam("key")
+)

@@ -9,18 +9,16 @@ never delaying the acknowledgement (tests/test_slack_failures.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from sqlalchemy import text
 
 from bot.runtime import Runtime
 from bot.slack import FAILED
 from db.models import ActionStatus, EventKind
 from handlers.run import REPLAYED as REPEATED
 from tests.conftest import AFTER_MEETING
+from tests.db_faults import audit_writes_fail
 from tests.slack_fixtures import DP, action, block_text, events_of
 from tests.slack_harness import SlackHarness
 from tests.slack_standin import SlackStandIn
@@ -29,43 +27,6 @@ from tests.teams_harness import card_press, card_text, post, run_teams
 from tests.teams_standin import BotConnectorStandIn
 
 # ---------------------------------------------------------------- the database fails
-
-
-@contextmanager
-def audit_writes_fail(runtime: Runtime) -> Iterator[None]:
-    """A real database fault: every insert into the audit trail is refused by a trigger."""
-    postgres = runtime.engine.dialect.name == "postgresql"
-    with runtime.engine.begin() as connection:
-        if postgres:
-            connection.execute(
-                text(
-                    "CREATE FUNCTION crb_test_refuse() RETURNS trigger AS $$ BEGIN "
-                    "RAISE EXCEPTION 'could not extend file: No space left on device'; "
-                    "END $$ LANGUAGE plpgsql"
-                )
-            )
-            connection.execute(
-                text(
-                    "CREATE TRIGGER crb_test_disk_full BEFORE INSERT ON audit_events "
-                    "FOR EACH ROW EXECUTE FUNCTION crb_test_refuse()"
-                )
-            )
-        else:
-            connection.execute(
-                text(
-                    "CREATE TRIGGER crb_test_disk_full BEFORE INSERT ON audit_events BEGIN "
-                    "SELECT RAISE(ABORT, 'database or disk is full'); END"
-                )
-            )
-    try:
-        yield
-    finally:
-        with runtime.engine.begin() as connection:
-            if postgres:
-                connection.execute(text("DROP TRIGGER crb_test_disk_full ON audit_events"))
-                connection.execute(text("DROP FUNCTION crb_test_refuse()"))
-            else:
-                connection.execute(text("DROP TRIGGER crb_test_disk_full"))
 
 
 def test_a_database_fault_during_done_is_told_and_leaves_the_action_open(

@@ -3,8 +3,9 @@
 
 The signature check cannot refuse these (the signature is genuine and fresh). `done` is
 idempotent by itself, but `note` and `add` are not: a replayed note would be recorded twice, a
-replayed add would raise a second action. So the bot remembers each request's signature and
-runs a request it has seen before no second time (bot.slack ``_replay_refusal``); Events API
+replayed add would raise a second action. So the bot keeps the signature of each request that
+changed the board, with the change, and runs such a request no second time (``handlers.run``;
+a read sent again simply answers again); Events API
 deliveries are also deduplicated on event_id (Slack's own retries are signed anew). A request
 older than 5 minutes is refused outright:
 tests/test_slack.py::test_a_stale_request_gets_401_even_when_signed_correctly.

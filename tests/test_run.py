@@ -3,12 +3,14 @@ says through which channel each change came, whichever adapter asked."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from bot.console import Console
 from bot.runtime import Runtime
 from db import queries
-from db.models import Action, AuditEvent, EventKind
+from db.models import Action, AuditEvent, EventKind, ProcessedEvent
 from handlers.commands import Done, Note, Reopen
 from handlers.identity import Account, Via
 from handlers.refs import ActionId
@@ -16,6 +18,7 @@ from handlers.reply import Tone
 from handlers.run import REPLAYED, run_command
 from tests.authorization_matrix import LATER, whole_board
 from tests.conftest import link_members
+from tests.db_faults import audit_writes_fail
 from tests.slack_fixtures import block_text
 from tests.slack_harness import SlackHarness
 from tests.slack_standin import SlackStandIn
@@ -111,3 +114,40 @@ def test_a_request_key_seen_before_is_refused_as_a_replay(matrix_board: Runtime)
     assert first.changed and not again.changed
     assert again.title == REPLAYED
     assert [said for _, said in notes_by_channel(matrix_board)] == ["only once"]
+
+
+def test_a_request_that_changes_nothing_writes_nothing_so_its_replay_answers_again(
+    matrix_board: Runtime,
+) -> None:
+    """A read with a request key costs no write (issue 20: the replay check's write, a commit
+    and on SQLite an fsync, was a third of `outstanding`'s time): the key is kept only with a
+    change, in its transaction. A read sent again answers again, as retyping it would."""
+    dp = Account.member(member_id(matrix_board, "DP"), Via.WEB)
+    key = ("web-form", "form-token-2")
+
+    first = run_command(matrix_board.sessions, dp, "outstanding", LATER, request_key=key)
+    again = run_command(matrix_board.sessions, dp, "outstanding", LATER, request_key=key)
+
+    assert first.title.startswith("Outstanding actions") and again == first
+    with matrix_board.sessions() as session:
+        assert session.scalars(select(ProcessedEvent)).all() == []
+
+
+def test_a_change_the_database_refused_keeps_no_key_so_the_same_request_can_run_again(
+    matrix_board: Runtime,
+) -> None:
+    """The key commits with the change or not at all: a request whose change failed (here the
+    audit trail refuses its row) can be sent again, byte for byte, and run. Before, the key was
+    committed first, so the retry was refused as a replay and the action stayed open."""
+    dp = Account.member(member_id(matrix_board, "DP"), Via.WEB)
+    done = Done(ActionId(action_id(matrix_board, DRAFT_PAPER)))
+    key = ("web-form", "form-token-3")
+
+    with audit_writes_fail(matrix_board), pytest.raises(DBAPIError):
+        run_command(matrix_board.sessions, dp, done, LATER, request_key=key)
+    again = run_command(matrix_board.sessions, dp, done, LATER, request_key=key)
+
+    assert again.changed and again.title.startswith("Done")
+    with matrix_board.sessions() as session:
+        (kept,) = session.scalars(select(ProcessedEvent)).all()
+        assert (kept.platform, kept.event_id) == key
