@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.render_text import render_lines
 from handlers.commands import pinned_value
-from handlers.reply import ActionView, Button, Link, Reply, Tone
+from handlers.reply import ActionView, Button, Link, Reply, Room, Tone
 from handlers.resolve import shorten
 
 MESSAGE_BLOCKS = 50
@@ -31,6 +31,8 @@ BUTTON_VALUE_LIMIT = 2000
 MESSAGE_TEXT = 11_000
 VIEW_TEXT = 22_000
 LISTED_TEXT = 160  # an action's text in a long list, where it is one line of many
+# What a message can show of a long list: the use case builds views for no more than this.
+MESSAGE_ROOM = Room(characters=MESSAGE_TEXT, text=LISTED_TEXT)
 COMMAND_ACTION_PREFIX = "crb_cmd_"  # one listener runs every button's command
 ACTION_BLOCK = "crb_action."  # block ids of an action's section (a) and buttons (b)
 OUTCOME_BLOCK = "crb_outcome"  # what a click did, shown in the message clicked
@@ -269,7 +271,7 @@ def _packed_blocks(
                 heading, lines = None, ()
     blocks += packer.flush()
     notes: list[Block] = []
-    hidden = len(_distinct(reply.actions)) - len(_distinct(packer.shown))
+    hidden = len(_distinct(reply.actions)) - len(_distinct(packer.shown)) + reply.unlisted
     if any(view.buttons for view in packer.shown):
         notes.append(
             plain("Too many actions for buttons here: type the command, like “done 04-CR”.")
@@ -314,8 +316,8 @@ def blocks_for(
     link = _link_block(reply.link) if reply.link else None
     if link is not None:
         budget, text_budget = budget - 1, text_budget - _text_size([link])
-    rich = _rich_blocks(reply, limit=budget)
-    if len(rich) > budget or _text_size(rich) > text_budget:
+    rich = [] if reply.unlisted else _rich_blocks(reply, limit=budget)
+    if reply.unlisted or len(rich) > budget or _text_size(rich) > text_budget:
         rich = _packed_blocks(reply, budget, text_budget, full_list)
     return [*rich, link] if link is not None else rich
 

@@ -48,6 +48,8 @@ def render_lines(reply: Reply) -> Iterator[str]:
             yield f"  • {action_line(view)}"
             if (update := update_line(view)) is not None:
                 yield update
+    if reply.unlisted:
+        yield f"  … and {reply.unlisted} more"
     if reply.buttons:
         yield "  " + "   ".join(f"[{_p(b.label)}: {_p(b.command)}]" for b in reply.buttons)
     if reply.link:

@@ -421,6 +421,7 @@ class SlackBot:
             self.now(),
             request_key=key,
             channel=channel,
+            room=render_slack.MESSAGE_ROOM,
         )
 
     async def _safely(self, work: Awaitable[Reply]) -> Reply:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from db.models import Board, Member
 from db.queries import officers
 from handlers.errors import Forbidden, NotLinked
+from handlers.reply import Room
 
 # The command line, its imports and the bot itself at start-up or on its schedule: trusted code
 # run by whoever holds the database (``handlers.identity.Via`` values).
@@ -60,6 +61,7 @@ class Ctx:
     caller: Caller
     now: datetime  # aware, UTC: injected so that tests and ``--at`` can travel in time
     links: Links | None = None  # None where no link can be made (a bare test context)
+    room: Room | None = None  # how much of a long list the caller's screen shows; None: all
 
     def require_member(self) -> Member:
         if self.caller.member is None:

@@ -88,6 +88,17 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Room:
+    """How much of a long list a screen shows: ``characters`` of action lines, each action's text
+    cut to ``text`` characters (a Slack message: 11,000 and 160). A list that needs more is cut
+    and ends with "N more". A use case builds views (REFs, buttons) only for the actions that
+    could be shown (``handlers.views.fitting``) and counts the rest as ``Reply.unlisted``."""
+
+    characters: int
+    text: int
+
+
+@dataclass(frozen=True)
 class Reply:
     title: str
     lines: tuple[str, ...] = ()
@@ -98,6 +109,7 @@ class Reply:
     changed: bool = False  # the request changed the board
     about: About | None = None  # set on a nudge or a digest
     link: Link | None = None  # where the whole picture is, on the web desk
+    unlisted: int = 0  # actions left out of ``sections`` because the caller's ``Room`` was full
 
     @cached_property  # a renderer fitting 400 actions into 50 blocks asks a dozen times
     def actions(self) -> tuple[ActionView, ...]:

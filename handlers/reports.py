@@ -8,13 +8,13 @@ from typing import TypeVar
 
 from db import queries
 from db.models import ActionStatus, Role
-from db.queries import ActionFacts, OwnerFacts
+from db.queries import ActionFacts, ListedAction, OwnerFacts
 from handlers.commands import USAGE, Help, Mine, Next, Outstanding
 from handlers.context import Ctx, not_linked_message
 from handlers.errors import Forbidden, NotFound
 from handlers.meetings import next_meeting
 from handlers.reply import Button, Reply, Section, Tone, Visibility
-from handlers.views import listed_views
+from handlers.views import fitting, listed_views
 from planning.calendar import local_date
 
 OFFICER_ONLY = ("add", "reassign", "link", "import")
@@ -80,16 +80,21 @@ def outstanding(ctx: Ctx, command: Outstanding) -> Reply:
     if not open_actions:
         who = f" for {owner.name}" if owner else ""
         return Reply(f"Nothing is outstanding{who}.", lines=(_next_line(ctx),), tone=Tone.SUCCESS)
-    shown = listed_views(ctx, open_actions, with_buttons=not command.post)
-    view_of = {a.id: view for a, view in zip(open_actions, shown, strict=True)}
+    groups = [
+        (person, owned)
+        for person, owned in by_owner(open_actions).items()
+        if owner is None or (person is not None and person.id == owner.id)
+    ]
+    listed = _listed_in_room(ctx, [action for _person, owned in groups for action in owned])
+    shown = listed_views(ctx, list(listed.values()), with_buttons=not command.post)
+    view_of = {view.action_id: view for view in shown}
     sections = []
-    for person, owned in by_owner(open_actions).items():
-        if owner is not None and (person is None or person.id != owner.id):
-            continue
+    for person, owned in groups:
         heading = f"{person.name} ({person.initials})" if person else "No owner"
-        sections.append(
-            Section(f"{heading} — {len(owned)}", actions=tuple(view_of[a.id] for a in owned))
-        )
+        views = tuple(view_of[a.id] for a in owned if a.id in listed)
+        sections.append(Section(f"{heading} — {len(owned)}", actions=views))
+        if len(views) < len(owned):
+            break  # the caller's room is full: the rest are counted, not listed
     buttons = ()
     if member.role == Role.CHAIR and not command.post:
         named = " ".join(filter(None, (command.board, command.owner)))
@@ -101,7 +106,14 @@ def outstanding(ctx: Ctx, command: Outstanding) -> Reply:
         sections=tuple(sections),
         buttons=buttons,
         visibility=Visibility.CHANNEL if command.post else Visibility.EPHEMERAL,
+        unlisted=len(open_actions) - len(listed),
     )
+
+
+def _listed_in_room(ctx: Ctx, entries: Sequence[ListedAction]) -> dict[int, ListedAction]:
+    """The actions of ``entries`` (in the order shown; a joint action once under each owner)
+    that the caller's room could show, by id, in order."""
+    return {action.id: action for action in entries[: fitting(ctx.room, entries)]}
 
 
 def next_reply(ctx: Ctx, _command: Next) -> Reply:

@@ -40,7 +40,7 @@ from handlers.identity import (
     link_by_email,
     seat_boards,
 )
-from handlers.reply import Reply
+from handlers.reply import Reply, Room
 from handlers.routing import Route, grouped, route
 
 log = logging.getLogger("crb.run")
@@ -73,11 +73,13 @@ def board_for(session: Session, who: Who, short: str | None) -> Board:
 
 
 @contextmanager
-def _unit_on(session: Session, board: Board, who: Who, now: datetime) -> Iterator[Ctx]:
+def _unit_on(
+    session: Session, board: Board, who: Who, now: datetime, room: Room | None = None
+) -> Iterator[Ctx]:
     caller = identify(session, board, who) if isinstance(who, Account) else who
     links = session.info.get(LINKS)  # the runtime's: where links point, what signs them
     try:
-        yield Ctx(session, board, caller, now, links(now) if links else None)
+        yield Ctx(session, board, caller, now, links(now) if links else None, room)
     finally:
         if session.in_transaction():
             session.rollback()
@@ -98,12 +100,13 @@ def _run_use_case_in(
     use_case: UseCase,
     board: str | None,
     request_key: RequestKey | None = None,
+    room: Room | None = None,
 ) -> Reply:
     try:
         chosen = board_for(session, who, board)
     except UserError as error:  # no such board, or several and none named
         return Reply.error(error.message, *error.hints)
-    with _unit_on(session, chosen, who, now) as ctx:
+    with _unit_on(session, chosen, who, now, room) as ctx:
         try:
             reply = use_case(ctx)
             if reply.changed:
@@ -129,13 +132,15 @@ def run_command(
     request_key: RequestKey | None = None,
     board: str | None = None,
     channel: str | None = None,
+    room: Room | None = None,
 ) -> Reply:
     """Run one command (parsed, or as typed) as ``who`` at ``now``.
 
     ``request_key`` (platform, key) names the request itself, such as a Slack signature or a
     Teams activity id: a key seen before is a replay and is refused without running anything.
     A key is kept only with a change, in its transaction: a request that changed nothing (a
-    read, a refusal) may run again, and answers the same.
+    read, a refusal) may run again, and answers the same. ``room``: how much of a long list the
+    caller's screen shows (``Room``); views are built for that much only.
     ``board`` fixes the board (the console's ``--board``); without it, a chat account's request
     goes where ``handlers.routing`` sends it, using the ``channel`` it was typed in (a Slack
     channel or Teams conversation id) when that channel is bound to a board.
@@ -149,8 +154,8 @@ def run_command(
             except UserError as error:  # a board named that does not exist
                 return Reply.error(error.message, *error.hints)
             if chosen is not None:
-                return _run_routed(session, who, now, chosen, request_key)
-        return _run_use_case_in(session, who, now, _running(command), board, request_key)
+                return _run_routed(session, who, now, chosen, request_key, room)
+        return _run_use_case_in(session, who, now, _running(command), board, request_key, room)
 
 
 def _replayed(request_key: RequestKey) -> Reply:
@@ -170,6 +175,7 @@ def _run_routed(
     now: datetime,
     chosen: Route,
     request_key: RequestKey | None,
+    room: Room | None,
 ) -> Reply:
     """The routed request: answered already, run on its board, or read on each and grouped."""
     running = _running(chosen.command)
@@ -177,7 +183,7 @@ def _run_routed(
         return chosen.reply
     if len(chosen.boards) == 1:
         board = chosen.boards[0].short
-        return _run_use_case_in(session, who, now, running, board, request_key)
+        return _run_use_case_in(session, who, now, running, board, request_key, room)
     return _read_on_each(session, who, now, chosen.boards, running)
 
 

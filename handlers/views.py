@@ -9,10 +9,27 @@ from db.models import Action, ActionStatus, Member
 from db.queries import ActionFacts, ListedAction
 from handlers.context import Ctx
 from handlers.refs import ActionId
-from handlers.reply import ActionView, Button
-from handlers.resolve import display_refs
+from handlers.reply import ActionView, Button, Room
+from handlers.resolve import display_refs, shorten
 
-__all__ = ["action_views", "buttons_for", "display_refs", "listed_views", "may_change"]
+__all__ = ["action_views", "buttons_for", "display_refs", "fitting", "listed_views", "may_change"]
+
+# The least a listed action's line can take besides its text: "• ", the shortest REF ("4-A"),
+# " — " and the line's end. Counting each line at no more than it can take means every action a
+# renderer shows has its view.
+_LEAST_LINE = len("• ") + len("4-A") + len(" — ") + 1
+
+
+def fitting(room: Room | None, shown: Sequence[ActionFacts]) -> int:
+    """How many of ``shown``, in order, could fit in ``room`` (all of them without one)."""
+    if room is None:
+        return len(shown)
+    left = room.characters
+    for count, action in enumerate(shown):
+        left -= _LEAST_LINE + len(shorten(action.text, room.text))
+        if left < 0:
+            return count
+    return len(shown)
 
 
 def may_change(member: Member | None, action: ActionFacts) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot import render_slack, render_text
 from bot.runtime import Runtime
 from bot.server import make_app
 from bot.slack import SlackBot, SlackChannel, make_client
@@ -31,9 +32,10 @@ from db.models import (
 )
 from handlers.context import Caller, Ctx, Links
 from handlers.diary import add_meeting
-from handlers.identity import Via
+from handlers.identity import Account, Via
 from handlers.reminders import digest_reply
 from handlers.reply import Reply
+from handlers.run import run_command
 from tests.conftest import AFTER_MEETING, import_sample, link_members, make_runtime, say
 from tests.crowd import long_board
 from tests.loopback import LoopbackServer
@@ -275,6 +277,30 @@ def test_outstanding_on_a_400_action_board_shows_dozens_of_actions_and_an_exact_
     headers = [b["text"]["text"] for b in blocks if b["type"] == "header"]
     assert headers == []  # owners' names are lines above their actions, only for those shown
     assert "Long-list Owner 01 (L01) — " in block_text(blocks)
+
+
+@pytest.mark.parametrize("owner", ["", " L03"])
+def test_outstanding_builds_views_only_for_what_a_message_can_show_and_says_the_same(
+    runtime: Runtime, owner: str
+) -> None:
+    """Issue 20: `outstanding` built a REF and buttons for each of 400 actions, and the message
+    showed about 70 of them. Given a Slack message's room, it builds views only for those that
+    could fit, counts the rest, and the message is the very same."""
+    long_board(runtime, actions=400, owners=4, chair=CHAIR)
+    sessions, chair = runtime.sessions, Account.slack(CHAIR)
+    text = f"outstanding{owner}"
+    whole = run_command(sessions, chair, text, AFTER_MEETING)
+    cut = run_command(sessions, chair, text, AFTER_MEETING, room=render_slack.MESSAGE_ROOM)
+
+    full_list = "https://crb.example.gov.uk/actions"
+    assert render_slack.message(cut, full_list=full_list) == render_slack.message(
+        whole, full_list=full_list
+    )
+    listed, every = ({view.action_id for view in reply.actions} for reply in (cut, whole))
+    assert cut.unlisted > 0 and len(listed) + cut.unlisted == len(every)
+    assert len(listed) < len(every) / 2 if not owner else len(listed) < len(every)
+    assert cut.title == whole.title and cut.lines == whole.lines and cut.buttons == whole.buttons
+    assert "more" in render_text.render(cut).splitlines()[-2]
 
 
 def test_the_digest_of_a_400_action_board_shows_dozens_of_actions_and_what_changed(
