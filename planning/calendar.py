@@ -12,7 +12,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrulebase, rrulestr
 
 
 @lru_cache(maxsize=64)
@@ -57,9 +57,16 @@ def next_occurrence(recurrence: str, after: date, anchor: date | None = None) ->
     ``anchor`` is the rule's DTSTART (a known meeting); rules with an INTERVAL count from it.
     """
     start = datetime.combine(anchor or date(after.year - 1, 1, 1), time(0, 0))
-    rule = rrulestr(recurrence, dtstart=start)
-    found = rule.after(datetime.combine(after, time(23, 59, 59)))
+    found = _rule(recurrence, start).after(datetime.combine(after, time(23, 59, 59)))
     return found.date() if found else None
+
+
+@lru_cache(maxsize=256)
+def _rule(recurrence: str, start: datetime) -> rrulebase:
+    """A parsed rule, kept with the dates it has produced (dateutil's cache, which is
+    thread-safe): every `outstanding` and `next` asks for the board's next meeting, and parsing
+    the rule and stepping it from its start again cost about 2 ms each time."""
+    return rrulestr(recurrence, dtstart=start, cache=True)
 
 
 @dataclass(frozen=True)
