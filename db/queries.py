@@ -328,9 +328,8 @@ _LISTING_FILTERS: dict[str, ColumnElement[bool]] = {
 # The actions that could share a REF with some others: under their items, owned by one of their
 # owners (or by nobody), and either open or raised at a meeting no older than theirs. A closed
 # action from an earlier meeting never competes for a REF (see ``handlers.resolve``).
-_RIVALS = _LISTING.where(
+_SHARING_A_REF = (
     Action.item.in_(bindparam("items", expanding=True)),
-    or_(Action.status == ActionStatus.OPEN, Meeting.date >= bindparam("since")),
     or_(
         Action.id.in_(
             select(ActionOwner.action_id).where(
@@ -339,6 +338,12 @@ _RIVALS = _LISTING.where(
         ),
         _OWNER_COUNT == 0,  # unowned
     ),
+)
+_RIVALS = _LISTING.where(
+    or_(Action.status == ActionStatus.OPEN, Meeting.date >= bindparam("since")), *_SHARING_A_REF
+)
+_CLOSED_RIVALS = _LISTING.where(
+    Action.status != ActionStatus.OPEN, Meeting.date >= bindparam("since"), *_SHARING_A_REF
 )
 
 
@@ -380,11 +385,14 @@ def rivals(
     items: Collection[str],
     owner_ids: Collection[int],
     since: date,
+    *,
+    closed_only: bool = False,
 ) -> list[ListedAction]:
     """The board's actions that could share a REF with actions under ``items`` owned by
-    ``owner_ids`` and raised on or after ``since``: a few rows, not the board's history."""
+    ``owner_ids`` and raised on or after ``since``: a few rows, not the board's history.
+    ``closed_only``: only the closed ones, for a caller that has read every open action."""
     parameters = {"board": board.id, "items": list(items), "owners": list(owner_ids)}
-    return _listed(session, _RIVALS, **parameters, since=since)
+    return _listed(session, _CLOSED_RIVALS if closed_only else _RIVALS, **parameters, since=since)
 
 
 def _listed(session: Session, listing: Select[Any], **parameters: object) -> list[ListedAction]:

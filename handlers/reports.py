@@ -86,7 +86,10 @@ def outstanding(ctx: Ctx, command: Outstanding) -> Reply:
         if owner is None or (person is not None and person.id == owner.id)
     ]
     listed = _listed_in_room(ctx, [action for _person, owned in groups for action in owned])
-    shown = listed_views(ctx, list(listed.values()), with_buttons=not command.post)
+    every_open = open_actions if owner is None and not command.post else None
+    shown = listed_views(
+        ctx, list(listed.values()), with_buttons=not command.post, every_open=every_open
+    )
     view_of = {view.action_id: view for view in shown}
     sections = []
     for person, owned in groups:

@@ -77,6 +77,8 @@ class RefIndex:
     def __init__(self, actions: Iterable[ActionFacts]) -> None:
         unique = {action.id: action for action in actions}
         self.places = ordinals(unique.values())
+        self._owners = {action.id: set(owner_key(action)) for action in unique.values()}
+        self._named: dict[Ref, list[ActionFacts]] = {}  # a crowded item's REFs, tried once
         self._by_owner: dict[tuple[str, str], list[ActionFacts]] = defaultdict(list)
         for action in unique.values():
             # An action with no owner (its initials matched nobody) is found as "06-?".
@@ -89,10 +91,10 @@ class RefIndex:
         matching = [
             action
             for action in self._by_owner.get((ref.item, (ref.owners or (NO_OWNER,))[0]), [])
-            if typed <= set(owner_key(action))
+            if typed <= self._owners[action.id]
             and (ref.meeting is None or action.meeting_date == ref.meeting)
         ]
-        exact = [action for action in matching if set(owner_key(action)) == typed]
+        exact = [action for action in matching if self._owners[action.id] == typed]
         if exact:
             matching = exact
         if ref.ordinal is not None:
@@ -105,11 +107,15 @@ class RefIndex:
         """The shortest REF that names ``action`` alone: plain, then with its place, then with
         its meeting, then both (which always does)."""
         owners = owner_key(action)
+        if len(self._by_owner[(action.item, (owners or (NO_OWNER,))[0])]) == 1:
+            return str(Ref(action.item, owners, None, None))  # alone there: nothing to compete
         place = self.places.get(action.id)
         forms = ((None, None), (place, None), (None, action.meeting_date))
         for ordinal, meeting in forms:
             ref = Ref(action.item, owners, ordinal, meeting)
-            named = self.candidates(ref)
+            named = self._named.get(ref)
+            if named is None:
+                named = self._named[ref] = self.candidates(ref)
             if len(named) == 1 and named[0].id == action.id:
                 return str(ref)
         return str(Ref(action.item, owners, place, action.meeting_date))
@@ -121,18 +127,27 @@ def unique_refs(shown: Sequence[ActionFacts], universe: Iterable[ActionFacts]) -
     return {action.id: index.name(action) for action in shown}
 
 
-def display_refs(session: Session, board: Board, shown: Sequence[ActionFacts]) -> dict[int, str]:
+def display_refs(
+    session: Session,
+    board: Board,
+    shown: Sequence[ActionFacts],
+    every_open: Sequence[ActionFacts] | None = None,
+) -> dict[int, str]:
     """REFs to show: each names its action alone, by the rules above, among all of the board's.
 
     Only the actions that could compete are read (``queries.rivals``), not the board's history:
-    a tick's nudges would otherwise each read every action.
+    a tick's nudges would otherwise each read every action. ``every_open``: the board's open
+    actions, already read by the caller (``outstanding``), so that only closed rivals are read.
     """
     if not shown:
         return {}
     items = {action.item for action in shown}
     owner_ids = {owner.id for action in shown for owner in action.owners}
     since = min(action.meeting_date for action in shown)
-    return unique_refs(shown, queries.rivals(session, board, items, owner_ids, since))
+    if every_open is None:
+        return unique_refs(shown, queries.rivals(session, board, items, owner_ids, since))
+    closed = queries.rivals(session, board, items, owner_ids, since, closed_only=True)
+    return unique_refs(shown, [*every_open, *closed])
 
 
 # The action to change, with its owners (who may change it), in one query rather than two.

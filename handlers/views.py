@@ -65,9 +65,11 @@ def listed_views(
     shown: Sequence[ListedAction],
     *,
     with_buttons: bool = True,
+    every_open: Sequence[ListedAction] | None = None,
 ) -> list[ActionView]:
-    """Views of ``shown``, each with the REF that names it alone among the board's actions."""
-    refs = display_refs(ctx.session, ctx.board, shown)
+    """Views of ``shown``, each with the REF that names it alone among the board's actions
+    (``every_open``: the board's open actions, when the caller has read them all)."""
+    refs = display_refs(ctx.session, ctx.board, shown, every_open)
     member = ctx.caller.member if with_buttons else None
     return [
         ActionView(

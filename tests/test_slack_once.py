@@ -33,8 +33,10 @@ from db.models import (
 from handlers.context import Caller, Ctx, Links
 from handlers.diary import add_meeting
 from handlers.identity import Account, Via
+from handlers.refs import parse_ref
 from handlers.reminders import digest_reply
 from handlers.reply import Reply
+from handlers.resolve import display_refs, resolve
 from handlers.run import run_command
 from tests.conftest import AFTER_MEETING, import_sample, link_members, make_runtime, say
 from tests.crowd import long_board
@@ -567,3 +569,26 @@ def test_when_the_response_url_refuses_the_clicked_message_is_updated_with_chat_
     assert (updated.params["channel"], updated.params["ts"]) == ("D0DM", "1606383000.000100")
     assert "reopen 04-DP" in button_commands(updated.blocks)
     assert action(linked, "draft paper").status == ActionStatus.DONE
+
+
+def test_outstanding_s_refs_are_the_refs_each_action_has_anywhere_else(runtime: Runtime) -> None:
+    """Issue 20: `outstanding` names its REFs from the open actions it has read and only the
+    closed rivals it reads for them; each REF is the one a single action's view shows, and
+    names that action alone (crowded items: 400 actions, 40 owners, 12 items; some closed)."""
+    long_board(runtime, actions=400, owners=40, chair=CHAIR)
+    with runtime.sessions() as session, session.begin():
+        board = queries.default_board(session)
+        for action in queries.actions(session, board)[::7]:
+            action.status = ActionStatus.DONE
+    with runtime.sessions() as session:
+        board = queries.default_board(session)
+        every_open = queries.listed_actions(session, board, status=ActionStatus.OPEN)
+        listed = display_refs(session, board, every_open, every_open)
+        one_by_one = {a.id: display_refs(session, board, [a])[a.id] for a in every_open}
+        assert listed == one_by_one
+        assert len(set(listed.values())) == len(every_open)
+        assert any("." in ref for ref in listed.values())  # crowded: ordinals were needed
+        ctx = Ctx(session, board, Caller(None, "test", Via.CLI), AFTER_MEETING)
+        for action in every_open[::10]:
+            ref = parse_ref(listed[action.id])
+            assert ref is not None and resolve(ctx, ref).id == action.id
