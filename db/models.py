@@ -198,7 +198,9 @@ class Member(Base):
     links_revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     board: Mapped[Board] = relationship(back_populates="members")
-    person: Mapped[Person] = relationship(back_populates="members", lazy="joined", innerjoin=True)
+    person: Mapped[Person] = relationship(
+        back_populates="members", lazy="joined", innerjoin="unnested"
+    )
 
     def __init__(
         self,
