@@ -57,13 +57,14 @@ class Route:
 def route(
     session: Session, account: Account, command: Command | str, channel: str | None
 ) -> Route | None:
-    """Where ``account``'s ``command`` runs; ``None``: where a single board's request always has
-    (the account's only board, or the only board). Raises ``UserError`` for an unknown board."""
-    named, command = _leading_board(session, command)
+    """Where ``account``'s ``command`` runs: the account's only board when it has one; ``None``
+    when it has none (then the only board answers). Raises ``UserError`` for an unknown board."""
+    prefix = _prefix(session)
+    named, command = _leading_board(session, command, prefix)
     if named is not None:
         return Route((named,), command)
     try:
-        parsed = _parsed(session, command)
+        parsed = parse_command(command, prefix) if isinstance(command, str) else command
     except UserError as error:  # malformed: refused on no board, as on any
         return Route(reply=Reply.error(error.message, *error.hints))
     if (explicit := _named_in(session, parsed)) is not None:
@@ -73,9 +74,9 @@ def route(
     if isinstance(target, ActionId):
         return _by_action_id(session, target, seats, parsed)
     if isinstance(target, Ref):  # a REF is looked for on every board the caller sits on
-        return _across(session, target, seats, parsed) if len(seats) > 1 else None
+        return _across(session, target, seats, parsed) if len(seats) > 1 else _only(seats, command)
     if isinstance(parsed, Mine | Next):  # about the person, wherever they ask
-        return Route(seats, parsed) if len(seats) > 1 else None
+        return Route(seats, parsed) if len(seats) > 1 else _only(seats, command)
     bound = _bound_board(session, account, channel)
     if bound is not None:
         return Route((bound,), command)
@@ -83,11 +84,12 @@ def route(
         return Route(
             reply=which_board(seats, parsed if isinstance(parsed, Outstanding) else command)
         )
-    return None
+    return _only(seats, command)
 
 
-def _parsed(session: Session, command: Command | str) -> Command:
-    return parse_command(command, _prefix(session)) if isinstance(command, str) else command
+def _only(seats: tuple[Board, ...], command: Command | str) -> Route | None:
+    """The one board the account sits on; None when it sits on none."""
+    return Route(seats, command) if seats else None
 
 
 def _prefix(session: Session) -> str:
@@ -95,12 +97,14 @@ def _prefix(session: Session) -> str:
     return board.command_prefix if board else "crb"
 
 
-def _leading_board(session: Session, command: Command | str) -> tuple[Board | None, Command | str]:
+def _leading_board(
+    session: Session, command: Command | str, prefix: str
+) -> tuple[Board | None, Command | str]:
     """``GOV add 04 CR text`` -> (GOV, "add 04 CR text"); a verb is never read as a board."""
     if not isinstance(command, str):
         return None, command
     words = command.split()
-    if words and words[0].lower().lstrip("/") == _prefix(session).lower():
+    if words and words[0].lower().lstrip("/") == prefix.lower():
         words = words[1:]
     if len(words) < 2 or not _SHORT.match(words[0]) or words[0].lower() in USAGE | ALIASES:
         return None, command

@@ -63,13 +63,16 @@ def unit(sessions: Sessions, who: Who, now: datetime, board: str | None = None) 
         yield ctx
 
 
-def board_for(session: Session, who: Who, short: str | None) -> Board:
-    """The board named, else the one board the account has a seat on, else the only board."""
-    if short is None and isinstance(who, Account):
+def board_for(session: Session, who: Who, board: Board | str | None) -> Board:
+    """The board given or named, else the one board the account has a seat on, else the only
+    board."""
+    if isinstance(board, Board):
+        return board
+    if board is None and isinstance(who, Account):
         boards = seat_boards(session, who)
         if len(boards) == 1:
             return boards[0]
-    return choose_board(session, short)
+    return choose_board(session, board)
 
 
 @contextmanager
@@ -98,7 +101,7 @@ def _run_use_case_in(
     who: Who,
     now: datetime,
     use_case: UseCase,
-    board: str | None,
+    board: Board | str | None,
     request_key: RequestKey | None = None,
     room: Room | None = None,
 ) -> Reply:
@@ -182,7 +185,7 @@ def _run_routed(
     if chosen.reply is not None:
         return chosen.reply
     if len(chosen.boards) == 1:
-        board = chosen.boards[0].short
+        board = chosen.boards[0]
         return _run_use_case_in(session, who, now, running, board, request_key, room)
     return _read_on_each(session, who, now, chosen.boards, running)
 
